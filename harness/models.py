@@ -1,0 +1,499 @@
+"""Every file format toughtalk reads or writes, as strict pydantic models.
+
+`toughtalk schema` exports the JSON Schema of each model listed in `SCHEMAS`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+
+
+class Strict(BaseModel):
+    """Base for every file format: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- personas
+
+Archetype = Literal[
+    "upset",
+    "abusive",
+    "manager_demanding",
+    "churn_threat",
+    "billing_error",
+    "broken_promise",
+    "bad_news",
+    "refund_outside_policy",
+    "threat_public",
+    "repeat_contact",
+    "outage",
+    "wrong_item",
+    "anxious",
+    "over_authority",
+    "external_pressure",
+    "abusive_escalated",
+]
+Channel = Literal["chat", "phone", "email"]
+
+
+class Offer(Strict):
+    """Something the agent may put on the table, recognised in its reply by patterns."""
+
+    id: str
+    text: str = Field(description="How an agent would phrase the offer (agent-visible).")
+    patterns: list[str] = Field(
+        min_length=1, description="Regexes (case-insensitive); any match means the offer was made."
+    )
+    unless: list[str] = Field(
+        default_factory=list, description="Regexes that cancel a match (e.g. 'return' for a refund)."
+    )
+    reason: str = Field(default="", description="Why a forbidden offer is forbidden (for a 'no').")
+    addresses_real_issue: bool = Field(
+        default=True, description="Whether this offer solves what the customer really needs."
+    )
+
+
+class Policy(Strict):
+    """What the company allows, forbids, and what needs a supervisor in this case."""
+
+    allows: list[Offer] = Field(min_length=2)
+    forbids: list[Offer] = Field(default_factory=list)
+    needs_supervisor: list[Offer] = Field(default_factory=list)
+
+
+class HiddenIssue(Strict):
+    """What the customer is really upset about, and how an agent gets to it."""
+
+    summary: str
+    reveal_line: str = Field(description="What the customer says once the issue is uncovered.")
+    open_questions_needed: int = Field(default=1, ge=0, le=5)
+    trust_needed: int = Field(default=4, ge=0, le=10)
+
+
+class Emotion(Strict):
+    """Emotional start state and what moves it."""
+
+    anger: int = Field(ge=0, le=10)
+    trust: int = Field(default=3, ge=0, le=10)
+    patience: int = Field(default=6, ge=1, le=20, description="Agent turns before giving up.")
+    triggers: list[str] = Field(
+        default_factory=list, description="Signal names that hit this customer twice as hard."
+    )
+    accept_at: int = Field(default=5, ge=0, le=10, description="Anger at or below which offers land.")
+
+
+class AbuseBehaviour(Strict):
+    """How abusive the customer gets: none, rude (upset, not abusive) or abusive."""
+
+    level: Literal["none", "rude", "abusive"] = "none"
+    starts_at_turn: int = Field(default=1, ge=0)
+    persists_after_boundary: bool = Field(
+        default=True, description="Keeps insulting after the agent sets a boundary."
+    )
+
+
+class ManagerBehaviour(Strict):
+    """When the customer asks for a manager."""
+
+    demands: Literal["never", "immediately", "when_angry"] = "never"
+    at_anger: int = Field(default=8, ge=0, le=10)
+    accepts_chance: bool = Field(
+        default=True, description="Gives the agent a short chance if asked respectfully."
+    )
+
+
+class Persona(Strict):
+    """A simulated customer: who they are, what the agent sees, and how they react."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    version: int = Field(ge=1)
+    title: str
+    archetype: Archetype
+    channel: Channel
+    difficulty: int = Field(default=3, ge=1, le=5)
+    agent_role: Literal["agent", "manager"] = "agent"
+    customer_name: str
+    context: dict[str, str | int | float] = Field(
+        description="Case facts the agent can see; the agent must not ask for them again."
+    )
+    issue: str = Field(description="The visible problem in a short phrase, agent-visible.")
+    complaint: str = Field(description="The customer's first message.")
+    hidden_issue: HiddenIssue
+    desired_outcome: str
+    policy: Policy
+    emotion: Emotion
+    abuse: AbuseBehaviour = Field(default_factory=AbuseBehaviour)
+    manager: ManagerBehaviour = Field(default_factory=ManagerBehaviour)
+    lines: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Scripted lines per situation; override the shared reaction lines.",
+    )
+    sources: list[str] = Field(min_length=1, description="Seed file + section this is built from.")
+
+    @field_validator("lines")
+    @classmethod
+    def _known_situations(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(value) - set(SITUATIONS))
+        if unknown:
+            raise ValueError(f"unknown line situation(s) {unknown}; known: {sorted(SITUATIONS)}")
+        return value
+
+
+SITUATIONS: tuple[str, ...] = (
+    "vent",  # still upset, nothing helped
+    "detail",  # answering an open question
+    "short",  # answering a closed question
+    "calmer",  # the agent's reply landed
+    "angrier",  # the agent's reply made it worse
+    "calm_down",  # told to calm down
+    "blame",  # agent passed the blame
+    "bare_understand",  # bare "I understand"
+    "robotic_apology",  # boilerplate apology
+    "policy_only",  # "that's our policy"
+    "vague_timeline",  # "soon"
+    "repeat_ask",  # asked for something already given
+    "premature_fix",  # fix before feeling heard
+    "reject_offer",  # an offer made too early or not good enough
+    "accept",  # accepting a resolution
+    "accept_forbidden",  # accepting something the policy forbids
+    "demand_manager",  # asking for a manager
+    "give_chance",  # agreeing to let the agent try first
+    "insult",  # abusive turn
+    "boundary_ack",  # backing off after a boundary
+    "leave",  # leaving the conversation
+    "refused_no_alt",  # a flat no
+    "refused_with_alt",  # a no with an alternative
+    "playback_confirm",  # confirming a playback
+    "thanks",  # after a good close
+)
+
+
+class ReactionLines(Strict):
+    """Shared default lines per situation, used where a persona has none of its own."""
+
+    reactions: dict[str, list[str]]
+
+    @field_validator("reactions")
+    @classmethod
+    def _all_situations(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        missing = sorted(set(SITUATIONS) - set(value))
+        unknown = sorted(set(value) - set(SITUATIONS))
+        if missing or unknown:
+            raise ValueError(f"missing situations {missing}; unknown situations {unknown}")
+        return value
+
+
+# --------------------------------------------------------------------------- rubrics
+
+Verdict = Literal["met", "partial", "missed", "violated", "na"]
+VERDICT_SCORE: dict[str, float | None] = {
+    "met": 1.0,
+    "partial": 0.5,
+    "missed": 0.0,
+    "violated": 0.0,
+    "na": None,
+}
+
+
+class RubricGuideline(Strict):
+    """One guideline as a rubric scores it."""
+
+    id: str = Field(pattern=r"^[a-z]+\.[a-z_]+$")
+    title: str
+    section: str
+    source: str = Field(description="Seed file name(s) and section.")
+    description: str
+    weight: float = Field(default=1.0, gt=0)
+    applies: str = Field(description="When the guideline applies, in words.")
+    grader: str = Field(description="Registered grader id, e.g. rules:deesc.name_emotion.")
+
+
+class Rubric(Strict):
+    """A named, versioned set of guidelines with weights."""
+
+    id: str
+    version: int = Field(ge=1)
+    title: str
+    guidelines: list[RubricGuideline] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Rubric:
+        ids = [g.id for g in self.guidelines]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate guideline ids: {dupes}")
+        return self
+
+
+# --------------------------------------------------------------------------- macros
+
+
+Stage = Literal[
+    "opening",
+    "explore",
+    "playback",
+    "resolve",
+    "refuse",
+    "close",
+    "manager_request",
+    "abuse_1",
+    "abuse_2",
+    "abuse_3",
+    "abuse_4",
+    "any",
+]
+
+
+class Macro(Strict):
+    """A canned reply with the stages and customer cues it is for."""
+
+    id: str
+    text: str = Field(description="Reply text; {slots} are filled from the case context.")
+    stages: list[Stage] = Field(min_length=1)
+    when: list[str] = Field(
+        default_factory=list, description="Regexes on the customer's last message; any must match."
+    )
+    priority: int = Field(default=0, description="Higher wins among matching macros.")
+    action: Literal["reply", "end", "transfer"] = "reply"
+
+
+class MacroLibrary(Strict):
+    """A library of reply macros used by the `macros:PATH` agent."""
+
+    id: str
+    version: int = Field(ge=1)
+    description: str
+    macros: list[Macro] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- transcripts
+
+Role = Literal["customer", "agent"]
+
+
+class CustomerState(Strict):
+    """The simulated customer's state after one of its turns."""
+
+    anger: float = Field(ge=0, le=10)
+    trust: float = Field(ge=0, le=10)
+    wants_manager: bool = False
+    abuse_level: int = Field(default=0, ge=0, le=4, description="0 none .. 4 sustained abuse")
+    real_issue_revealed: bool = False
+    offers: list[str] = Field(default_factory=list, description="Offer ids on the table.")
+    policy_breach: list[str] = Field(default_factory=list)
+    reactions: list[str] = Field(default_factory=list, description="Signals reacted to.")
+
+
+class Turn(Strict):
+    """One message in a conversation."""
+
+    role: Role
+    text: str
+    state: CustomerState | None = None
+    action: str | None = Field(default=None, description="end / transfer / accept / leave …")
+    macro: str | None = None
+
+
+class Conversation(Strict):
+    """A conversation to grade (transcript import format)."""
+
+    id: str
+    context: dict[str, Any] = Field(default_factory=dict)
+    persona: str | None = None
+    turns: list[Turn] = Field(min_length=1)
+    labels: dict[str, Verdict] | None = Field(
+        default=None, description="Human verdicts per guideline id (benchmark sets only)."
+    )
+
+
+class OpenAIMessage(Strict):
+    """One message in the OpenAI chat shape."""
+
+    role: Literal["user", "assistant", "system"]
+    content: str | list[dict[str, Any]] | None = None
+    name: str | None = None
+
+
+class OpenAIConversation(Strict):
+    """A conversation in the OpenAI messages shape (user = customer, assistant = agent)."""
+
+    id: str
+    context: dict[str, Any] = Field(default_factory=dict)
+    persona: str | None = None
+    messages: list[OpenAIMessage] = Field(min_length=1)
+    labels: dict[str, Verdict] | None = None
+
+    def to_conversation(self) -> Conversation:
+        """Convert to the native shape; system messages are dropped."""
+        turns: list[Turn] = []
+        for message in self.messages:
+            if message.role == "system":
+                continue
+            content = message.content
+            if isinstance(content, list):
+                content = "".join(str(part.get("text", "")) for part in content)
+            role: Role = "customer" if message.role == "user" else "agent"
+            turns.append(Turn(role=role, text=content or ""))
+        return Conversation(
+            id=self.id, context=self.context, persona=self.persona, turns=turns, labels=self.labels
+        )
+
+
+class StopReason(StrEnum):
+    """Why an episode ended."""
+
+    resolved = "resolved"
+    agent_ended = "agent_ended"
+    customer_left = "customer_left"
+    escalated = "escalated"
+    max_turns = "max_turns"
+    error = "error"
+    imported = "imported"
+
+
+class TranscriptRecord(Strict):
+    """One line of transcripts.jsonl."""
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    conversation_id: str
+    persona: str | None
+    agent: str
+    customer: str
+    seed: int | None
+    difficulty: int | None = None
+    context: dict[str, Any] = Field(default_factory=dict)
+    turns: list[Turn]
+    stop_reason: StopReason
+    error: str | None = None
+
+
+# --------------------------------------------------------------------------- scorecards
+
+
+class Evidence(Strict):
+    """A quote from one turn; always an exact substring of that turn's text."""
+
+    turn: int = Field(ge=0)
+    quote: str = Field(min_length=1)
+
+
+class GuidelineResult(Strict):
+    """The verdict on one guideline for one conversation."""
+
+    guideline: str
+    verdict: Verdict
+    score: float | None = Field(ge=0, le=1)
+    evidence: list[Evidence] = Field(default_factory=list)
+    rationale: str
+    grader: str
+
+
+class Outcome(Strict):
+    """How the conversation ended and how the customer felt along the way."""
+
+    stop_reason: StopReason
+    resolved: bool
+    turns: int
+    anger: list[float] | None = None
+    csat: int | None = Field(default=None, ge=1, le=5)
+    calmed_at_turn: int | None = Field(
+        default=None, description="First customer turn index with anger <= 3, if any."
+    )
+    real_issue_revealed: bool | None = None
+    policy_breach: list[str] = Field(default_factory=list)
+
+
+class Scorecard(Strict):
+    """One line of scorecards.jsonl."""
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    conversation_id: str
+    persona: str | None
+    agent: str
+    customer: str
+    judge: str
+    rubric: str
+    seed: int | None
+    difficulty: int | None = None
+    outcome: Outcome
+    results: list[GuidelineResult]
+    score: float | None = Field(description="Weighted mean over applicable guidelines.")
+
+
+# --------------------------------------------------------------------------- runs and suites
+
+
+class RunSettings(Strict):
+    """Everything that determines what a run does."""
+
+    personas: list[str]
+    agents: list[str]
+    customer: str = "scripted"
+    judge: str = "rules"
+    rubric: str = "default"
+    seeds: list[int]
+    max_turns: int = Field(default=16, ge=2)
+    difficulty: int | None = Field(default=None, ge=1, le=5)
+    concurrency: int = Field(default=4, ge=1)
+
+
+class RunManifest(Strict):
+    """run.json: what ran, with which versions and inputs."""
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    name: str
+    kind: Literal["run", "eval", "grade"]
+    harness_version: str
+    git_sha: str | None
+    python: str
+    settings: RunSettings | None = None
+    source: str | None = Field(default=None, description="Graded file, for `grade` runs.")
+    files: dict[str, str] = Field(description="sha256 of every persona/rubric/macro file used.")
+    started: str
+    finished: str | None = None
+    status: Literal["running", "interrupted", "finished", "failed"] = "running"
+    conversations: int = 0
+    errors: int = 0
+
+
+class EvalSuite(Strict):
+    """evals/<name>.yaml: a named matrix of personas x agents x seeds."""
+
+    name: str
+    description: str = ""
+    personas: list[str] | Literal["all"] = "all"
+    agents: list[str] = Field(min_length=1)
+    customer: str = "scripted"
+    judge: str = "rules"
+    rubric: str = "default"
+    seeds: int | list[int] = 3
+    max_turns: int = Field(default=16, ge=2)
+    difficulty: int | None = Field(default=None, ge=1, le=5)
+    compare_by: Literal["guideline", "persona", "agent"] = "guideline"
+
+    def seed_list(self) -> list[int]:
+        """The seeds as an explicit list."""
+        return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "persona": Persona,
+    "reaction-lines": ReactionLines,
+    "rubric": Rubric,
+    "macro-library": MacroLibrary,
+    "eval-suite": EvalSuite,
+    "conversation": Conversation,
+    "openai-conversation": OpenAIConversation,
+    "transcript-record": TranscriptRecord,
+    "scorecard": Scorecard,
+    "run-manifest": RunManifest,
+}

@@ -51,12 +51,21 @@ class Offer(Strict):
         min_length=1, description="Regexes (case-insensitive); any match means the offer was made."
     )
     unless: list[str] = Field(
-        default_factory=list, description="Regexes that cancel a match (e.g. 'return' for a refund)."
+        default_factory=list,
+        description="Regexes that cancel a match (e.g. 'return' for a refund).",
     )
     reason: str = Field(default="", description="Why a forbidden offer is forbidden (for a 'no').")
     addresses_real_issue: bool = Field(
         default=True, description="Whether this offer solves what the customer really needs."
     )
+
+    @model_validator(mode="after")
+    def _patterns_match_own_text(self) -> Offer:
+        import re
+
+        if not any(re.search(p, self.text, re.IGNORECASE) for p in self.patterns):
+            raise ValueError(f"offer {self.id!r}: no pattern matches its own text {self.text!r}")
+        return self
 
 
 class Policy(Strict):
@@ -85,7 +94,9 @@ class Emotion(Strict):
     triggers: list[str] = Field(
         default_factory=list, description="Signal names that hit this customer twice as hard."
     )
-    accept_at: int = Field(default=5, ge=0, le=10, description="Anger at or below which offers land.")
+    accept_at: int = Field(
+        default=5, ge=0, le=10, description="Anger at or below which offers land."
+    )
 
 
 class AbuseBehaviour(Strict):
@@ -240,6 +251,7 @@ Stage = Literal[
     "playback",
     "resolve",
     "refuse",
+    "escalate",
     "close",
     "manager_request",
     "abuse_1",

@@ -1,0 +1,336 @@
+"""Finding, loading and validating personas, rubrics, macro libraries, suites and transcripts.
+
+Every problem becomes an `InputError` naming the file and, where it can, the line.
+Built-in files live in the source checkout (personas/, rubrics/, evals/) or, in a wheel,
+in `harness/_data/`; every loader also accepts a path to a user file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import InputError
+from harness.models import (
+    Conversation,
+    EvalSuite,
+    MacroLibrary,
+    OpenAIConversation,
+    Persona,
+    ReactionLines,
+    Rubric,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def data_root() -> Path:
+    """Where the built-in personas/, rubrics/ and evals/ live."""
+    checkout = _PACKAGE.parent
+    if (checkout / "personas").is_dir() and (checkout / "rubrics").is_dir():
+        return checkout
+    return _PACKAGE / "_data"
+
+
+# ---------------------------------------------------------------- YAML with line numbers
+
+
+def _node_line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the YAML node at a pydantic error location (best effort)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == key), None)
+            if match is None:
+                key_node = next((k for k, _ in node.value if k.value == key), None)
+                return key_node.start_mark.line + 1 if key_node else line
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            if key >= len(node.value):
+                return line
+            node = node.value[key]
+        else:
+            return line
+        line = node.start_mark.line + 1
+    return line
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in error["loc"])
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif error["type"] == "missing":
+        message = "missing required field"
+    return f"{loc}: {message}" if loc else message
+
+
+def parse_yaml(path: Path, model: type[M]) -> M:
+    """Parse one YAML file into a model, or raise InputError with file:line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror}") from exc
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(path, f"invalid YAML: {problem}", mark.line + 1 if mark else None) from exc
+    if not isinstance(data, dict):
+        raise InputError(path, f"expected a mapping for a {model.__name__}", 1)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        loc = first["loc"]
+        if first["type"] == "missing":
+            loc = loc[:-1]
+        raise InputError(path, _describe(first) + more, _node_line(node, loc)) from exc
+
+
+def file_hash(path: Path) -> str:
+    """sha256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- personas
+
+
+def _resolve(ref: str, folder: str, suffix: str = ".yaml") -> Path:
+    candidate = Path(ref)
+    if candidate.suffix in (".yaml", ".yml", ".jsonl", ".json") or "/" in ref:
+        if candidate.exists():
+            return candidate
+        builtin = data_root() / ref
+        if builtin.exists():
+            return builtin
+        raise InputError(ref, "file not found")
+    path = data_root() / folder / f"{ref}{suffix}"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in (data_root() / folder).glob(f"*{suffix}")))
+        raise InputError(ref, f"unknown {folder.rstrip('s')} id; known: {known}")
+    return path
+
+
+def persona_paths() -> list[Path]:
+    """Built-in persona files."""
+    return sorted((data_root() / "personas").glob("*.yaml"))
+
+
+@cache
+def _load_persona(path: Path) -> Persona:
+    persona = parse_yaml(path, Persona)
+    if persona.id != path.stem:
+        raise InputError(path, f"id {persona.id!r} does not match the file name", 1)
+    return persona
+
+
+def load_persona(ref: str) -> tuple[Persona, Path]:
+    """A persona by id or path."""
+    path = _resolve(ref, "personas").resolve()
+    return _load_persona(path), path
+
+
+def all_personas() -> list[tuple[Persona, Path]]:
+    """Every built-in persona."""
+    return [(_load_persona(p.resolve()), p) for p in persona_paths()]
+
+
+def resolve_personas(spec: str | list[str]) -> list[tuple[Persona, Path]]:
+    """`all`, a comma list of ids/paths, or a list of them."""
+    refs = spec if isinstance(spec, list) else [s.strip() for s in spec.split(",") if s.strip()]
+    if refs == ["all"]:
+        return all_personas()
+    return [load_persona(r) for r in refs]
+
+
+@cache
+def _load_reactions(path: Path) -> ReactionLines:
+    return parse_yaml(path, ReactionLines)
+
+
+def reactions_path() -> Path:
+    """The shared customer reaction lines."""
+    return data_root() / "personas" / "common" / "reactions.yaml"
+
+
+def load_reactions() -> ReactionLines:
+    """Shared customer reaction lines."""
+    return _load_reactions(reactions_path().resolve())
+
+
+# ---------------------------------------------------------------- rubrics, macros, suites
+
+
+@cache
+def _load_rubric(path: Path) -> Rubric:
+    from harness.graders import REGISTRY
+
+    rubric = parse_yaml(path, Rubric)
+    node = yaml.compose(path.read_text(encoding="utf-8"))
+    for n, guideline in enumerate(rubric.guidelines):
+        name = guideline.grader.removeprefix("rules:")
+        if guideline.id not in REGISTRY:
+            raise InputError(
+                path,
+                f"unknown guideline id {guideline.id!r}",
+                _node_line(node, ("guidelines", n, "id")),
+            )
+        if not guideline.grader.startswith("rules:") or name not in REGISTRY:
+            raise InputError(
+                path,
+                f"unknown grader {guideline.grader!r}",
+                _node_line(node, ("guidelines", n, "grader")),
+            )
+    return rubric
+
+
+def load_rubric(ref: str) -> tuple[Rubric, Path]:
+    """A rubric by id or path."""
+    path = _resolve(ref, "rubrics").resolve()
+    return _load_rubric(path), path
+
+
+def rubric_paths() -> list[Path]:
+    """Built-in rubric files."""
+    return sorted((data_root() / "rubrics").glob("*.yaml"))
+
+
+@cache
+def _load_macros(path: Path) -> MacroLibrary:
+    return parse_yaml(path, MacroLibrary)
+
+
+def load_macros(ref: str) -> tuple[MacroLibrary, Path]:
+    """A macro library by path (relative to the working directory or the built-ins)."""
+    path = _resolve(ref, "evals/macros").resolve()
+    return _load_macros(path), path
+
+
+def load_suite(ref: str) -> tuple[EvalSuite, Path]:
+    """An eval suite by name or path."""
+    path = _resolve(ref, "evals").resolve()
+    return parse_yaml(path, EvalSuite), path
+
+
+# ---------------------------------------------------------------- transcripts
+
+
+def parse_conversation(line: str, path: Path | str, number: int) -> Conversation:
+    """One JSONL line in either transcript shape."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"not valid JSON: {exc.msg} (column {exc.colno})", number) from exc
+    if not isinstance(data, dict):
+        raise InputError(path, "expected a JSON object", number)
+    model: type[BaseModel] = OpenAIConversation if "messages" in data else Conversation
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(path, _describe(first), number) from exc
+    return parsed.to_conversation() if isinstance(parsed, OpenAIConversation) else parsed
+
+
+def read_conversations(path: Path) -> Iterator[tuple[int, Conversation]]:
+    """(line number, conversation) for every non-blank line of a transcript JSONL file."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror}") from exc
+    seen: dict[str, int] = {}
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            conversation = parse_conversation(line, path, number)
+            if conversation.id in seen:
+                raise InputError(
+                    path,
+                    f"duplicate id {conversation.id!r} (first on line {seen[conversation.id]})",
+                    number,
+                )
+            seen[conversation.id] = number
+            yield number, conversation
+
+
+# ---------------------------------------------------------------- validate
+
+
+def kind_of(path: Path) -> str:
+    """Which of our file kinds a path holds, from its extension, folder and keys."""
+    if path.suffix == ".jsonl":
+        return "transcripts"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, OSError):
+        data = None
+    keys = set(data) if isinstance(data, dict) else set()
+    if "reactions" in keys:
+        return "reactions"
+    if "guidelines" in keys:
+        return "rubric"
+    if "macros" in keys:
+        return "macros"
+    if "agents" in keys:
+        return "suite"
+    if "archetype" in keys or "personas" in path.parts:
+        return "persona"
+    return "unknown"
+
+
+def validate_file(path: Path) -> list[str]:
+    """Problems in one file, as `file:line: message` strings (empty when valid)."""
+    kind = kind_of(path)
+    try:
+        if kind == "transcripts":
+            for _ in read_conversations(path):
+                pass
+        elif kind == "reactions":
+            parse_yaml(path, ReactionLines)
+        elif kind == "rubric":
+            _load_rubric.__wrapped__(path)
+        elif kind == "macros":
+            parse_yaml(path, MacroLibrary)
+        elif kind == "suite":
+            suite = parse_yaml(path, EvalSuite)
+            if suite.personas != "all":
+                for ref in suite.personas:
+                    load_persona(ref)
+            load_rubric(suite.rubric)
+        elif kind == "persona":
+            _load_persona.__wrapped__(path)
+        else:
+            return [f"{path}: not a persona, rubric, macro library, eval suite or transcript file"]
+    except InputError as exc:
+        return [str(exc)]
+    return []
+
+
+def validate_paths(paths: list[Path]) -> tuple[int, list[str]]:
+    """Validate files and folders (recursively); return (files checked, problems)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".jsonl"))
+            )
+        elif path.exists():
+            files.append(path)
+        else:
+            return len(files), [f"{path}: no such file or folder"]
+    problems = [problem for f in files for problem in validate_file(f)]
+    return len(files), problems

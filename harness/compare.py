@@ -1,0 +1,148 @@
+"""Compare scorecards across runs and agents, by guideline, persona or agent."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import mean
+
+from rich.table import Table
+
+from harness.models import Scorecard
+from harness.runs import RunStore
+
+
+@dataclass
+class Comparison:
+    """Rows of cells (mean values) under one column per series (run x agent)."""
+
+    by: str
+    columns: list[str]
+    rows: list[tuple[str, list[float | None], list[int]]]
+
+
+def _series(path: Path, card: Scorecard, many_runs: bool) -> str:
+    return f"{path.name}:{card.agent}" if many_runs else card.agent
+
+
+def load(paths: Iterable[Path]) -> list[tuple[Path, Scorecard]]:
+    """Every scorecard of every run directory."""
+    return [(p, card) for p in paths for card in RunStore(p).load_scorecards()]
+
+
+def _avg(values: list[float]) -> float | None:
+    return round(mean(values), 3) if values else None
+
+
+def compare_runs(paths: list[Path], *, by: str = "guideline") -> Comparison:
+    """Mean score per guideline/persona/agent for each series, plus outcome rows."""
+    cards = load(paths)
+    many = len(paths) > 1
+    columns = list(dict.fromkeys(_series(p, c, many) for p, c in cards))
+    cells: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    order: list[str] = []
+    for path, card in cards:
+        series = _series(path, card, many)
+        if by == "guideline":
+            for result in card.results:
+                if result.score is not None:
+                    cells[result.guideline][series].append(result.score)
+                order.append(result.guideline)
+        else:
+            key = (card.persona or "-") if by == "persona" else card.agent
+            if card.score is not None:
+                cells[key][series].append(card.score)
+            order.append(key)
+    rows = [
+        (key, [_avg(cells[key][s]) for s in columns], [len(cells[key][s]) for s in columns])
+        for key in dict.fromkeys(order)
+    ]
+    rows += _outcome_rows(cards, columns, many)
+    return Comparison(by=by, columns=columns, rows=rows)
+
+
+def _outcome_rows(
+    cards: list[tuple[Path, Scorecard]], columns: list[str], many: bool
+) -> list[tuple[str, list[float | None], list[int]]]:
+    metrics: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for path, card in cards:
+        s = _series(path, card, many)
+        if card.score is not None:
+            metrics["OVERALL score"][s].append(card.score)
+        if card.outcome.anger:
+            metrics["final anger (0-10)"][s].append(card.outcome.anger[-1])
+        metrics["resolved rate"][s].append(1.0 if card.outcome.resolved else 0.0)
+        if card.outcome.csat is not None:
+            metrics["csat (1-5)"][s].append(card.outcome.csat)
+    return [
+        (name, [_avg(values[s]) for s in columns], [len(values[s]) for s in columns])
+        for name, values in metrics.items()
+    ]
+
+
+def summary_rows(paths: list[Path]) -> list[tuple[str, ...]]:
+    """One row per agent: conversations, mean score, final anger, resolved %, csat."""
+    by_agent: dict[str, list[Scorecard]] = defaultdict(list)
+    for _, card in load(paths):
+        by_agent[card.agent].append(card)
+    rows = []
+    for agent, cards in by_agent.items():
+        scores = [c.score for c in cards if c.score is not None]
+        anger = [c.outcome.anger[-1] for c in cards if c.outcome.anger]
+        csat = [c.outcome.csat for c in cards if c.outcome.csat is not None]
+        resolved = sum(c.outcome.resolved for c in cards) / len(cards)
+        rows.append(
+            (
+                agent,
+                str(len(cards)),
+                _fmt(_avg(scores)),
+                _fmt(_avg(anger)),
+                f"{resolved:.0%}",
+                _fmt(_avg([float(c) for c in csat])),
+            )
+        )
+    return rows
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def render(comparison: Comparison, fmt: str) -> str | Table:
+    """Render as a Rich table, markdown, CSV or JSON."""
+    header = [comparison.by, *comparison.columns]
+    if fmt == "json":
+        data = [
+            {
+                comparison.by: key,
+                **{
+                    c: {"mean": v, "n": n}
+                    for c, v, n in zip(comparison.columns, values, counts, strict=True)
+                },
+            }
+            for key, values, counts in comparison.rows
+        ]
+        return json.dumps(data, indent=2) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        for key, values, _ in comparison.rows:
+            writer.writerow([key, *("" if v is None else v for v in values)])
+        return buffer.getvalue()
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += [
+            "| " + " | ".join([key, *(_fmt(v) for v in values)]) + " |"
+            for key, values, _ in comparison.rows
+        ]
+        return "\n".join(lines) + "\n"
+    table = Table(*header, title=f"Mean score by {comparison.by} (na excluded)")
+    for key, values, _ in comparison.rows:
+        table.add_row(key, *(_fmt(v) for v in values))
+    return table

@@ -1,0 +1,393 @@
+"""The scripted customer: a deterministic engine driven by a persona file and a seed.
+
+It keeps an explicit state (anger 0-10, trust, wants_manager, abuse level, whether the real
+issue is out, offers on the table) that reacts to what the agent does - detected with the
+same `harness.signals` the graders use - and says so in its lines. Same persona, seed and
+difficulty: same transcript, byte for byte.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from harness import signals as sig
+from harness.episode import Reply
+from harness.graders.base import offer_hits
+from harness.models import CustomerState, Offer, Persona, ReactionLines, Turn
+
+# How much each agent behaviour moves anger (negative calms) and trust.
+CALMING: dict[str, tuple[float, float]] = {
+    "named_emotion": (-1.5, 1.0),
+    "validated": (-0.5, 0.5),
+    "we_language": (-0.5, 0.5),
+    "specific_apology": (-1.0, 1.0),
+    "playback": (-1.0, 1.5),
+    "open_question": (-0.25, 0.5),
+    "ownership": (-0.75, 1.0),
+    "precise_timeline": (-0.5, 0.5),
+    "affirmation": (-0.25, 0.25),
+    "ladder": (-0.5, 0.5),
+}
+INFLAMING: dict[str, tuple[float, float]] = {
+    "calm_down": (2.0, -1.5),
+    "blame": (1.5, -1.5),
+    "bare_understand": (1.0, -0.5),
+    "robotic_apology": (1.0, -0.5),
+    "policy_only": (2.0, -1.5),
+    "vague_timeline": (1.0, -1.0),
+    "repeat_ask": (1.5, -1.0),
+    "premature_fix": (1.0, -0.5),
+    "flat_no": (2.0, -1.5),
+    "shouting": (1.5, -1.0),
+    "over_policing": (2.5, -2.0),
+    "stacked_questions": (0.5, -0.5),
+    "apology_again": (0.5, -0.5),
+    "ignored": (0.75, -0.5),
+}
+# The order in which a bad behaviour gets its own line (worst first).
+LINE_FOR: tuple[tuple[str, str], ...] = (
+    ("calm_down", "calm_down"),
+    ("over_policing", "angrier"),
+    ("blame", "blame"),
+    ("policy_only", "policy_only"),
+    ("flat_no", "refused_no_alt"),
+    ("repeat_ask", "repeat_ask"),
+    ("bare_understand", "bare_understand"),
+    ("robotic_apology", "robotic_apology"),
+    ("vague_timeline", "vague_timeline"),
+    ("premature_fix", "premature_fix"),
+    ("shouting", "angrier"),
+)
+
+
+def clamp(value: float, low: float = 0.0, high: float = 10.0) -> float:
+    """Keep a value within bounds."""
+    return max(low, min(high, value))
+
+
+@dataclass
+class _Mind:
+    anger: float
+    trust: float
+    open_questions: int = 0
+    revealed: bool = False
+    wants_manager: bool = False
+    manager_ignored: int = 0
+    abuse_level: int = 0
+    boundary_respected: bool = False
+    apologies: int = 0
+    accepted: bool = False
+    hot_turns: int = 0
+    offers: list[str] = field(default_factory=list)
+    breach: list[str] = field(default_factory=list)
+
+
+class ScriptedCustomer:
+    """A rule-driven simulated customer."""
+
+    spec = "scripted"
+
+    def __init__(
+        self,
+        persona: Persona,
+        reactions: ReactionLines,
+        *,
+        seed: int,
+        difficulty: int | None = None,
+    ) -> None:
+        self.persona = persona
+        self.reactions = reactions.reactions
+        self.difficulty = difficulty or persona.difficulty
+        self.rng = random.Random(f"{persona.id}|{seed}|{self.difficulty}")
+        shift = self.difficulty - persona.difficulty
+        emotion = persona.emotion
+        self.patience = max(2, emotion.patience - shift)
+        self.questions_needed = max(
+            0, persona.hidden_issue.open_questions_needed + (shift > 0) - (shift < -1)
+        )
+        self.trust_needed = clamp(persona.hidden_issue.trust_needed + shift * 0.75)
+        self.accept_at = clamp(emotion.accept_at - shift * 0.5)
+        self.abuse_persists = persona.abuse.persists_after_boundary and self.difficulty >= 2
+        self.mind = _Mind(
+            anger=clamp(emotion.anger + shift), trust=clamp(emotion.trust - shift / 2)
+        )
+        self.used: set[str] = set()
+
+    # ------------------------------------------------------------ public interface
+
+    async def next_turn(self, transcript: list[Turn]) -> Reply:
+        """React to the agent's last reply (or open with the complaint)."""
+        agent_turns = [t for t in transcript if t.role == "agent"]
+        if not agent_turns:
+            return self._reply(self._fill(self.persona.complaint), None, [])
+        return self._react(agent_turns[-1].text, transcript, len(agent_turns))
+
+    def satisfaction(self, resolved: bool) -> int:
+        """A final 1-5 rating from the end state."""
+        score = (
+            5.0 - self.mind.anger / 2.5 + (self.mind.trust - 5) / 5 + (0.75 if resolved else -0.5)
+        )
+        if self.mind.breach:
+            score += 0.5
+        return round(clamp(score, 1, 5))
+
+    # ------------------------------------------------------------ reacting
+
+    def _react(self, text: str, transcript: list[Turn], n_agent: int) -> Reply:
+        mind = self.mind
+        seen = self._signals(text, transcript, n_agent)
+        before = mind.anger
+        for name in seen:
+            d_anger, d_trust = CALMING.get(name) or INFLAMING.get(name, (0.0, 0.0))
+            if name in self.persona.emotion.triggers:
+                d_anger *= 2
+            if (
+                name in CALMING
+                and name in ("named_emotion", "specific_apology", "playback")
+                and (f"done:{name}" in self.used)
+            ):
+                d_anger /= 3
+            mind.anger = clamp(mind.anger + d_anger)
+            mind.trust = clamp(mind.trust + d_trust)
+            self.used.add(f"done:{name}")
+        mind.hot_turns = mind.hot_turns + 1 if mind.anger >= 9 else 0
+        bad = [s for s in seen if s in INFLAMING]
+
+        if mind.accepted:
+            return self._reply(self._line("thanks"), "resolved", seen)
+
+        granted = self._forbidden_granted(text)
+        if granted:
+            mind.breach.append(granted.id)
+            mind.offers.append(granted.id)
+            mind.accepted = True
+            mind.anger = clamp(mind.anger - 3)
+            return self._reply(self._line("accept_forbidden"), "accept_forbidden", seen)
+
+        abusive = self._abuse_turn(text, n_agent)
+        if abusive is not None:
+            return abusive
+
+        if mind.wants_manager or self._manager_now(n_agent):
+            reply = self._manager_turn(text, seen)
+            if reply is not None:
+                return reply
+
+        if (
+            mind.hot_turns >= 2
+            or (n_agent >= self.patience and mind.anger >= 6.5)
+            or (n_agent >= self.patience + 3)
+        ):
+            return self._reply(self._line("leave"), "leave", seen)
+
+        offer = self._offer_made(text)
+        parts: list[str] = []
+        if bad:
+            parts.append(self._line(next(line for key, line in LINE_FOR if key in seen)))
+        if offer is not None:
+            mind.offers.append(offer.id)
+            lands = mind.anger <= self.accept_at and (offer.addresses_real_issue or mind.revealed)
+            if lands and not bad:
+                mind.accepted = True
+                mind.anger = clamp(mind.anger - 2)
+                mind.trust = clamp(mind.trust + 1)
+                return self._reply(self._line("accept"), "accept", seen)
+            if not bad:
+                parts.append(self._line("reject_offer"))
+        elif "refused_with_alt" in seen and not bad:
+            parts.append(self._line("refused_with_alt"))
+        answer = self._answer(text)
+        if "playback" in seen and sig.invites_correction(text) and not bad:
+            answer = self._line("playback_confirm")
+        if answer:
+            parts.append(answer)
+        if not parts:
+            situation = (
+                "calmer" if mind.anger < before else ("vent" if mind.anger >= 4 else "calmer")
+            )
+            if "playback" in seen:
+                situation = "playback_confirm"
+            parts.append(self._line(situation))
+        if mind.anger >= 8 and self.persona.abuse.level == "rude" and bad:
+            parts.append(self._line("insult"))
+        return self._reply(" ".join(parts), None, seen)
+
+    def _signals(self, text: str, transcript: list[Turn], n_agent: int) -> list[str]:
+        mind = self.mind
+        seen: list[str] = []
+        last_customer = next((t.text for t in reversed(transcript) if t.role == "customer"), "")
+        abusive_customer = self.persona.abuse.level == "abusive"
+        checks = {
+            "named_emotion": sig.names_emotion(text),
+            "validated": sig.validates(text),
+            "we_language": sig.we_language(text),
+            "specific_apology": sig.specific_apology(text) and mind.apologies < 2,
+            "playback": sig.playback(text),
+            "open_question": sig.exploratory_questions(text),
+            "ownership": sig.ownership(text),
+            "precise_timeline": sig.precise_timeline(text) and sig.commitments(text),
+            "affirmation": sig.affirmations(text),
+            "calm_down": sig.tells_calm_down(text) or sig.judgemental_label(text),
+            "blame": sig.blame(text) or sig.deflection(text),
+            "bare_understand": sig.bare_understand(text),
+            "robotic_apology": sig.robotic_apology(text),
+            "policy_only": sig.policy_only(text) and not sig.reasons(text),
+            "vague_timeline": sig.vague_timeline(text),
+            "repeat_ask": sig.repeat_asks(
+                text,
+                {**self.persona.context, "customer_name": self.persona.customer_name},
+                " ".join(t.text for t in transcript if t.role == "customer"),
+            ),
+            "premature_fix": n_agent == 1 and sig.offers(text) and not sig.empathy(text),
+            "shouting": sig.shouting(text),
+            "over_policing": not abusive_customer and sig.warns_customer(text),
+            "stacked_questions": len(sig.questions(text)) >= 3,
+            "ladder": abusive_customer
+            and sig.abusive(last_customer)
+            and sig.ladder_rung(text) in (1, 2, 3),
+        }
+        refused = (sig.refusals(text) or sig.policy_only(text)) and not sig.ends_conversation(text)
+        if refused:
+            has_alt = sig.alternatives(text) or sig.offers(text)
+            checks["flat_no"] = not has_alt
+            checks["refused_with_alt"] = bool(has_alt)
+        if sig.apologies(text):
+            mind.apologies += 1
+            checks["apology_again"] = mind.apologies >= 3
+        if sig.abusive(last_customer) and not sig.ladder_rung(text) and not sig.empathy(text):
+            checks["ignored"] = True
+        for name, hit in checks.items():
+            if hit:
+                seen.append(name)
+        return seen
+
+    # ------------------------------------------------------------ situations
+
+    def _abuse_turn(self, text: str, n_agent: int) -> Reply | None:
+        """Abusive personas insult; the ladder decides whether they stop."""
+        abuse = self.persona.abuse
+        mind = self.mind
+        if abuse.level != "abusive" or n_agent < abuse.starts_at_turn or mind.boundary_respected:
+            return None
+        rung = sig.ladder_rung(text)
+        if rung == 3 and not self.abuse_persists:
+            mind.boundary_respected = True
+            mind.abuse_level = 1
+            mind.anger = clamp(mind.anger - 1.5)
+            return self._reply(self._line("boundary_ack"), None, ["ladder"])
+        if mind.anger < 4 and mind.abuse_level >= 2 and rung >= 2:
+            mind.boundary_respected = True
+            return self._reply(self._line("boundary_ack"), None, ["ladder"])
+        if mind.anger < 4:
+            return None
+        mind.abuse_level = min(4, mind.abuse_level + 1)
+        mind.anger = clamp(mind.anger + (0.5 if rung == 0 else 0.0))
+        return self._reply(self._line("insult"), None, ["abuse"])
+
+    def _manager_now(self, n_agent: int) -> bool:
+        manager = self.persona.manager
+        first_reply = manager.demands == "immediately" and n_agent == 1
+        angry = manager.demands == "when_angry" and self.mind.anger >= manager.at_anger
+        if first_reply or angry:
+            self.mind.wants_manager = True
+        return self.mind.wants_manager
+
+    def _manager_turn(self, text: str, seen: list[str]) -> Reply | None:
+        mind = self.mind
+        offered = sig.find(sig.TRANSFER_OFFER, text)
+        chance = sig.find(sig.ASK_CHANCE, text) or sig.find(sig.PROMISE_TRANSFER, text)
+        if offered and chance and self.persona.manager.accepts_chance:
+            mind.wants_manager = False
+            mind.trust = clamp(mind.trust + 1.5)
+            mind.anger = clamp(mind.anger - 1)
+            return self._reply(self._line("give_chance"), None, [*seen, "manager_respected"])
+        if offered or chance:
+            mind.manager_ignored += 1
+        else:
+            mind.manager_ignored += 2
+            mind.anger = clamp(mind.anger + 1)
+        if mind.manager_ignored >= 3:
+            return self._reply(self._line("demand_manager"), "manager", seen)
+        return self._reply(self._line("demand_manager"), None, seen)
+
+    def _forbidden_granted(self, text: str) -> Offer | None:
+        for offer in self.persona.policy.forbids:
+            for hit in offer_hits(offer.patterns, offer.unless, text):
+                if not sig.refusals(sig.sentence_of(text, hit).text):
+                    return offer
+        for offer in self.persona.policy.needs_supervisor:
+            hits = offer_hits(offer.patterns, offer.unless, text)
+            if hits and not sig.escalates(text) and not sig.refusals(text):
+                return offer
+        return None
+
+    def _offer_made(self, text: str) -> Offer | None:
+        candidates = list(self.persona.policy.allows)
+        candidates += [o for o in self.persona.policy.needs_supervisor if sig.escalates(text)]
+        made = [o for o in candidates if offer_hits(o.patterns, o.unless, text)]
+        if not made:
+            return None
+        made.sort(key=lambda o: not (o.addresses_real_issue or self.mind.revealed))
+        return made[0]
+
+    def _answer(self, text: str) -> str:
+        """Answer the agent's questions: details for open ones, a word for closed ones."""
+        mind = self.mind
+        if sig.exploratory_questions(text):
+            mind.open_questions += 1
+            if (
+                not mind.revealed
+                and mind.open_questions >= self.questions_needed
+                and (mind.trust >= self.trust_needed)
+            ):
+                mind.revealed = True
+                mind.anger = clamp(mind.anger - 0.5)
+                return self._fill(self.persona.hidden_issue.reveal_line)
+            return self._line("detail")
+        if sig.closed_questions(text):
+            return self._line("short")
+        return ""
+
+    # ------------------------------------------------------------ lines and state
+
+    def _line(self, situation: str) -> str:
+        options = self.persona.lines.get(situation) or self.reactions[situation]
+        fresh = [o for o in options if o not in self.used] or options
+        choice = fresh[self.rng.randrange(len(fresh))]
+        self.used.add(choice)
+        return self._fill(choice)
+
+    def _fill(self, line: str) -> str:
+        slots = {
+            "issue": self.persona.issue,
+            "customer_name": self.persona.customer_name,
+            "desired_outcome": self.persona.desired_outcome,
+            **{k: str(v) for k, v in self.persona.context.items()},
+        }
+        try:
+            return line.format_map(slots)
+        except (KeyError, ValueError, IndexError) as exc:
+            raise ValueError(
+                f"persona {self.persona.id}: bad slot in line {line!r}: {exc}"
+            ) from exc
+
+    def _reply(self, text: str, action: str | None, seen: list[str]) -> Reply:
+        mind = self.mind
+        state = CustomerState(
+            anger=round(mind.anger, 2),
+            trust=round(mind.trust, 2),
+            wants_manager=mind.wants_manager,
+            abuse_level=mind.abuse_level,
+            real_issue_revealed=mind.revealed,
+            offers=list(dict.fromkeys(mind.offers)),
+            policy_breach=list(mind.breach),
+            reactions=[
+                s
+                for s in seen
+                if s in CALMING
+                or s in INFLAMING
+                or s in ("abuse", "manager_respected", "refused_with_alt")
+            ],
+        )
+        return Reply(text=text, action=action, state=state)  # type: ignore[arg-type]

@@ -1,0 +1,124 @@
+"""The one interface agents and customers share, and the plain episode loop.
+
+A participant produces its next `Reply` from the transcript so far. The loop alternates
+customer and agent, starting with the customer, and ends with a typed `StopReason`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from harness.models import CustomerState, Offer, Persona, StopReason, Turn
+
+Action = Literal[
+    "end",  # agent ends the conversation
+    "transfer",  # agent hands over to a manager
+    "accept",  # customer accepts an offer the policy allows
+    "accept_forbidden",  # customer accepts an offer the policy forbids
+    "resolved",  # customer closes a resolved conversation
+    "leave",  # customer gives up
+    "manager",  # customer insists on a manager and is escalated
+]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One participant's next message, with an optional typed action."""
+
+    text: str
+    action: Action | None = None
+    state: CustomerState | None = None
+    macro: str | None = None
+
+
+class Participant(Protocol):
+    """Agents and simulated customers: the next turn from the transcript so far."""
+
+    spec: str
+
+    async def next_turn(self, transcript: list[Turn]) -> Reply:
+        """Produce the next message."""
+        ...
+
+
+@dataclass(frozen=True)
+class CaseBrief:
+    """What the agent is allowed to see about the case (never the hidden issue)."""
+
+    customer_name: str
+    issue: str
+    context: dict[str, str | int | float]
+    channel: str
+    role: str
+    allowed: tuple[Offer, ...]
+    forbidden: tuple[Offer, ...]
+    needs_supervisor: tuple[Offer, ...]
+
+    @classmethod
+    def from_persona(cls, persona: Persona) -> CaseBrief:
+        """The agent-visible part of a persona."""
+        return cls(
+            customer_name=persona.customer_name,
+            issue=persona.issue,
+            context=dict(persona.context),
+            channel=persona.channel,
+            role=persona.agent_role,
+            allowed=tuple(persona.policy.allows),
+            forbidden=tuple(persona.policy.forbids),
+            needs_supervisor=tuple(persona.policy.needs_supervisor),
+        )
+
+    def visible_context(self) -> dict[str, str | int | float]:
+        """Case facts plus the customer's name, as recorded with transcripts."""
+        return {"customer_name": self.customer_name, "issue": self.issue, **self.context}
+
+
+@dataclass
+class EpisodeResult:
+    """A finished conversation."""
+
+    turns: list[Turn]
+    stop_reason: StopReason
+    error: str | None = None
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+_CUSTOMER_STOPS: dict[str, StopReason] = {
+    "resolved": StopReason.resolved,
+    "leave": StopReason.customer_left,
+    "manager": StopReason.escalated,
+}
+_AGENT_STOPS: dict[str, StopReason] = {
+    "end": StopReason.agent_ended,
+    "transfer": StopReason.escalated,
+}
+
+
+def _turn(role: Literal["customer", "agent"], reply: Reply) -> Turn:
+    return Turn(
+        role=role, text=reply.text, state=reply.state, action=reply.action, macro=reply.macro
+    )
+
+
+async def run_episode(
+    customer: Participant, agent: Participant, *, max_turns: int
+) -> EpisodeResult:
+    """Alternate customer and agent until a typed stop; errors end the episode, not the run."""
+    turns: list[Turn] = []
+    speakers: list[tuple[Literal["customer", "agent"], Participant, dict[str, StopReason]]] = [
+        ("customer", customer, _CUSTOMER_STOPS),
+        ("agent", agent, _AGENT_STOPS),
+    ]
+    while True:
+        for role, who, stops in speakers:
+            if len(turns) >= max_turns:
+                return EpisodeResult(turns, StopReason.max_turns)
+            try:
+                reply = await who.next_turn(list(turns))
+            except Exception as exc:  # a participant failing ends this episode only
+                message = f"{role} {who.spec}: {type(exc).__name__}: {exc}"
+                return EpisodeResult(turns, StopReason.error, error=message)
+            turns.append(_turn(role, reply))
+            if reply.action in stops:
+                return EpisodeResult(turns, stops[reply.action])

@@ -1,0 +1,314 @@
+"""What a grader sees (`GradeInput`), what it returns (`Finding`) and the registry."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from harness import signals as sig
+from harness.models import CustomerState, Persona, StopReason, Turn, Verdict
+from harness.signals import Hit
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Evidence: a span of one turn."""
+
+    turn: int
+    hit: Hit
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A grader's verdict with its evidence and a one-line rationale."""
+
+    verdict: Verdict
+    rationale: str
+    evidence: tuple[Quote, ...] = ()
+
+
+def finding(verdict: Verdict, rationale: str, *evidence: Quote | None) -> Finding:
+    """Build a Finding, dropping missing evidence."""
+    return Finding(verdict, rationale, tuple(e for e in evidence if e is not None))
+
+
+@dataclass
+class GradeInput:
+    """A conversation as graders see it, with facts derived once and shared."""
+
+    turns: list[Turn]
+    context: Mapping[str, Any] = field(default_factory=dict)
+    persona: Persona | None = None
+    stop_reason: StopReason | None = None
+
+    # ------------------------------------------------------------ turn access
+
+    @cached_property
+    def agent(self) -> list[tuple[int, str]]:
+        """(turn index, text) of every agent turn."""
+        return [(i, t.text) for i, t in enumerate(self.turns) if t.role == "agent"]
+
+    @cached_property
+    def customer(self) -> list[tuple[int, str]]:
+        """(turn index, text) of every customer turn."""
+        return [(i, t.text) for i, t in enumerate(self.turns) if t.role == "customer"]
+
+    @cached_property
+    def states(self) -> list[CustomerState]:
+        """Recorded customer states (simulated runs only)."""
+        return [t.state for t in self.turns if t.state is not None]
+
+    def first(
+        self, detector: Callable[[str], list[Hit]], turns: list[tuple[int, str]]
+    ) -> Quote | None:
+        """The first hit of a detector across the given turns."""
+        for index, text in turns:
+            hits = detector(text)
+            if hits:
+                return Quote(index, hits[0])
+        return None
+
+    def all(
+        self, detector: Callable[[str], list[Hit]], turns: list[tuple[int, str]]
+    ) -> list[Quote]:
+        """Every hit of a detector across the given turns."""
+        return [Quote(index, h) for index, text in turns for h in detector(text)]
+
+    def previous_customer(self, agent_index: int) -> str:
+        """The customer message just before an agent turn."""
+        for index in range(agent_index - 1, -1, -1):
+            if self.turns[index].role == "customer":
+                return self.turns[index].text
+        return ""
+
+    def next_agent(self, customer_index: int) -> tuple[int, str] | None:
+        """The agent reply right after a customer turn."""
+        for index, text in self.agent:
+            if index > customer_index:
+                return index, text
+        return None
+
+    # ------------------------------------------------------------ derived facts
+
+    @cached_property
+    def customer_upset(self) -> bool:
+        """The customer is upset (recorded anger, or the text says so)."""
+        if self.states:
+            return max(s.anger for s in self.states) >= 4
+        return any(len(sig.upset(text)) >= 1 for _, text in self.customer[:2])
+
+    @cached_property
+    def abusive_turns(self) -> list[int]:
+        """Customer turns that are abusive."""
+        from_text = [i for i, text in self.customer if sig.abusive(text)]
+        if self.turns and any(t.state for t in self.turns):
+            from_state = [
+                i
+                for i, t in enumerate(self.turns)
+                if t.role == "customer" and t.state and t.state.abuse_level >= 2
+            ]
+            return sorted(set(from_text) | set(from_state))
+        return from_text
+
+    @cached_property
+    def customer_abusive(self) -> bool:
+        """The customer was abusive at least once (or the persona is abusive)."""
+        if self.persona is not None and self.persona.abuse.level == "abusive":
+            return True
+        return bool(self.abusive_turns)
+
+    @cached_property
+    def attack_turns(self) -> list[int]:
+        """Customer turns attacking the agent or the company."""
+        return [i for i, text in self.customer if sig.attacks_agent(text)]
+
+    @cached_property
+    def manager_asks(self) -> list[int]:
+        """Customer turns asking for a manager."""
+        if self.is_manager_role:
+            return [i for i, text in self.customer[1:] if sig.asks_manager(text)]
+        return [i for i, text in self.customer if sig.asks_manager(text)]
+
+    @cached_property
+    def is_manager_role(self) -> bool:
+        """The agent under test plays a manager taking over an escalated conversation."""
+        if self.persona is not None:
+            return self.persona.agent_role == "manager"
+        role = str(self.context.get("agent_role", "")).lower()
+        if role == "manager":
+            return True
+        first_customer = self.customer[0][1] if self.customer else ""
+        took_over = re.search(
+            r"\b(hung up|cut me off|ended the (call|chat)|disconnected me|closed the chat|"
+            r"your (colleague|agent|rep)|the (last|previous|other) (agent|guy|person|rep|woman|"
+            r"man|lady))\b",
+            first_customer,
+            sig.FLAGS,
+        )
+        first_agent = self.agent[0][1] if self.agent else ""
+        is_manager = re.search(r"\b(manager|supervisor|team lead)\b", first_agent, sig.FLAGS)
+        return bool(took_over and is_manager)
+
+    @cached_property
+    def agent_ended_at(self) -> int | None:
+        """Turn index where the agent ended the conversation."""
+        for index, turn in enumerate(self.turns):
+            if turn.role == "agent" and turn.action == "end":
+                return index
+        if self.stop_reason == StopReason.agent_ended and self.agent:
+            return self.agent[-1][0]
+        if self.agent and self.stop_reason in (None, StopReason.imported):
+            index, text = self.agent[-1]
+            if sig.ends_conversation(text) and (
+                self.customer_abusive or sig.end_reason(text) or sig.warns_customer(text)
+            ):
+                return index
+        return None
+
+    @cached_property
+    def forbidden_asks(self) -> list[int]:
+        """Customer turns asking for something the persona's policy forbids."""
+        if self.persona is None or not self.persona.policy.forbids:
+            return []
+        out = []
+        for index, text in self.customer:
+            for offer in self.persona.policy.forbids:
+                if offer_matches(offer.patterns, offer.unless, text):
+                    out.append(index)
+                    break
+        return out
+
+    @cached_property
+    def refusal_turns(self) -> list[int]:
+        """Agent turns that say no (not the ones ending an abusive call)."""
+        return [
+            i
+            for i, text in self.agent
+            if (sig.refusals(text) or sig.policy_only(text))
+            and not sig.ends_conversation(text)
+            and not (sig.find(sig.RUNG_NAME, text) and not sig.alternatives(text))
+        ]
+
+    @cached_property
+    def said_no_applies(self) -> bool:
+        """The customer asked for something the agent must refuse."""
+        if self.persona is not None:
+            return bool(self.persona.policy.forbids) and (
+                bool(self.forbidden_asks) or bool(self.granted_forbidden)
+            )
+        return bool(self.refusal_turns)
+
+    @cached_property
+    def granted_forbidden(self) -> list[Quote]:
+        """Agent turns that grant what the persona's policy forbids."""
+        if self.persona is None:
+            return []
+        out = []
+        for index, text in self.agent:
+            for offer in self.persona.policy.forbids:
+                hits = offer_hits(offer.patterns, offer.unless, text)
+                if hits and not sig.refusals(sig.sentence_of(text, hits[0]).text):
+                    out.append(Quote(index, sig.sentence_of(text, hits[0])))
+        return out
+
+    @cached_property
+    def acceptance_turn(self) -> int | None:
+        """The customer turn that accepted a resolution."""
+        for index, turn in enumerate(self.turns):
+            if turn.role == "customer" and turn.action in ("accept", "accept_forbidden"):
+                return index
+        if self.states or self.stop_reason not in (None, StopReason.imported):
+            return None
+        offered = False
+        for index, turn in enumerate(self.turns):
+            if turn.role == "agent" and (sig.offers(turn.text) or sig.commitments(turn.text)):
+                offered = True
+            elif (
+                turn.role == "customer"
+                and offered
+                and sig.accepts(turn.text)
+                and not re.search(
+                    r"\b(no|not|won'?t|don'?t|isn'?t)\b[^.?!]{0,20}\b(work|good|fine|enough)",
+                    turn.text,
+                    sig.FLAGS,
+                )
+            ):
+                return index
+        return None
+
+    @cached_property
+    def resolved(self) -> bool:
+        """A resolution was agreed."""
+        if self.stop_reason == StopReason.resolved:
+            return True
+        return self.acceptance_turn is not None
+
+    @cached_property
+    def fix_offered(self) -> bool:
+        """The agent put at least one concrete fix on the table."""
+        return any(sig.offers(text) or sig.commitments(text) for _, text in self.agent)
+
+    @cached_property
+    def apology_due(self) -> bool:
+        """The customer complained about something the company got wrong."""
+        if self.is_manager_role or any(sig.apologies(text) for _, text in self.agent):
+            return True
+        if self.persona is not None:
+            return self.persona.archetype not in (
+                "anxious",
+                "external_pressure",
+                "manager_demanding",
+            )
+        return self.customer_upset and bool(
+            re.search(
+                r"\b(late|never (arrived|came)|wrong|charged|broken|damaged|missing|promised|"
+                r"outage|"
+                r"down|error|mistake|lost|still|again|cancel|overcharg\w*|double|twice|waiting|failed)\b",
+                " ".join(text for _, text in self.customer[:2]),
+                sig.FLAGS,
+            )
+        )
+
+    @cached_property
+    def exceeds_authority(self) -> bool:
+        """The customer's request exceeds the agent's authority."""
+        if self.persona is not None:
+            return bool(self.persona.policy.needs_supervisor)
+        if str(self.context.get("needs_supervisor", "")).lower() in ("true", "yes", "1"):
+            return True
+        return any(sig.authority_limit(text) for _, text in self.agent)
+
+
+def offer_hits(patterns: list[str], unless: list[str], text: str) -> list[Hit]:
+    """Matches of an offer's patterns, unless a cancelling pattern is in the same sentence."""
+    out = []
+    for hit in sig.find(patterns, text):
+        sentence = sig.sentence_of(text, hit).text
+        if unless and sig.find(unless, sentence):
+            continue
+        out.append(hit)
+    return out
+
+
+def offer_matches(patterns: list[str], unless: list[str], text: str) -> bool:
+    """Whether an offer's patterns match the text (see `offer_hits`)."""
+    return bool(offer_hits(patterns, unless, text))
+
+
+Grader = Callable[[GradeInput], Finding]
+REGISTRY: dict[str, Grader] = {}
+
+
+def grader(guideline_id: str) -> Callable[[Grader], Grader]:
+    """Register a rule grader under `rules:<guideline_id>`."""
+
+    def register(fn: Grader) -> Grader:
+        if guideline_id in REGISTRY:
+            raise ValueError(f"two graders for {guideline_id}")
+        REGISTRY[guideline_id] = fn
+        return fn
+
+    return register

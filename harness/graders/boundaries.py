@@ -1,0 +1,267 @@
+"""Sections 3-5 of GUIDELINES.md: saying no, abuse, escalation (000 §3-4, 002 §5-7, 003)."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+from harness import signals as sig
+from harness.graders.base import Finding, GradeInput, Quote, finding, grader
+
+
+def _refusal_replies(g: GradeInput) -> list[tuple[int, str]]:
+    return [(i, g.turns[i].text) for i in g.refusal_turns]
+
+
+@grader("no.sandwich")
+def sandwich(g: GradeInput) -> Finding:
+    """no.sandwich (000 §3): validate, state the boundary with a reason, offer an alternative."""
+    if not g.said_no_applies:
+        return finding("na", "nothing had to be refused")
+    if g.granted_forbidden and not g.refusal_turns:
+        return finding(
+            "missed", "never said no: granted the forbidden request", g.granted_forbidden[0]
+        )
+    replies = _refusal_replies(g)
+    if not replies:
+        return finding("missed", "looked for a clear no to the forbidden request")
+    best: Finding | None = None
+    for index, text in replies:
+        refusal = (sig.refusals(text) or sig.policy_only(text))[0]
+        alternative = sig.alternatives(text) or sig.offers(text)
+        validated = sig.validates(text) or sig.names_emotion(text) or sig.specific_apology(text)
+        if alternative and validated:
+            return finding(
+                "met",
+                "validates, states the limit and offers an alternative",
+                Quote(index, refusal),
+            )
+        if alternative and best is None:
+            best = finding(
+                "partial", "says no with an alternative, without validating", Quote(index, refusal)
+            )
+    if best:
+        return best
+    index, text = replies[0]
+    refusal = (sig.refusals(text) or sig.policy_only(text))[0]
+    return finding("violated", "refuses flatly, with no alternative", Quote(index, refusal))
+
+
+@grader("no.reason_given")
+def reason_given(g: GradeInput) -> Finding:
+    """no.reason_given (000 §3 decision matrix): explain the kind of no."""
+    if not g.said_no_applies:
+        return finding("na", "nothing had to be refused")
+    replies = _refusal_replies(g)
+    if not replies:
+        return finding("missed", "looked for a no with its reason")
+    for index, text in replies:
+        flat = sig.policy_only(text)
+        if flat and not sig.reasons(text):
+            return finding(
+                "violated", "'that's our policy' as the final answer", Quote(index, flat[0])
+            )
+    for index, text in replies:
+        why = sig.reasons(text)
+        if why:
+            return finding(
+                "met", "explains why the answer is no", Quote(index, sig.sentence_of(text, why[0]))
+            )
+    index, text = replies[0]
+    return finding(
+        "missed",
+        "says no without saying why",
+        Quote(index, (sig.refusals(text) or sig.policy_only(text))[0]),
+    )
+
+
+@grader("no.holds_boundary")
+def holds_boundary(g: GradeInput) -> Finding:
+    """no.holds_boundary (000 §3-4, social-media example): no caving to pressure or threats."""
+    if not g.said_no_applies:
+        return finding("na", "nothing had to be refused")
+    if g.granted_forbidden:
+        return finding("violated", "grants what the policy forbids", g.granted_forbidden[0])
+    refused_at = g.refusal_turns[0] if g.refusal_turns else None
+    if refused_at is not None:
+        later = [(i, t) for i, t in g.agent if i > refused_at]
+        cave = g.first(sig.caves, later)
+        if cave:
+            return finding("violated", "gives in after pressure", cave)
+        return finding(
+            "met",
+            "keeps the boundary",
+            Quote(
+                refused_at,
+                (
+                    sig.refusals(g.turns[refused_at].text)
+                    or sig.policy_only(g.turns[refused_at].text)
+                )[0],
+            ),
+        )
+    return finding("missed", "never stated the boundary")
+
+
+@grader("abuse.ladder")
+def ladder(g: GradeInput) -> Finding:
+    """abuse.ladder (000 §4 escalation ladder): redirect, name, boundary, end - in order."""
+    if not g.customer_abusive or not g.abusive_turns:
+        return finding("na", "the customer was not abusive")
+    rungs: list[tuple[int, int]] = []
+    for customer_index in g.abusive_turns:
+        reply = g.next_agent(customer_index)
+        if reply:
+            rungs.append((reply[0], sig.ladder_rung(reply[1])))
+    if not rungs:
+        return finding("na", "no reply to the abusive turns")
+    first_index, first_rung = rungs[0]
+    if first_rung == 4:
+        return finding(
+            "violated",
+            "ends the conversation at the first abusive turn",
+            _rung_quote(g, first_index),
+        )
+    ended = [i for i, r in rungs if r == 4]
+    if ended:
+        missing = {1, 2, 3} - {r for i, r in rungs if 0 < r < 4 and i < ended[0]}
+        quote = _rung_quote(g, ended[0])
+        if len(missing) >= 2:
+            return finding(
+                "violated", f"ends the call after skipping rungs {sorted(missing)}", quote
+            )
+        if missing:
+            return finding("partial", f"ends after most rungs; skipped {sorted(missing)}", quote)
+        return finding("met", "climbs the ladder rung by rung before ending", quote)
+    used = [r for _, r in rungs if r]
+    if not used:
+        return finding("missed", "never redirects, names the behaviour or sets a boundary")
+    first_used = next(i for i, r in rungs if r)
+    if len(rungs) >= 3 and max(used) < 3:
+        return finding(
+            "missed", "sustained abuse, but never sets a clear boundary", _rung_quote(g, first_used)
+        )
+    in_order = used[0] <= 2 and all(0 <= b - a <= 1 for a, b in pairwise(used))
+    if in_order:
+        return finding(
+            "met",
+            "answers each abusive turn with the next rung, in order",
+            _rung_quote(g, first_used),
+        )
+    return finding("partial", "uses the ladder, but out of order", _rung_quote(g, first_used))
+
+
+def _rung_quote(g: GradeInput, index: int) -> Quote:
+    text = g.turns[index].text
+    rung = sig.ladder_rung(text)
+    pattern = {4: sig.AGENT_ENDS, 3: sig.RUNG_BOUNDARY, 2: sig.RUNG_NAME, 1: sig.RUNG_REDIRECT}
+    hits = sig.find(pattern.get(rung, ()), text) or sig.sentences(text)
+    return Quote(index, sig.sentence_of(text, hits[0]))
+
+
+@grader("abuse.distinguish")
+def distinguish(g: GradeInput) -> Finding:
+    """abuse.distinguish (000 §4): patience for the upset customer who is not abusive."""
+    if g.customer_abusive or not g.customer_upset:
+        return finding("na", "the customer was abusive, or not upset")
+    policing = g.first(sig.warns_customer, g.agent)
+    if policing:
+        return finding("violated", "polices an upset (not abusive) customer", policing)
+    patient = g.first(sig.empathy, g.agent)
+    return finding("met", "treats the upset customer with patience", patient)
+
+
+@grader("abuse.ends_professionally")
+def ends_professionally(g: GradeInput) -> Finding:
+    """abuse.ends_professionally (000 §4 final rung): say why and how to come back."""
+    if g.agent_ended_at is None:
+        return finding("na", "the agent did not end the conversation")
+    index = g.agent_ended_at
+    text = g.turns[index].text
+    if sig.abusive(text):
+        return finding(
+            "violated", "insults the customer while ending", Quote(index, sig.abusive(text)[0])
+        )
+    why, back = sig.end_reason(text), sig.path_back(text)
+    if why and back:
+        return finding("met", "says why it is ending and how to come back", Quote(index, back[0]))
+    if why or back:
+        hit = (why or back)[0]
+        return finding("partial", "ends with only one of: why, the way back", Quote(index, hit))
+    return finding("missed", "ends without a reason or a way back")
+
+
+@grader("abuse.manager_backs_team")
+def manager_backs_team(g: GradeInput) -> Finding:
+    """abuse.manager_backs_team (000 §4 manager's role): back the team member, then work it."""
+    if not g.is_manager_role:
+        return finding("na", "the agent is not a manager taking over an escalated call")
+    undermine = g.first(sig.undermines_team, g.agent)
+    if undermine:
+        return finding("violated", "undermines the team member", undermine)
+    backing = g.first(sig.backs_team, g.agent[:2])
+    if backing:
+        return finding("met", "opens by backing the team member's decision", backing)
+    late = g.first(sig.backs_team, g.agent)
+    if late:
+        return finding("partial", "backs the team member, but not at the start", late)
+    return finding("missed", "looked for the manager backing the team member's call")
+
+
+@grader("escalate.manager_request")
+def manager_request(g: GradeInput) -> Finding:
+    """escalate.manager_request (000 Script 4, 002 §7): respect, offer, ask a chance, promise."""
+    if not g.manager_asks:
+        return finding("na", "the customer did not ask for a manager")
+    reply = g.next_agent(g.manager_asks[0])
+    if reply is None:
+        return finding("na", "no reply to the manager request")
+    index, text = reply
+    stonewall = sig.find(sig.STONEWALL, text)
+    if stonewall:
+        return finding(
+            "violated", "refuses or stonewalls the manager request", Quote(index, stonewall[0])
+        )
+    parts = {
+        "respects": sig.find(sig.RESPECT_REQUEST, text),
+        "offers the transfer": sig.find(sig.TRANSFER_OFFER, text),
+        "asks for a chance": sig.find(sig.ASK_CHANCE, text),
+        "promises an immediate transfer": sig.find(sig.PROMISE_TRANSFER, text),
+    }
+    done = [k for k, v in parts.items() if v]
+    first = next((v[0] for v in parts.values() if v), None)
+    quote = Quote(index, first) if first else None
+    if len(done) >= 3 and parts["offers the transfer"]:
+        return finding("met", "; ".join(done), quote)
+    if done:
+        return finding("partial", "only " + ", ".join(done), quote)
+    if sig.refusals(text) or sig.blame(text):
+        return finding(
+            "violated",
+            "argues instead of honouring the request",
+            Quote(index, sig.sentences(text)[0]),
+        )
+    return finding("missed", "ignores the manager request")
+
+
+@grader("escalate.when_needed")
+def when_needed(g: GradeInput) -> Finding:
+    """escalate.when_needed (002 §7, 003): escalate when the fix is beyond its authority."""
+    if not g.exceeds_authority:
+        return finding("na", "nothing asked for exceeded the agent's authority")
+    if g.persona is not None:
+        for index, text in g.agent:
+            for offer in g.persona.policy.needs_supervisor:
+                hits = sig.find(offer.patterns, text)
+                if hits and not sig.escalates(text) and not sig.refusals(text):
+                    return finding(
+                        "violated", "promises what it cannot grant", Quote(index, hits[0])
+                    )
+    for index, text in g.agent:
+        esc = sig.escalates(text)
+        if esc and sig.authority_limit(text):
+            return finding(
+                "met", "escalates and says the fix is beyond its authority", Quote(index, esc[0])
+            )
+    esc = g.first(sig.escalates, g.agent)
+    if esc:
+        return finding("partial", "escalates without saying why", esc)
+    return finding("missed", "leaves the customer stuck without escalating")

@@ -1,0 +1,150 @@
+"""Section 1 of GUIDELINES.md: de-escalation (seed 000 §1, 001, 002 §1-2, 003)."""
+
+from __future__ import annotations
+
+from harness import signals as sig
+from harness.graders.base import Finding, GradeInput, Quote, finding, grader
+
+
+@grader("deesc.name_emotion")
+def name_emotion(g: GradeInput) -> Finding:
+    """deesc.name_emotion (000 §1 golden rules): names the customer's feeling early."""
+    judged = g.first(sig.judgemental_label, g.agent)
+    if judged:
+        return finding("violated", "labels the customer's feeling judgementally", judged)
+    named = g.first(sig.names_emotion, g.agent)
+    if named is None:
+        return finding("missed", "looked for a named feeling (frustrated, stressful, worried…)")
+    early = [i for i, _ in g.agent[:2]]
+    if named.turn in early:
+        return finding("met", "names the customer's feeling in its first two replies", named)
+    return finding("partial", "names the feeling, but only after its second reply", named)
+
+
+@grader("deesc.we_language")
+def we_language(g: GradeInput) -> Finding:
+    """deesc.we_language (000 §1): collaborative "we / let's / together" within two replies."""
+    early = g.first(sig.we_language, g.agent[:2])
+    if early:
+        return finding("met", "moves to collaborative framing in its first two replies", early)
+    later = g.first(sig.we_language, g.agent[2:])
+    if later:
+        return finding("partial", "collaborative framing appears, but late", later)
+    return finding("missed", "looked for we / let's / together framing; found only you/policy")
+
+
+@grader("deesc.calm_register")
+def calm_register(g: GradeInput) -> Finding:
+    """deesc.calm_register (000 §1, 002 §2): short calm sentences; no caps, '!!' or sarcasm."""
+    heat = g.first(sig.shouting, g.agent)
+    if heat:
+        return finding("violated", "shouting capitals, '!!' or sarcasm in a reply", heat)
+    rambling = g.first(sig.long_sentences, g.agent)
+    if rambling:
+        return finding("partial", "calm, but with very long sentences", rambling)
+    if not g.agent:
+        return finding("na", "no agent replies")
+    return finding("met", "short, calm sentences throughout")
+
+
+@grader("deesc.no_calm_down")
+def no_calm_down(g: GradeInput) -> Finding:
+    """deesc.no_calm_down (000 §1): never "calm down", "relax", "as I said", "you misunderstood"."""
+    hit = g.first(sig.tells_calm_down, g.agent)
+    if hit:
+        return finding("violated", "tells the customer to calm down or talks down to them", hit)
+    return finding("met", "never tells the customer to calm down")
+
+
+@grader("deesc.no_generic_understand")
+def no_generic_understand(g: GradeInput) -> Finding:
+    """deesc.no_generic_understand (000 §1 what not to do): no bare "I understand"."""
+    bare = g.first(sig.bare_understand, g.agent)
+    if bare:
+        return finding("violated", "a bare 'I understand' with nothing specific behind it", bare)
+    backed = [
+        Quote(i, hit)
+        for i, text in g.agent
+        for hit, specific in sig.understand_claims(text)
+        if specific
+    ]
+    if backed:
+        return finding("met", "every 'I understand' names what was understood", backed[0])
+    return finding("met", "no empty 'I understand'")
+
+
+@grader("deesc.no_premature_solution")
+def no_premature_solution(g: GradeInput) -> Finding:
+    """deesc.no_premature_solution (000 §1): acknowledge before proposing a fix."""
+    if not g.customer_upset:
+        return finding("na", "the customer was not upset")
+    if not g.agent:
+        return finding("na", "no agent replies")
+    index, text = g.agent[0]
+    fix = sig.offers(text)
+    ack = sig.empathy(text) or sig.affirmations(text)
+    if fix and not ack:
+        return finding(
+            "violated",
+            "offers a fix in the first reply without acknowledging",
+            Quote(index, fix[0]),
+        )
+    if fix and ack and fix[0].start < ack[0].start:
+        return finding("violated", "the fix comes before any acknowledgement", Quote(index, fix[0]))
+    if fix:
+        return finding(
+            "partial",
+            "acknowledges, but proposes a fix in the same first reply",
+            Quote(index, ack[0]),
+        )
+    if ack:
+        return finding("met", "acknowledges first and holds the fix back", Quote(index, ack[0]))
+    return finding("missed", "first reply neither acknowledges nor lets the customer finish")
+
+
+@grader("deesc.specific_apology")
+def specific_apology(g: GradeInput) -> Finding:
+    """deesc.specific_apology (000 §1): apologise for the specific impact, once, then move on."""
+    if not g.apology_due:
+        return finding("na", "no apology was due")
+    robotic = g.first(sig.robotic_apology, g.agent)
+    if robotic:
+        return finding("violated", "boilerplate apology", robotic)
+    apologising = [i for i, text in g.agent if sig.apologies(text)]
+    if len(apologising) >= 3 and len(apologising) >= len(g.agent) - 1:
+        first = g.first(sig.apologies, g.agent)
+        return finding(
+            "violated", f"apologises in {len(apologising)} of {len(g.agent)} replies", first
+        )
+    specific = g.first(sig.specific_apology, g.agent)
+    if specific and len(apologising) <= 2:
+        return finding("met", "apologises for the specific impact and moves on", specific)
+    if specific:
+        return finding("partial", "specific apology, but repeated", specific)
+    if apologising:
+        return finding(
+            "partial", "apologises, but not for anything specific", g.first(sig.apologies, g.agent)
+        )
+    return finding("missed", "looked for an apology naming the impact; found none")
+
+
+@grader("deesc.no_blame_passing")
+def no_blame_passing(g: GradeInput) -> Finding:
+    """deesc.no_blame_passing (000 §1, 002 §4): own it as a team; never blame others."""
+    hit = g.first(sig.blame, g.agent)
+    if hit:
+        return finding("violated", "passes the blame", hit)
+    owned = g.first(sig.ownership, g.agent)
+    return finding("met", "no blame passed" + (", and owns the problem" if owned else ""), owned)
+
+
+@grader("deesc.affirmations")
+def affirmations(g: GradeInput) -> Finding:
+    """deesc.affirmations (002 §1, 003): brief listening signals; one question at a time."""
+    stacked = [Quote(i, qs[2]) for i, text in g.agent if len(qs := sig.questions(text)) >= 3]
+    if stacked:
+        return finding("violated", "stacks three or more questions in one reply", stacked[0])
+    signal = g.first(sig.affirmations, g.agent) or g.first(sig.names_emotion, g.agent)
+    if signal:
+        return finding("met", "signals it is listening and asks one thing at a time", signal)
+    return finding("missed", "looked for listening signals (got it, I hear you, thanks for…)")

@@ -1,0 +1,123 @@
+"""Section 2 of GUIDELINES.md: the D.E.F.U.S.E. framework (seed 000 §2)."""
+
+from __future__ import annotations
+
+from harness import signals as sig
+from harness.graders.base import Finding, GradeInput, Quote, finding, grader
+
+
+@grader("defuse.dont_take_personally")
+def dont_take_personally(g: GradeInput) -> Finding:
+    """defuse.dont_take_personally (000 §2 D): stay professional after an insult."""
+    if not g.attack_turns:
+        return finding("na", "the customer did not attack the agent or the company")
+    replies = [r for i in g.attack_turns if (r := g.next_agent(i))]
+    if not replies:
+        return finding("na", "no reply after the attack")
+    hurt = g.first(sig.defensive, replies)
+    if hurt:
+        return finding("violated", "defensive or retaliatory after an attack", hurt)
+    helpful = g.first(
+        lambda t: (
+            sig.find(sig.RUNG_REDIRECT, t)
+            or sig.ownership(t)
+            or sig.empathy(t)
+            or sig.offers(t)
+            or sig.we_language(t)
+        ),
+        replies,
+    )
+    if helpful:
+        return finding("met", "stays neutral and keeps working the problem", helpful)
+    return finding("partial", "not defensive, but does not steer back to helping")
+
+
+@grader("defuse.empathize_first")
+def empathize_first(g: GradeInput) -> Finding:
+    """defuse.empathize_first (000 §2 E, 002 §1): validate before anything else."""
+    if not g.agent:
+        return finding("na", "no agent replies")
+    index, text = g.agent[0]
+    if g.is_manager_role and len(g.agent) > 1 and not sig.empathy(text):
+        index, text = g.agent[1]
+    care = sig.empathy(text)
+    firsts = sig.questions(text) + sig.offers(text) + sig.policy_only(text) + sig.refusals(text)
+    first_other = min(firsts, key=lambda h: h.start) if firsts else None
+    if care and (first_other is None or care[0].start <= first_other.start):
+        return finding(
+            "met", "the first reply validates the experience first", Quote(index, care[0])
+        )
+    if care:
+        return finding(
+            "partial", "validates, but only after a question, policy or fix", Quote(index, care[0])
+        )
+    if first_other is not None:
+        return finding(
+            "violated",
+            "opens with policy, questions or a fix, without empathy",
+            Quote(index, first_other),
+        )
+    return finding("missed", "looked for validation in the first reply")
+
+
+@grader("defuse.find_real_issue")
+def find_real_issue(g: GradeInput) -> Finding:
+    """defuse.find_real_issue (000 §2 F, 002 §3): open questions that uncover the stakes."""
+    open_q = g.all(sig.exploratory_questions, g.agent)
+    revealed = any(s.real_issue_revealed for s in g.states) if g.states else None
+    if open_q and revealed is False and g.persona is not None:
+        return finding(
+            "partial", "asks open questions, but the real issue stayed hidden", open_q[0]
+        )
+    if open_q:
+        return finding("met", "asks open questions about what is really at stake", open_q[0])
+    closed = g.first(sig.closed_questions, g.agent)
+    if closed:
+        return finding("missed", "only closed yes/no questions", closed)
+    return finding("missed", "looked for open questions (full picture, ideal outcome, deadline)")
+
+
+@grader("defuse.playback")
+def playback(g: GradeInput) -> Finding:
+    """defuse.playback (000 §2 U): summarise back in its own words and invite correction."""
+    for index, text in g.agent:
+        summary = sig.playback(text)
+        if summary and sig.invites_correction(text):
+            return finding("met", "plays the problem back and checks it", Quote(index, summary[0]))
+    summary = g.first(sig.playback, g.agent)
+    if summary:
+        return finding("partial", "plays the problem back without inviting correction", summary)
+    return finding("missed", "looked for a summary of the problem in the agent's own words")
+
+
+@grader("defuse.options")
+def options(g: GradeInput) -> Finding:
+    """defuse.options (000 §2 S): two or three concrete options; the customer chooses."""
+    if not g.fix_offered:
+        return finding("na", "no resolution was put on the table")
+    for index, text in g.agent:
+        found = sig.options_offered(text)
+        if found and sig.choice_questions(text):
+            if len(found) > 4:
+                return finding("partial", "offers too many options at once", Quote(index, found[0]))
+            return finding(
+                "met",
+                f"offers {len(found)} options and lets the customer choose",
+                Quote(index, found[0]),
+            )
+    found_any = g.first(sig.options_offered, g.agent)
+    if found_any:
+        return finding("partial", "offers options but does not let the customer choose", found_any)
+    single = g.first(sig.offers, g.agent)
+    return finding("missed", "dictates a single fix instead of offering options", single)
+
+
+@grader("defuse.pickle")
+def pickle(g: GradeInput) -> Finding:
+    """defuse.pickle (000 §2 E): an unexpected extra after resolving."""
+    if not g.resolved:
+        return finding("na", "the issue was not resolved")
+    extra = g.first(sig.pickle, g.agent)
+    if extra:
+        return finding("met", "adds an unexpected extra beyond the fix", extra)
+    return finding("missed", "looked for an extra (credit, upgrade, personal follow-up)")

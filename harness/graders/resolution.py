@@ -1,0 +1,192 @@
+"""Sections 6-7 of GUIDELINES.md: ownership, resolution, opening and close
+(001, 002 §4 and §8, 003, 004 §4-5)."""
+
+from __future__ import annotations
+
+import re
+
+from harness import signals as sig
+from harness.graders.base import Finding, GradeInput, Quote, finding, grader
+
+
+@grader("resolve.ownership")
+def ownership(g: GradeInput) -> Finding:
+    """resolve.ownership (001 own the issue, 002 §4, 004 §5): owns the issue."""
+    deflect = g.first(sig.deflection, g.agent)
+    if deflect:
+        return finding("violated", "deflects the issue", deflect)
+    owned = g.first(sig.ownership, g.agent)
+    if owned:
+        return finding("met", "owns the issue", owned)
+    return finding("missed", "looked for ownership (I'll take care of this, that's on us)")
+
+
+@grader("resolve.apology_formula")
+def apology_formula(g: GradeInput) -> Finding:
+    """resolve.apology_formula (001 apologise without blame, 003): impact, ownership, fix."""
+    if not g.apology_due:
+        return finding("na", "no apology was due")
+    best: tuple[int, Quote] | None = None
+    for n, (index, text) in enumerate(g.agent):
+        said = sig.apologies(text)
+        if not said:
+            continue
+        following = g.agent[n + 1][1] if n + 1 < len(g.agent) else ""
+        parts = sum(
+            [
+                bool(sig.specific_apology(text)),
+                bool(sig.ownership(text) or (sig.we_language(text) and re.search(r"\bwe\b", text))),
+                bool(sig.offers(text) or sig.commitments(text) or sig.commitments(following)),
+            ]
+        )
+        if best is None or parts > best[0]:
+            best = (parts, Quote(index, sig.sentence_of(text, said[0])))
+    if best is None:
+        return finding("missed", "looked for an apology that names impact, ownership and fix")
+    if best[0] >= 3:
+        return finding("met", "the apology names the impact, owns it and comes with a fix", best[1])
+    if best[0] == 2:
+        return finding("partial", "the apology has two of impact, ownership and fix", best[1])
+    return finding("missed", "an apology without a fix", best[1])
+
+
+@grader("resolve.precise_timeline")
+def precise_timeline(g: GradeInput) -> Finding:
+    """resolve.precise_timeline (001 close the loop, 004 §4): exact action, owner and time."""
+    committing = [(i, t) for i, t in g.agent if sig.commitments(t)]
+    vague = g.first(sig.vague_timeline, g.agent)
+    if vague:
+        return finding("violated", "a vague timeline", vague)
+    if not committing:
+        return finding("na", "the agent committed to no action")
+    precise = g.first(sig.precise_timeline, committing)
+    if precise:
+        return finding("met", "names a concrete time for the action", precise)
+    return finding(
+        "partial", "commits to an action without saying when", g.first(sig.commitments, committing)
+    )
+
+
+@grader("resolve.recommend")
+def recommend(g: GradeInput) -> Finding:
+    """resolve.recommend (001 simple choices): two clear choices and a recommendation."""
+    options = [(i, t) for i, t in g.agent if sig.options_offered(t)]
+    if not options:
+        return finding("na", "no options were offered")
+    rec = g.first(sig.recommends, options) or g.first(sig.recommends, g.agent)
+    if rec:
+        return finding("met", "recommends one of the options", rec)
+    return finding("missed", "offers options without recommending one")
+
+
+def _after_agreement(g: GradeInput) -> list[tuple[int, str]]:
+    accepted = g.acceptance_turn
+    if accepted is None:
+        return g.agent[-2:]
+    return [(i, t) for i, t in g.agent if i > accepted] or g.agent[-1:]
+
+
+@grader("resolve.teach_back")
+def teach_back(g: GradeInput) -> Finding:
+    """resolve.teach_back (001 close the loop): restate the agreed next step once."""
+    if not g.resolved:
+        return finding("na", "no resolution was agreed")
+    hit = g.first(sig.teach_back, _after_agreement(g)) or g.first(sig.teach_back, g.agent[-3:])
+    if hit:
+        return finding("met", "confirms the agreed next step", hit)
+    return finding("missed", "ends without restating the agreed next step")
+
+
+@grader("resolve.confirm_satisfaction")
+def confirm_satisfaction(g: GradeInput) -> Finding:
+    """resolve.confirm_satisfaction (001, 003): check the plan meets expectations."""
+    if not g.resolved:
+        return finding("na", "no resolution was agreed")
+    hit = g.first(sig.confirm_satisfaction, g.agent)
+    if hit:
+        return finding("met", "checks that the plan works for the customer", hit)
+    return finding("missed", "closes without checking the plan works for the customer")
+
+
+@grader("resolve.no_guessing")
+def no_guessing(g: GradeInput) -> Finding:
+    """resolve.no_guessing (004 §4): when unsure, say so and commit to a time to come back."""
+    for index, text in g.agent:
+        doubt = sig.unsure(text)
+        if doubt:
+            if sig.precise_timeline(text):
+                return finding(
+                    "met",
+                    "admits not knowing and says when it will come back",
+                    Quote(index, doubt[0]),
+                )
+            return finding(
+                "partial", "admits not knowing, without a time to come back", Quote(index, doubt[0])
+            )
+    guess = g.first(sig.guesses, g.agent)
+    if guess:
+        return finding("violated", "guesses instead of checking", guess)
+    return finding("na", "the agent did not lack an answer")
+
+
+@grader("resolve.no_repeat_asks")
+def no_repeat_asks(g: GradeInput) -> Finding:
+    """resolve.no_repeat_asks (001 know the context, 002 §3): never ask for known facts."""
+    context = dict(g.context)
+    if g.persona is not None:
+        context = {**g.persona.context, "customer_name": g.persona.customer_name, **context}
+    for index, text in g.agent:
+        earlier = " ".join(t for i, t in g.customer if i < index)
+        asked = sig.repeat_asks(text, context, earlier)
+        if asked:
+            return finding(
+                "violated", "asks for information it already has", Quote(index, asked[0])
+            )
+    return finding("met", "does not ask for anything already known")
+
+
+@grader("open.calm_opener")
+def calm_opener(g: GradeInput) -> Finding:
+    """open.calm_opener (001 prepare a calm opening): greet by name, purpose, goal."""
+    if not g.agent:
+        return finding("na", "no agent replies")
+    index, text = g.agent[0]
+    name = str(g.context.get("customer_name") or (g.persona.customer_name if g.persona else ""))
+    first_name = name.split()[0] if name else ""
+    greet = sig.find(sig.OPENER_GREETING, text)
+    by_name = bool(first_name) and re.search(rf"\b{re.escape(first_name)}\b", text[:80])
+    purpose = sig.find(sig.OPENER_PURPOSE, text)
+    goal = sig.find(sig.OPENER_GOAL, text)
+    parts = sum([bool(greet and (by_name or not first_name)), bool(purpose), bool(goal)])
+    quote = Quote(index, (greet or purpose or goal or sig.sentences(text))[0])
+    if parts == 3 or (parts == 2 and goal):
+        return finding("met", "greets by name, states its purpose and a goal", quote)
+    if parts:
+        return finding(
+            "partial", f"opener has {parts} of greeting by name, purpose and goal", quote
+        )
+    return finding("missed", "looked for a greeting by name, a purpose and a goal")
+
+
+@grader("close.follow_up")
+def close_follow_up(g: GradeInput) -> Finding:
+    """close.follow_up (002 §8, 001 close the loop): promise and describe a follow-up."""
+    if not g.resolved:
+        return finding("na", "the conversation was not resolved")
+    hits = g.all(sig.follow_up, g.agent)
+    if len(hits) >= 2:
+        return finding("met", "describes the follow-up and what to do if it slips", hits[0])
+    if hits:
+        return finding("partial", "mentions a follow-up without the details", hits[0])
+    return finding("missed", "looked for a follow-up (summary, what if it slips, feedback)")
+
+
+@grader("close.empower")
+def close_empower(g: GradeInput) -> Finding:
+    """close.empower (004 practical tips, 001 prevent repeat issues): show how to avoid it."""
+    if not g.resolved and not g.fix_offered:
+        return finding("na", "no fix was made")
+    hit = g.first(sig.empower, g.agent)
+    if hit:
+        return finding("met", "shows the customer how to avoid it next time", hit)
+    return finding("missed", "looked for how to avoid the problem or how the fix works")

@@ -1,0 +1,112 @@
+"""Judges turn a conversation into per-guideline results and a weighted score.
+
+`rules` (the default) runs the registered rule graders. `model:ID` and `hybrid:ID` are
+LLM judges that plug in here (see the LLM issue); asking for one now fails clearly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from harness.errors import UsageError
+from harness.graders import REGISTRY, GradeInput
+from harness.models import (
+    VERDICT_SCORE,
+    Evidence,
+    GuidelineResult,
+    Persona,
+    Rubric,
+    RubricGuideline,
+    StopReason,
+    Turn,
+)
+
+
+class Judge(Protocol):
+    """Anything that grades one conversation against a rubric."""
+
+    spec: str
+
+    def grade(
+        self,
+        turns: list[Turn],
+        rubric: Rubric,
+        *,
+        context: Mapping[str, Any],
+        persona: Persona | None,
+        stop_reason: StopReason | None,
+    ) -> list[GuidelineResult]:
+        """Grade every guideline of the rubric."""
+        ...
+
+
+def verified_evidence(turns: list[Turn], evidence: list[Evidence]) -> tuple[list[Evidence], int]:
+    """Keep only quotes that are exact substrings of the cited turn; count the dropped ones."""
+    kept = [
+        e
+        for e in evidence
+        if 0 <= e.turn < len(turns) and e.quote and e.quote in turns[e.turn].text
+    ]
+    return kept, len(evidence) - len(kept)
+
+
+@dataclass
+class RulesJudge:
+    """Deterministic rule graders (no model, no network)."""
+
+    spec: str = "rules"
+
+    def grade(
+        self,
+        turns: list[Turn],
+        rubric: Rubric,
+        *,
+        context: Mapping[str, Any],
+        persona: Persona | None,
+        stop_reason: StopReason | None,
+    ) -> list[GuidelineResult]:
+        """Run the registered grader of every rubric guideline."""
+        view = GradeInput(turns=turns, context=context, persona=persona, stop_reason=stop_reason)
+        return [self._one(view, turns, g) for g in rubric.guidelines]
+
+    @staticmethod
+    def _one(view: GradeInput, turns: list[Turn], guideline: RubricGuideline) -> GuidelineResult:
+        name = guideline.grader.removeprefix("rules:")
+        fn = REGISTRY[name]
+        found = fn(view)
+        evidence = [Evidence(turn=q.turn, quote=q.hit.text) for q in found.evidence]
+        evidence, dropped = verified_evidence(turns, evidence)
+        if dropped:
+            raise AssertionError(f"grader {name} produced a quote not in the transcript")
+        return GuidelineResult(
+            guideline=guideline.id,
+            verdict=found.verdict,
+            score=VERDICT_SCORE[found.verdict],
+            evidence=evidence,
+            rationale=found.rationale,
+            grader=f"rules:{name}",
+        )
+
+
+def weighted_score(results: list[GuidelineResult], rubric: Rubric) -> float | None:
+    """Weighted mean of scores over applicable guidelines (None when nothing applied)."""
+    weights = {g.id: g.weight for g in rubric.guidelines}
+    total = sum(weights[r.guideline] for r in results if r.score is not None)
+    if not total:
+        return None
+    value = sum(weights[r.guideline] * r.score for r in results if r.score is not None)
+    return round(value / total, 4)
+
+
+def make_judge(spec: str) -> Judge:
+    """Build a judge from its spec (`rules`, later `model:ID`, `hybrid:ID`)."""
+    if spec == "rules":
+        return RulesJudge()
+    kind = spec.split(":", 1)[0]
+    if kind in ("model", "hybrid"):
+        raise UsageError(
+            f"judge {spec!r}: LLM judges are not available in this version; use --judge rules"
+        )
+    raise UsageError(f"unknown judge {spec!r}; use 'rules'")

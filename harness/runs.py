@@ -1,0 +1,500 @@
+"""Batch runs: plan the persona x agent x seed matrix, run it, grade it, and store it.
+
+A run directory holds `run.json` (the manifest), `transcripts.jsonl` and
+`scorecards.jsonl`. Both JSONL files are append-only, one line flushed per finished
+conversation, so Ctrl-C or a crash loses nothing already finished, and `resume` runs only
+what is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import re
+import subprocess
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.agents import agent_files, make_agent
+from harness.catalog import (
+    data_root,
+    file_hash,
+    load_rubric,
+    reactions_path,
+    read_conversations,
+    resolve_personas,
+)
+from harness.customers import make_customer
+from harness.episode import CaseBrief, EpisodeResult, run_episode
+from harness.errors import InputError, UsageError
+from harness.judges import Judge, make_judge, weighted_score
+from harness.models import (
+    Conversation,
+    Outcome,
+    Persona,
+    Rubric,
+    RunManifest,
+    RunSettings,
+    Scorecard,
+    StopReason,
+    TranscriptRecord,
+    Turn,
+)
+
+TRANSCRIPTS = "transcripts.jsonl"
+SCORECARDS = "scorecards.jsonl"
+MANIFEST = "run.json"
+
+
+def now() -> str:
+    """UTC timestamp for manifests."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def default_out(name: str) -> Path:
+    """results/<timestamp>-<name>."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("results") / f"{stamp}-{slug(name)}"
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of a spec."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:60] or "run"
+
+
+def git_sha() -> str | None:
+    """The checkout's commit, if the harness runs from a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=data_root(),
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+# ---------------------------------------------------------------- the store
+
+
+class RunStore:
+    """Append-only JSONL files and the manifest of one run directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.transcripts = root / TRANSCRIPTS
+        self.scorecards = root / SCORECARDS
+        self.manifest_path = root / MANIFEST
+
+    def read_manifest(self) -> RunManifest | None:
+        """The existing manifest, if any."""
+        if not self.manifest_path.exists():
+            return None
+        try:
+            return RunManifest.model_validate_json(self.manifest_path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise InputError(self.manifest_path, f"not a valid run manifest: {exc}") from exc
+
+    def write_manifest(self, manifest: RunManifest) -> None:
+        """Write run.json atomically."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.manifest_path.with_suffix(".json.tmp")
+        tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        tmp.replace(self.manifest_path)
+
+    def finished_ids(self) -> set[str]:
+        """Conversation ids with a scorecard; repairs a torn last line and orphan transcripts."""
+        ids = {card["conversation_id"] for card in self._repair(self.scorecards)}
+        kept = [r for r in self._repair(self.transcripts) if r["conversation_id"] in ids]
+        if self.transcripts.exists():
+            self.transcripts.write_text(
+                "".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8"
+            )
+        return ids
+
+    @staticmethod
+    def _repair(path: Path) -> list[dict[str, Any]]:
+        """Parse a JSONL file, dropping (and truncating away) a torn last line."""
+        if not path.exists():
+            return []
+        rows: list[dict[str, Any]] = []
+        good = 0
+        raw = path.read_bytes()
+        for number, line in enumerate(raw.splitlines(keepends=True), 1):
+            if not line.endswith(b"\n"):
+                break
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise InputError(path, f"corrupt line: {exc.msg}", number) from exc
+            good += len(line)
+        if good < len(raw):
+            with path.open("r+b") as handle:
+                handle.truncate(good)
+        return rows
+
+    def append(self, transcript: TranscriptRecord, scorecard: Scorecard) -> None:
+        """Append one finished conversation (transcript first, then its scorecard)."""
+        for path, record in ((self.transcripts, transcript), (self.scorecards, scorecard)):
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(record.model_dump_json() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def load_scorecards(self) -> list[Scorecard]:
+        """Every scorecard of the run."""
+        if not self.scorecards.exists():
+            raise InputError(self.root, f"no {SCORECARDS} here; is this a run directory?")
+        cards = []
+        with self.scorecards.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    cards.append(Scorecard.model_validate_json(line))
+                except ValueError as exc:
+                    raise InputError(
+                        self.scorecards, f"not a scorecard: {exc}".splitlines()[0], number
+                    ) from exc
+        return cards
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def outcome_for(
+    turns: list[Turn], stop: StopReason, *, resolved: bool, csat: int | None
+) -> Outcome:
+    """Outcome block of a scorecard from the transcript's recorded customer states."""
+    anger = [t.state.anger for t in turns if t.role == "customer" and t.state]
+    calmed = next(
+        (i for i, t in enumerate(turns) if t.role == "customer" and t.state and t.state.anger <= 3),
+        None,
+    )
+    states = [t.state for t in turns if t.state]
+    return Outcome(
+        stop_reason=stop,
+        resolved=resolved,
+        turns=len(turns),
+        anger=anger or None,
+        csat=csat,
+        calmed_at_turn=calmed,
+        real_issue_revealed=any(s.real_issue_revealed for s in states) if states else None,
+        policy_breach=states[-1].policy_breach if states else [],
+    )
+
+
+def scorecard(
+    *,
+    run_id: str,
+    conversation_id: str,
+    persona: Persona | None,
+    turns: list[Turn],
+    context: Mapping[str, Any],
+    stop: StopReason,
+    agent: str,
+    customer: str,
+    judge: Judge,
+    rubric: Rubric,
+    seed: int | None,
+    difficulty: int | None,
+    csat: int | None,
+) -> Scorecard:
+    """Grade one conversation and build its scorecard."""
+    results = judge.grade(turns, rubric, context=context, persona=persona, stop_reason=stop)
+    resolved = stop == StopReason.resolved or (
+        stop == StopReason.imported and _resolved_from_text(turns, context)
+    )
+    return Scorecard(
+        run_id=run_id,
+        conversation_id=conversation_id,
+        persona=persona.id if persona else None,
+        agent=agent,
+        customer=customer,
+        judge=judge.spec,
+        rubric=f"{rubric.id}@{rubric.version}",
+        seed=seed,
+        difficulty=difficulty,
+        outcome=outcome_for(turns, stop, resolved=resolved, csat=csat),
+        results=results,
+        score=weighted_score(results, rubric),
+    )
+
+
+def _resolved_from_text(turns: list[Turn], context: Mapping[str, Any]) -> bool:
+    from harness.graders import GradeInput
+
+    return GradeInput(turns=turns, context=context).resolved
+
+
+# ---------------------------------------------------------------- simulated runs
+
+
+@dataclass(frozen=True)
+class Job:
+    """One conversation to simulate."""
+
+    persona: Persona
+    agent: str
+    seed: int
+    difficulty: int | None
+
+    @property
+    def conversation_id(self) -> str:
+        """Stable id of this (persona, agent, difficulty, seed)."""
+        level = f"d{self.difficulty}" if self.difficulty else "d-"
+        return f"{self.persona.id}__{slug(self.agent)}__{level}__s{self.seed}"
+
+
+def plan(settings: RunSettings) -> tuple[list[Job], dict[str, str]]:
+    """Every job of a run and the content hashes of every file it reads."""
+    personas = resolve_personas(settings.personas)
+    if not personas:
+        raise UsageError("no personas selected")
+    _, rubric_path = load_rubric(settings.rubric)
+    files = {
+        str(rubric_path): file_hash(rubric_path),
+        str(reactions_path()): file_hash(reactions_path()),
+    }
+    for _, path in personas:
+        files[str(path)] = file_hash(path)
+    for spec in settings.agents:
+        make_agent(spec, None)  # fail fast on a bad agent spec
+        for path in agent_files(spec):
+            files[path] = file_hash(Path(path))
+    jobs = [
+        Job(persona, agent, seed, settings.difficulty)
+        for persona, _ in personas
+        for agent in settings.agents
+        for seed in settings.seeds
+    ]
+    ids = [j.conversation_id for j in jobs]
+    if len(set(ids)) != len(ids):
+        raise UsageError("two jobs share a conversation id; give each agent a distinct spec")
+    return jobs, files
+
+
+Progress = Callable[[int, int], None]
+
+
+async def _run_jobs(
+    jobs: list[Job],
+    settings: RunSettings,
+    store: RunStore,
+    run_id: str,
+    judge: Judge,
+    rubric: Rubric,
+    on_done: Progress,
+) -> int:
+    semaphore = asyncio.Semaphore(settings.concurrency)
+    errors = 0
+    done = 0
+    lock = asyncio.Lock()
+
+    async def one(job: Job) -> None:
+        nonlocal errors, done
+        async with semaphore:
+            customer = make_customer(
+                settings.customer, job.persona, seed=job.seed, difficulty=job.difficulty
+            )
+            brief = CaseBrief.from_persona(job.persona)
+            agent = make_agent(job.agent, brief)
+            result: EpisodeResult = await run_episode(customer, agent, max_turns=settings.max_turns)
+            csat = customer.satisfaction(result.stop_reason == StopReason.resolved)
+            record = TranscriptRecord(
+                run_id=run_id,
+                conversation_id=job.conversation_id,
+                persona=job.persona.id,
+                agent=job.agent,
+                customer=settings.customer,
+                seed=job.seed,
+                difficulty=job.difficulty or job.persona.difficulty,
+                context=brief.visible_context(),
+                turns=result.turns,
+                stop_reason=result.stop_reason,
+                error=result.error,
+            )
+            card = scorecard(
+                run_id=run_id,
+                conversation_id=job.conversation_id,
+                persona=job.persona,
+                turns=result.turns,
+                context=brief.visible_context(),
+                stop=result.stop_reason,
+                agent=job.agent,
+                customer=settings.customer,
+                judge=judge,
+                rubric=rubric,
+                seed=job.seed,
+                difficulty=job.difficulty or job.persona.difficulty,
+                csat=csat,
+            )
+            async with lock:
+                store.append(record, card)
+                errors += result.stop_reason == StopReason.error
+                done += 1
+                on_done(done, len(jobs))
+
+    await asyncio.gather(*(one(job) for job in jobs))
+    return errors
+
+
+def start_run(
+    settings: RunSettings, out: Path, *, name: str, kind: str, resume: bool
+) -> tuple[RunStore, RunManifest, list[Job]]:
+    """Create (or reopen with resume) a run directory; return the jobs still to do."""
+    store = RunStore(out)
+    existing = store.read_manifest()
+    jobs, files = plan(settings)
+    if existing and not resume:
+        raise UsageError(
+            f"{out} already holds a run; pass --resume to finish it or pick another --out"
+        )
+    if existing and resume:
+        if existing.settings != settings:
+            raise UsageError(
+                f"{out}: the run was started with different settings; resume "
+                "with the same options or pick another --out"
+            )
+        finished = store.finished_ids()
+        todo = [j for j in jobs if j.conversation_id not in finished]
+        manifest = existing.model_copy(update={"status": "running", "files": files})
+    else:
+        if resume and not existing:
+            raise UsageError(f"{out}: nothing to resume (no {MANIFEST})")
+        out.mkdir(parents=True, exist_ok=True)
+        manifest = RunManifest(
+            run_id=f"{slug(name)}-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%S')}",
+            name=name,
+            kind=kind,
+            harness_version=__version__,  # type: ignore[arg-type]
+            git_sha=git_sha(),
+            python=platform.python_version(),
+            settings=settings,
+            files=files,
+            started=now(),
+        )
+        todo = jobs
+    store.write_manifest(manifest)
+    return store, manifest, todo
+
+
+def execute(
+    store: RunStore,
+    manifest: RunManifest,
+    todo: list[Job],
+    on_done: Progress = lambda done, total: None,
+) -> RunManifest:
+    """Run the remaining jobs; mark the manifest finished (or interrupted on Ctrl-C)."""
+    settings = manifest.settings
+    assert settings is not None
+    judge = make_judge(settings.judge)
+    rubric, _ = load_rubric(settings.rubric)
+    try:
+        errors = asyncio.run(
+            _run_jobs(todo, settings, store, manifest.run_id, judge, rubric, on_done)
+        )
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        manifest = manifest.model_copy(
+            update={
+                "status": "interrupted",
+                "conversations": len(store.finished_ids()),
+            }
+        )
+        store.write_manifest(manifest)
+        raise
+    cards = store.load_scorecards()
+    manifest = manifest.model_copy(
+        update={
+            "status": "finished",
+            "finished": now(),
+            "conversations": len(cards),
+            "errors": manifest.errors + errors,
+        }
+    )
+    store.write_manifest(manifest)
+    return manifest
+
+
+# ---------------------------------------------------------------- grading imported transcripts
+
+
+def grade_file(
+    source: Path,
+    out: Path,
+    *,
+    rubric_ref: str,
+    judge_spec: str,
+    on_done: Progress = lambda done, total: None,
+) -> tuple[RunManifest, int]:
+    """Grade every conversation of a transcript JSONL; return the manifest and the count."""
+    rubric, rubric_path = load_rubric(rubric_ref)
+    judge = make_judge(judge_spec)
+    conversations: list[Conversation] = [c for _, c in read_conversations(source)]
+    store = RunStore(out)
+    if store.read_manifest() is not None:
+        raise UsageError(f"{out} already holds a run; pick another --out")
+    name = f"grade-{source.stem}"
+    manifest = RunManifest(
+        run_id=f"{slug(name)}-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%S')}",
+        name=name,
+        kind="grade",
+        harness_version=__version__,
+        git_sha=git_sha(),
+        python=platform.python_version(),
+        source=str(source),
+        files={str(source): file_hash(source), str(rubric_path): file_hash(rubric_path)},
+        started=now(),
+    )
+    store.write_manifest(manifest)
+    personas = _personas_for(conversations)
+    for n, conv in enumerate(conversations, 1):
+        persona = personas.get(conv.persona or "")
+        record = TranscriptRecord(
+            run_id=manifest.run_id,
+            conversation_id=conv.id,
+            persona=conv.persona,
+            agent="transcript",
+            customer="transcript",
+            seed=None,
+            context=conv.context,
+            turns=conv.turns,
+            stop_reason=StopReason.imported,
+        )
+        card = scorecard(
+            run_id=manifest.run_id,
+            conversation_id=conv.id,
+            persona=persona,
+            turns=conv.turns,
+            context=conv.context,
+            stop=StopReason.imported,
+            agent="transcript",
+            customer="transcript",
+            judge=judge,
+            rubric=rubric,
+            seed=None,
+            difficulty=None,
+            csat=None,
+        )
+        store.append(record, card)
+        on_done(n, len(conversations))
+    manifest = manifest.model_copy(
+        update={"status": "finished", "finished": now(), "conversations": len(conversations)}
+    )
+    store.write_manifest(manifest)
+    return manifest, len(conversations)
+
+
+def _personas_for(conversations: Iterable[Conversation]) -> dict[str, Persona]:
+    refs = sorted({c.persona for c in conversations if c.persona})
+    return {p.id: p for p, _ in resolve_personas(refs)} if refs else {}

@@ -272,6 +272,9 @@ class Macro(Strict):
         default_factory=list, description="Regexes on the customer's last message; any must match."
     )
     priority: int = Field(default=0, description="Higher wins among matching macros.")
+    role: Literal["agent", "manager", "any"] = Field(
+        default="any", description="Only for agents in this role (manager: taking over a case)."
+    )
     action: Literal["reply", "end", "transfer"] = "reply"
 
 

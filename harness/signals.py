@@ -92,6 +92,7 @@ EMOTION_NAMING = (
     r"\b(that|this)('s| is) (so |really |incredibly |genuinely )?(stressful|frustrating|"
     r"upsetting|worrying|maddening|infuriating|disappointing|nerve-?wracking|embarrassing)",
     r"\bof course you('re| are) (upset|frustrated|angry|worried|annoyed|disappointed)",
+    r"\bwould (upset|frustrate|annoy|worry|anger|stress out|rattle) (anyone|anybody|me|most)",
 )
 JUDGEMENTAL_LABEL = (
     r"\byou('re| are) (being )?(so |very |too |overly )?(emotional|hysterical|dramatic|"
@@ -126,6 +127,8 @@ VALIDATION = (
     r"\bthat (should|shouldn't|should not) (not )?have happened\b",
     r"\b(shouldn't|should not|never should) have (happened|to)\b",
     r"\bI hear you\b",
+    r"\b(is|was|sounds|that'?s|it'?s) (just |really |so |genuinely )?(awful|terrible|horrible|"
+    r"unacceptable|a nightmare|a mess|rough|not on|no good|so wrong)\b",
     r"\bthank you for (your patience|bearing with|sticking with)",
     r"\bthanks for (your patience|bearing)",
     r"\bnot (ok|okay|acceptable|good enough|what you (deserve|expected|should))\b",
@@ -252,8 +255,13 @@ SARCASM = (
 
 
 def long_sentences(text: str, limit: int = 32) -> list[Hit]:
-    """Sentences longer than `limit` words (a sign of a rambling, heated register)."""
-    return [s for s in sentences(text) if len(s.text.split()) > limit]
+    """Sentences (or ;/: clauses) longer than `limit` words: a rambling, heated register."""
+    out = []
+    for s in sentences(text):
+        clauses = re.split(r"[;:]", s.text)
+        if any(len(c.split()) > limit for c in clauses):
+            out.append(s)
+    return out
 
 
 # ---------------------------------------------------------------- understanding
@@ -581,11 +589,13 @@ ACTION_VERB = (
     r"escalate|transfer|set up|give|offer|apply|book|schedule|expedite|cancel|switch|repair|swap|"
     r"reverse|reimburse|match|extend|connect|courier|exchange|restore|reinstate|discount|"
     r"compensate|cover|pay|move|bump|add|put|hold|reserve|order|process|get|look into|"
-    r"review|raise|open|file|fix|sort|try|update|change|downgrade|pause|remove)"
+    r"review|raise|open|file|fix|sort|try|update|change|downgrade|pause|remove|sent|"
+    r"refunded|credited|shipped|booked)"
 )
 _OFFER_LEAD = (
-    r"(I|we) (can|could|'?ll|will|'?d be happy to|am able to|'m able to|are able to|would be "
-    r"happy to|can also|could also|'?d like to|want to)|I'?m going to|option|alternatively|"
+    r"\b(I|we)(\s+(can(?!'?t|not)|could(?!n'?t)|will(?! not)|am able to|are able to|"
+    r"would be happy to|would like to|want to|also)|'ll|'d be happy to|'d like to|'m able to)|"
+    r"I'?m going to|option|alternatively|"
     r"how about|what if I|one (thing|choice)|another (thing|choice)|happy to"
 )
 _OPTION_SPLIT = re.compile(
@@ -623,6 +633,16 @@ def offers(text: str) -> list[Hit]:
         joiner = m.group(0) if m else ""
         pos = m.end() if m else len(text)
     return out
+
+
+_HANDOVER = re.compile(
+    r"\b(transfer|connect|put you through|hand (you|this) over|manager|supervisor)\b", FLAGS
+)
+
+
+def fixes(text: str) -> list[Hit]:
+    """Offers of a fix (not offers to hand the customer to someone else)."""
+    return [h for h in offers(text) if not _HANDOVER.search(h.text)]
 
 
 def options_offered(text: str) -> list[Hit]:
@@ -684,7 +704,8 @@ PRECISE_TIME = (
     r"\bwhile (we'?re|you'?re) (still )?(on the (phone|line|call)|chatting|here)\b",
 )
 VAGUE_TIME = (
-    r"\b(soon|shortly|asap|as soon as (possible|we can|I can)|in a bit|in a while|at some point|"
+    r"\b((?<!as )soon(?! as)|shortly|asap|as soon as (possible|we can|I can)|in a bit|"
+    r"in a while|at some point|"
     r"in due course|eventually|in the coming (days|weeks)|a few (days|weeks)|some time|sometime|"
     r"when (we|I) (can|get a chance)|in the near future|before long|down the line|"
     r"at our earliest|as quickly as (we|I) can|once (we|they) can)\b",
@@ -695,7 +716,7 @@ VAGUE_TIME = (
 )
 COMMITMENT = (
     r"\b(I'?ll|I will|we'?ll|we will|I'?m going to|we'?re going to|I am going to|let me)\s+"
-    r"(\w+\s+){0,2}?" + ACTION_VERB + r"\w*\b",
+    r"(\w+\s+){0,4}?" + ACTION_VERB + r"\w*\b",
     r"\b(you'?ll|you will) (receive|get|see|have|hear)\b",
     r"\b(will|should) be (processed|sent|refunded|credited|shipped|fixed|resolved|delivered|"
     r"restored|applied|reversed|back|there|with you|in your)\b",
@@ -812,11 +833,14 @@ def caves(text: str) -> list[Hit]:
 
 # ---------------------------------------------------------------- abuse and the ladder
 
+NAME_CALLING = (
+    r"\b(idiots?|morons?|imbeciles?|cretins?|clowns?|halfwits?|muppets?|losers?|liars?|"
+    r"thie(f|ves)|scammers?|crooks?|parasites?|donkeys?|buffoons?|numpties|numpty|dimwits?|"
+    r"jokers?|bozos?|fools?|incompetents|amateurs|chimps?)\b",
+)
 INSULT = (
-    r"\b(idiot|idiots|moron|morons|imbecile|cretin|clown|clowns|incompetent|useless|worthless|"
-    r"pathetic|stupid|dumb|brain-?dead|braindead|halfwit|muppet|loser|losers|liar|liars|"
-    r"thief|thieves|scammers?|crooks?|joke of a|clueless|parasites?|donkey|buffoon|"
-    r"numpty|dimwit|dense|lazy|spineless|robot)\b",
+    r"\b(incompetent|useless|worthless|pathetic|stupid|dumb|brain-?dead|braindead|joke of a|"
+    r"clueless|dense|lazy|spineless|robot|thick|hopeless|a joke)\b",
     r"\bf+u+c*k+\w*|\bsh[i1]t\w*|\bbastards?\b|\bcrap\b|\bdamn\b|\bhell\b|\bf\*+\w*|\bbs\b|"
     r"\bb\*+\w*|\bscrew (you|this|off)\b|\bpiss\w*|\basshole|\bcrap\b",
     r"\bshut up\b",
@@ -837,7 +861,7 @@ PERSONAL = (
 
 def abusive(text: str) -> list[Hit]:
     """Personal attacks, slurs, threats or profanity aimed at the agent or the company."""
-    hits = find(THREAT, text)
+    hits = find(THREAT, text) + find(NAME_CALLING, text)
     for hit in find(INSULT, text):
         window = text[max(0, hit.start - 40) : hit.end + 25]
         profanity = re.match(r"(f|sh|b\*|bastard|screw|piss|ass|shut|go to)", hit.text, FLAGS)
@@ -855,7 +879,7 @@ UPSET = (
     r"worried|anxious|panic\w*|scared|stress\w*|embarrass\w*|desperate|urgent|"
     r"overdraft|charged twice|double[- ]charged|promised|lied|manager|supervisor)\b",
     r"!",
-    r"\b[A-Z]{4,}\b",
+    r"(?-i:\b[A-Z]{4,}\b)",
 )
 
 
@@ -932,11 +956,13 @@ RUNG_BOUNDARY = (
     r"\b(e-?mail|write to) (us|me) (instead|so)\b",
 )
 AGENT_ENDS = (
-    r"\b(I'?m|I am|I'?ll|I will|I have to|I need to|I must|I'?m going to|going to|I'?m now|"
-    r"we'?ll|we will|we'?re going to|have to) (now )?(end|close|disconnect|terminate|hang up|"
-    r"conclude|leave)( (this|the|our))? ?(call|chat|conversation|session|interaction)?\b",
-    r"\b(ending|closing|disconnecting|terminating) (this|the|our) (call|chat|conversation|"
-    r"session)\b",
+    r"\b(I'?m|I am|I'?ll|I will|I have to|I need to|I must|I'?m going to|I am going to|"
+    r"I'?m now|we'?ll|we will|we'?re going to|I'?ve (got|decided) to) (now )?(end|close|"
+    r"disconnect|terminate|conclude)( (this|the|our))? (call|chat|conversation|session|"
+    r"interaction)\b",
+    r"\b(I'?m|I am|we'?re|we are) (now )?(ending|closing|disconnecting|terminating) (this|the|"
+    r"our) (call|chat|conversation|session|interaction)\b",
+    r"\b(I'?m|I am|I'?ll|I will|I'?m going to) (now )?(hang up|disconnect)\b",
     r"\bthis (call|chat|conversation) (is|will be|has been) (ended|closed|over|terminated)\b",
     r"\bgoodbye\b",
 )
@@ -1139,7 +1165,8 @@ ACCEPTANCE = (
     r"(let'?s|do it|go|then|fine|that)|(let'?s|please) (do|go with) (that|it|the)|I'?ll (take|go "
     r"with)|deal\b|perfect|fine,? (do|go)|yes,? please|sounds (good|great|fair|fine)|that'?s "
     r"(fine|fair|great|perfect|good|all I)|thank(s| you)( so much)?[,.! ]+(that|this) (helps|works)"
-    r"|I can live with|I accept|go ahead)",
+    r"|I can live with|I accept|go ahead|do (that|it|the first|the second)( one)?\b|"
+    r"(first|second) one|that (actually )?works|works for me)",
 )
 THANKS = (r"\b(thank(s| you)|appreciate|cheers|great|brilliant|lovely|wonderful)\b",)
 
@@ -1156,7 +1183,8 @@ TEACH_BACK = (
     r"(is|are)|the plan is|so, in short)\b",
 )
 CONFIRM_SATISFACTION = (
-    r"\bdoes (that|this|the plan) (work|sound|meet|cover|address|fix|solve|help)\b",
+    r"\bdoes (that|this|the)( plan| option| solution)? (work|sound|meet|cover|address|fix|"
+    r"solve|help)\b",
     r"\b(is|would) (that|this) (ok|okay|alright|all right|acceptable|what you (need|needed|wanted"
     r"|had in mind|were hoping))\b",
     r"\bare you (happy|comfortable|ok|okay|satisfied|good) with\b",

@@ -58,22 +58,26 @@ class MacroAgent:
         last = transcript[-1].text if transcript else ""
         used = [t.macro for t in transcript if t.role == "agent" and t.macro]
         stages = [self._stage_of(m) for m in used]
-        if sig.abusive(last):
+        manager = self.brief is not None and self.brief.role == "manager"
+        if sig.abusive(last) and (used or not manager):
             rung = sum(1 for t in transcript if t.role == "customer" and sig.abusive(t.text))
             return f"abuse_{min(rung, 4)}", None
-        if sig.asks_manager(last) and not (
-            self.brief and self.brief.role == "manager" and not used
-        ):
+        if sig.asks_manager(last) and not manager:
             return "manager_request", None
-        if stages and stages[-1] in ("resolve", "refuse", "escalate") and sig.accepts(last):
+        accepted = bool(transcript) and transcript[-1].action in ("accept", "accept_forbidden")
+        if (
+            stages
+            and stages[-1] in ("resolve", "refuse", "escalate")
+            and (accepted or sig.accepts(last))
+        ):
             return "close", None
         if stages and stages[-1] == "close":
             return "close", None
-        limit = self._limit_asked(last)
-        if limit is not None and limit[0] not in stages[-1:]:
-            return limit
         if not used:
             return "opening", None
+        limit = self._pending_limit(transcript)
+        if limit is not None:
+            return limit
         for stage in ("explore", "playback"):
             if stage not in stages:
                 return stage, None
@@ -83,28 +87,40 @@ class MacroAgent:
         macro = next((m for m in self.library.macros if m.id == macro_id), None)
         return macro.stages[0] if macro else "any"
 
-    def _limit_asked(self, text: str) -> tuple[str, str] | None:
-        """("refuse" | "escalate", offer id) when the customer asks past a policy limit."""
+    def _pending_limit(self, transcript: list[Turn]) -> tuple[str, str] | None:
+        """("refuse" | "escalate", offer id) for a request past a policy limit that the
+        agent has not answered since the customer last made it."""
         if self.brief is None:
             return None
-        for stage, limits in (
-            ("refuse", self.brief.forbidden),
-            ("escalate", self.brief.needs_supervisor),
-        ):
-            for offer in limits:
-                if offer_hits(offer.patterns, offer.unless, text):
-                    return stage, offer.id
+        for turn in reversed(transcript):
+            if (
+                turn.role == "agent"
+                and turn.macro
+                and self._stage_of(turn.macro) in ("refuse", "escalate")
+            ):
+                return None
+            if turn.role != "customer":
+                continue
+            for stage, limits in (
+                ("refuse", self.brief.forbidden),
+                ("escalate", self.brief.needs_supervisor),
+            ):
+                for offer in limits:
+                    if offer_hits(offer.patterns, offer.unless, turn.text):
+                        return stage, offer.id
         return None
 
     def _pick(self, stage: str, transcript: list[Turn]) -> Macro:
         last = transcript[-1].text if transcript else ""
         used = {t.macro for t in transcript if t.role == "agent"}
         order = {m.id: n for n, m in enumerate(self.library.macros)}
+        role = self.brief.role if self.brief else "agent"
         for wanted in (stage, "resolve", "any"):
             fits = [
                 m
                 for m in self.library.macros
                 if wanted in m.stages
+                and m.role in ("any", role)
                 and (not m.when or any(re.search(p, last, re.IGNORECASE) for p in m.when))
             ]
             if fits:

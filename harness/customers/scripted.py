@@ -239,7 +239,7 @@ class ScriptedCustomer:
                 {**self.persona.context, "customer_name": self.persona.customer_name},
                 " ".join(t.text for t in transcript if t.role == "customer"),
             ),
-            "premature_fix": n_agent == 1 and sig.offers(text) and not sig.empathy(text),
+            "premature_fix": n_agent == 1 and sig.fixes(text) and not sig.empathy(text),
             "shouting": sig.shouting(text),
             "over_policing": not abusive_customer and sig.warns_customer(text),
             "stacked_questions": len(sig.questions(text)) >= 3,

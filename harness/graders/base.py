@@ -57,6 +57,11 @@ class GradeInput:
         return [(i, t.text) for i, t in enumerate(self.turns) if t.role == "customer"]
 
     @cached_property
+    def turns_text(self) -> list[tuple[int, str]]:
+        """(turn index, text) of every turn."""
+        return [(i, t.text) for i, t in enumerate(self.turns)]
+
+    @cached_property
     def states(self) -> list[CustomerState]:
         """Recorded customer states (simulated runs only)."""
         return [t.state for t in self.turns if t.state is not None]
@@ -276,7 +281,12 @@ class GradeInput:
     def exceeds_authority(self) -> bool:
         """The customer's request exceeds the agent's authority."""
         if self.persona is not None:
-            return bool(self.persona.policy.needs_supervisor)
+            limits = self.persona.policy.needs_supervisor
+            return any(
+                offer_matches(o.patterns, o.unless, text)
+                for o in limits
+                for _, text in self.turns_text
+            )
         if str(self.context.get("needs_supervisor", "")).lower() in ("true", "yes", "1"):
             return True
         return any(sig.authority_limit(text) for _, text in self.agent)

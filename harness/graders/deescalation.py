@@ -81,7 +81,7 @@ def no_premature_solution(g: GradeInput) -> Finding:
     if not g.agent:
         return finding("na", "no agent replies")
     index, text = g.agent[0]
-    fix = sig.offers(text)
+    fix = sig.fixes(text)
     ack = sig.empathy(text) or sig.affirmations(text)
     if fix and not ack:
         return finding(

@@ -51,6 +51,8 @@ def empathize_first(g: GradeInput) -> Finding:
         return finding(
             "partial", "validates, but only after a question, policy or fix", Quote(index, care[0])
         )
+    if first_other is None and sig.sentences(text):
+        first_other = sig.sentences(text)[0]
     if first_other is not None:
         return finding(
             "violated",

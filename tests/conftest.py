@@ -1,0 +1,52 @@
+"""Shared fixtures: repo paths, small run settings and one finished simulated run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import harness
+from harness.models import RunSettings
+
+REPO = Path(harness.__file__).resolve().parent.parent
+SEED_PLAYBOOK = "macros:evals/macros/seed-playbook.yaml"
+ANTI_PATTERNS = "macros:evals/macros/anti-patterns.yaml"
+AGENTS = [SEED_PLAYBOOK, ANTI_PATTERNS]
+PERSONAS = ["late-gift", "manager-now"]
+
+
+def small_settings(**overrides: Any) -> RunSettings:
+    """2 personas x both macro libraries x 2 seeds = 8 conversations."""
+    values: dict[str, Any] = {
+        "personas": list(PERSONAS),
+        "agents": list(AGENTS),
+        "seeds": [0, 1],
+        "concurrency": 2,
+    }
+    values.update(overrides)
+    return RunSettings(**values)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every non-blank line of a JSONL file, parsed."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    """The source checkout holding personas/, rubrics/ and evals/."""
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One finished 8-conversation run (read-only for the tests that use it)."""
+    from harness.runs import execute, start_run
+
+    out = tmp_path_factory.mktemp("runs") / "small"
+    store, manifest, todo = start_run(small_settings(), out, name="small", kind="run", resume=False)
+    execute(store, manifest, todo)
+    return out

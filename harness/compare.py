@@ -26,8 +26,16 @@ class Comparison:
     rows: list[tuple[str, list[float | None], list[int]]]
 
 
+def label(agent: str) -> str:
+    """A short display name for an agent spec (macros:evals/macros/x.yaml -> macros:x)."""
+    kind, _, arg = agent.partition(":")
+    if kind == "macros" and arg:
+        return f"macros:{Path(arg).stem}"
+    return agent
+
+
 def _series(path: Path, card: Scorecard, many_runs: bool) -> str:
-    return f"{path.name}:{card.agent}" if many_runs else card.agent
+    return f"{path.name}/{label(card.agent)}" if many_runs else label(card.agent)
 
 
 def load(paths: Iterable[Path]) -> list[tuple[Path, Scorecard]]:
@@ -92,14 +100,15 @@ def summary_rows(paths: list[Path]) -> list[tuple[str, ...]]:
         by_agent[card.agent].append(card)
     rows = []
     for agent, cards in by_agent.items():
+        errors = sum(c.outcome.stop_reason == "error" for c in cards)
         scores = [c.score for c in cards if c.score is not None]
         anger = [c.outcome.anger[-1] for c in cards if c.outcome.anger]
         csat = [c.outcome.csat for c in cards if c.outcome.csat is not None]
         resolved = sum(c.outcome.resolved for c in cards) / len(cards)
         rows.append(
             (
-                agent,
-                str(len(cards)),
+                label(agent),
+                f"{len(cards)}" + (f" ({errors} errors)" if errors else ""),
                 _fmt(_avg(scores)),
                 _fmt(_avg(anger)),
                 f"{resolved:.0%}",

@@ -23,8 +23,18 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("deesc.name_emotion", "met", [ANGRY, "I can hear how frustrated you are about the wait."]),
     ("deesc.name_emotion", "missed", [ANGRY, "Your parcel is at the depot. It will move today."]),
     ("deesc.name_emotion", "violated", [ANGRY, "You're being very dramatic about a parcel."]),
-    ("deesc.name_emotion", "partial", [ANGRY, "Checking now.", "Still nothing?",
-                                       "Noted.", "Hello??", "I can tell this is upsetting."]),
+    (
+        "deesc.name_emotion",
+        "partial",
+        [
+            ANGRY,
+            "Checking now.",
+            "Still nothing?",
+            "Noted.",
+            "Hello??",
+            "I can tell this is upsetting.",
+        ],
+    ),
     ("deesc.we_language", "met", [ANGRY, "Let's get this sorted together."]),
     ("deesc.we_language", "met", [ANGRY, "We'll work out where it went right now."]),
     ("deesc.we_language", "missed", [ANGRY, "You need to wait. Our policy is five days."]),
@@ -37,198 +47,435 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("deesc.no_calm_down", "violated", [ANGRY, "As I said, it is with the courier."]),
     ("deesc.no_calm_down", "violated", [ANGRY, "I think you misunderstood the delivery date."]),
     ("deesc.no_generic_understand", "violated", [ANGRY, "I understand. Is there anything else?"]),
-    ("deesc.no_generic_understand", "violated", [ANGRY, "I understand your frustration, but "
-                                                 "there is nothing to do."]),
-    ("deesc.no_generic_understand", "met", [ANGRY, "I understand that you've waited four days "
-                                            "without a single update, and that's not okay."]),
+    (
+        "deesc.no_generic_understand",
+        "violated",
+        [ANGRY, "I understand your frustration, but there is nothing to do."],
+    ),
+    (
+        "deesc.no_generic_understand",
+        "met",
+        [
+            ANGRY,
+            "I understand that you've waited four days "
+            "without a single update, and that's not okay.",
+        ],
+    ),
     ("deesc.no_generic_understand", "met", [ANGRY, "That's a long wait. Let me check it."]),
-    ("deesc.no_premature_solution", "violated", [ANGRY, "I can send a replacement or refund "
-                                                 "you. Which one?"]),
-    ("deesc.no_premature_solution", "met", [ANGRY, "Four days with no word is awful, and I'm "
-                                            "sorry. Can you tell me what's riding on it?"]),
-    ("deesc.no_premature_solution", "na", ["Hi, could you tell me when my order ships?",
-                                           "It ships tomorrow."]),
-    ("deesc.specific_apology", "met", [ANGRY, "I'm sorry we left you four days without an "
-                                       "update. That's on us. I'm checking now."]),
+    (
+        "deesc.no_premature_solution",
+        "violated",
+        [ANGRY, "I can send a replacement or refund you. Which one?"],
+    ),
+    (
+        "deesc.no_premature_solution",
+        "met",
+        [
+            ANGRY,
+            "Four days with no word is awful, and I'm sorry. Can you tell me what's riding on it?",
+        ],
+    ),
+    (
+        "deesc.no_premature_solution",
+        "na",
+        ["Hi, could you tell me when my order ships?", "It ships tomorrow."],
+    ),
+    (
+        "deesc.specific_apology",
+        "met",
+        [
+            ANGRY,
+            "I'm sorry we left you four days without an update. That's on us. I'm checking now.",
+        ],
+    ),
     ("deesc.specific_apology", "violated", [ANGRY, "Sorry for the inconvenience."]),
-    ("deesc.specific_apology", "violated", [ANGRY, "Sorry, checking.", "And?",
-                                            "So sorry, still checking.", "Hello?",
-                                            "Sorry again, one moment."]),
+    (
+        "deesc.specific_apology",
+        "violated",
+        [
+            ANGRY,
+            "Sorry, checking.",
+            "And?",
+            "So sorry, still checking.",
+            "Hello?",
+            "Sorry again, one moment.",
+        ],
+    ),
     ("deesc.specific_apology", "missed", [ANGRY, "The parcel is at the depot and moves today."]),
-    ("deesc.no_blame_passing", "violated", [ANGRY, "That's the shipping department's fault, "
-                                            "not mine."]),
+    (
+        "deesc.no_blame_passing",
+        "violated",
+        [ANGRY, "That's the shipping department's fault, not mine."],
+    ),
     ("deesc.no_blame_passing", "violated", [ANGRY, "The courier messed up your delivery."]),
     ("deesc.no_blame_passing", "violated", [ANGRY, "You should have read the delivery terms."]),
     ("deesc.no_blame_passing", "met", [ANGRY, "We dropped the ball here and I'll fix it."]),
     ("deesc.affirmations", "met", [ANGRY, "Got it. Let me pull up the tracking."]),
-    ("deesc.affirmations", "violated", [ANGRY, "What's the address? Did you check the porch? "
-                                        "Was anyone home? When did you order?"]),
+    (
+        "deesc.affirmations",
+        "violated",
+        [
+            ANGRY,
+            "What's the address? Did you check the porch? Was anyone home? When did you order?",
+        ],
+    ),
     ("deesc.affirmations", "missed", [ANGRY, "The parcel is at the depot."]),
     # ---------------------------------------------------------------- D.E.F.U.S.E.
-    ("defuse.dont_take_personally", "met", [
-        "You people are incompetent. Where is my order?",
-        "I want to help you get this back on track. I'm checking the depot scan now."]),
-    ("defuse.dont_take_personally", "violated", [
-        "You people are incompetent. Where is my order?",
-        "I'm doing my best here, and it's not my fault the parcel is late."]),
+    (
+        "defuse.dont_take_personally",
+        "met",
+        [
+            "You people are incompetent. Where is my order?",
+            "I want to help you get this back on track. I'm checking the depot scan now.",
+        ],
+    ),
+    (
+        "defuse.dont_take_personally",
+        "violated",
+        [
+            "You people are incompetent. Where is my order?",
+            "I'm doing my best here, and it's not my fault the parcel is late.",
+        ],
+    ),
     ("defuse.dont_take_personally", "na", [ANGRY, "I'm checking the depot scan now."]),
-    ("defuse.empathize_first", "met", [ANGRY, "Four days without news would upset anyone. "
-                                       "What's going on at your end?"]),
-    ("defuse.empathize_first", "violated", [ANGRY, "Our policy says deliveries can take up to "
-                                            "seven days."]),
+    (
+        "defuse.empathize_first",
+        "met",
+        [ANGRY, "Four days without news would upset anyone. What's going on at your end?"],
+    ),
+    (
+        "defuse.empathize_first",
+        "violated",
+        [ANGRY, "Our policy says deliveries can take up to seven days."],
+    ),
     ("defuse.empathize_first", "violated", [ANGRY, "Did you check with your neighbours?"]),
-    ("defuse.empathize_first", "partial", [ANGRY, "What's the postcode? That sounds really "
-                                           "frustrating."]),
+    (
+        "defuse.empathize_first",
+        "partial",
+        [ANGRY, "What's the postcode? That sounds really frustrating."],
+    ),
     ("defuse.find_real_issue", "met", [ANGRY, "Can you help me understand the full picture?"]),
     ("defuse.find_real_issue", "met", [ANGRY, "What would a good outcome look like for you?"]),
     ("defuse.find_real_issue", "missed", [ANGRY, "Did you check the porch?"]),
     ("defuse.find_real_issue", "missed", [ANGRY, "It will arrive on Friday."]),
-    ("defuse.playback", "met", [ANGRY + " It's a gift for tomorrow.",
-                                "So if I've got this right, the parcel is late and the real "
-                                "worry is the party tomorrow. Is that right?"]),
+    (
+        "defuse.playback",
+        "met",
+        [
+            ANGRY + " It's a gift for tomorrow.",
+            "So if I've got this right, the parcel is late and the real "
+            "worry is the party tomorrow. Is that right?",
+        ],
+    ),
     ("defuse.playback", "partial", [ANGRY, "Let me recap: the parcel is four days late."]),
     ("defuse.playback", "missed", [ANGRY, "I will send a new one."]),
-    ("defuse.options", "met", [ANGRY, "I'm sorry about this. I can overnight a replacement "
-                               "so it arrives Thursday, or I can refund you today. Which would "
-                               "you prefer?"]),
+    (
+        "defuse.options",
+        "met",
+        [
+            ANGRY,
+            "I'm sorry about this. I can overnight a replacement "
+            "so it arrives Thursday, or I can refund you today. Which would "
+            "you prefer?",
+        ],
+    ),
     ("defuse.options", "missed", [ANGRY, "I'll send a replacement."]),
     ("defuse.options", "na", [ANGRY, "Hmm."]),
-    ("defuse.pickle", "met", [ANGRY, "I can overnight a new one by Thursday.",
-                              "Okay, that works.",
-                              "Done. I've also added a $10 credit as a thank-you for waiting."]),
-    ("defuse.pickle", "missed", [ANGRY, "I can overnight a new one by Thursday.",
-                                 "Okay, that works.", "Done. It's on its way."]),
+    (
+        "defuse.pickle",
+        "met",
+        [
+            ANGRY,
+            "I can overnight a new one by Thursday.",
+            "Okay, that works.",
+            "Done. I've also added a $10 credit as a thank-you for waiting.",
+        ],
+    ),
+    (
+        "defuse.pickle",
+        "missed",
+        [
+            ANGRY,
+            "I can overnight a new one by Thursday.",
+            "Okay, that works.",
+            "Done. It's on its way.",
+        ],
+    ),
     ("defuse.pickle", "na", [ANGRY, "The parcel is at the depot."]),
     # ---------------------------------------------------------------- saying no
-    ("no.sandwich", "met", [
-        "I bought this six months ago and I want a full refund.",
-        "I can see why you'd want that, and you've been with us for years. I'm not able to "
-        "refund an item after the 60-day window, because it keeps prices fair for everyone. "
-        "What I can do is offer store credit for the full amount. Would that help?"]),
-    ("no.sandwich", "violated", [
-        "I bought this six months ago and I want a full refund.",
-        "I can't refund that. It's outside the return window."]),
+    (
+        "no.sandwich",
+        "met",
+        [
+            "I bought this six months ago and I want a full refund.",
+            "I can see why you'd want that, and you've been with us for years. I'm not able to "
+            "refund an item after the 60-day window, because it keeps prices fair for everyone. "
+            "What I can do is offer store credit for the full amount. Would that help?",
+        ],
+    ),
+    (
+        "no.sandwich",
+        "violated",
+        [
+            "I bought this six months ago and I want a full refund.",
+            "I can't refund that. It's outside the return window.",
+        ],
+    ),
     ("no.sandwich", "na", [ANGRY, "I'll send a replacement today."]),
-    ("no.reason_given", "violated", [
-        "I want a full refund without sending it back.", "No, that's our policy."]),
-    ("no.reason_given", "met", [
-        "I want a full refund without sending it back.",
-        "I'm not able to refund it without a return, because that wouldn't be fair to other "
-        "customers. I can send a prepaid label instead."]),
-    ("no.holds_boundary", "met", [
-        "I want a full refund without returning it.",
-        "I can't do a refund without a return, because it's unfair to other customers. I can "
-        "send a prepaid label.",
-        "Then I'm posting about you on Twitter.",
-        "I hear you. The prepaid label or 50% back and you keep it are both open to you."]),
-    ("no.holds_boundary", "violated", [
-        "I want a full refund without returning it.",
-        "I can't do a refund without a return, because it's unfair to other customers.",
-        "Then I'm posting about you on Twitter.",
-        "Okay, fine, I'll make an exception and refund you in full."]),
+    (
+        "no.reason_given",
+        "violated",
+        ["I want a full refund without sending it back.", "No, that's our policy."],
+    ),
+    (
+        "no.reason_given",
+        "met",
+        [
+            "I want a full refund without sending it back.",
+            "I'm not able to refund it without a return, because that wouldn't be fair to other "
+            "customers. I can send a prepaid label instead.",
+        ],
+    ),
+    (
+        "no.holds_boundary",
+        "met",
+        [
+            "I want a full refund without returning it.",
+            "I can't do a refund without a return, because it's unfair to other customers. I can "
+            "send a prepaid label.",
+            "Then I'm posting about you on Twitter.",
+            "I hear you. The prepaid label or 50% back and you keep it are both open to you.",
+        ],
+    ),
+    (
+        "no.holds_boundary",
+        "violated",
+        [
+            "I want a full refund without returning it.",
+            "I can't do a refund without a return, because it's unfair to other customers.",
+            "Then I'm posting about you on Twitter.",
+            "Okay, fine, I'll make an exception and refund you in full.",
+        ],
+    ),
     # ---------------------------------------------------------------- abuse
-    ("abuse.ladder", "met", [
-        "You useless idiot, where is my refund?",
-        "I want to help you, and I can do that best if we keep this focused on the refund.",
-        "You're a clown. Just do your job.",
-        "I'm not able to continue if there's name-calling. I do want to sort this out.",
-        "Incompetent moron.",
-        "I'm going to pause this chat. I can connect you with my manager, or we can continue "
-        "by email.",
-        "Shut up, you idiot.",
-        "I'm ending this conversation now because of the abusive language. You're welcome to "
-        "email us and we'll pick it up."]),
-    ("abuse.ladder", "violated", [
-        "You useless idiot, where is my refund?",
-        "I'm ending this chat now. Goodbye."]),
+    (
+        "abuse.ladder",
+        "met",
+        [
+            "You useless idiot, where is my refund?",
+            "I want to help you, and I can do that best if we keep this focused on the refund.",
+            "You're a clown. Just do your job.",
+            "I'm not able to continue if there's name-calling. I do want to sort this out.",
+            "Incompetent moron.",
+            "I'm going to pause this chat. I can connect you with my manager, or we can continue "
+            "by email.",
+            "Shut up, you idiot.",
+            "I'm ending this conversation now because of the abusive language. You're welcome to "
+            "email us and we'll pick it up.",
+        ],
+    ),
+    (
+        "abuse.ladder",
+        "violated",
+        ["You useless idiot, where is my refund?", "I'm ending this chat now. Goodbye."],
+    ),
     ("abuse.ladder", "na", [ANGRY, "I'm checking it now."]),
-    ("abuse.distinguish", "met", [
-        "I'm so sorry to bother you, I'm really worried. I missed a payment and my card was "
-        "blocked before my trip!", "That sounds really stressful. Let's get your card working."]),
-    ("abuse.distinguish", "violated", [
-        "I'm so worried, my card was blocked before my trip!",
-        "Please keep it respectful or I will have to end this chat."]),
+    (
+        "abuse.distinguish",
+        "met",
+        [
+            "I'm so sorry to bother you, I'm really worried. I missed a payment and my card was "
+            "blocked before my trip!",
+            "That sounds really stressful. Let's get your card working.",
+        ],
+    ),
+    (
+        "abuse.distinguish",
+        "violated",
+        [
+            "I'm so worried, my card was blocked before my trip!",
+            "Please keep it respectful or I will have to end this chat.",
+        ],
+    ),
     ("abuse.distinguish", "na", ["You useless idiot.", "I want to help you."]),
-    ("abuse.ends_professionally", "met", [
-        "You useless idiot.", "I want to help, so let's focus on the order.", "Moron.",
-        "I can't continue while the language is abusive, so I'm ending this chat. You're "
-        "welcome to email us any time."]),
-    ("abuse.ends_professionally", "missed", [
-        "You useless idiot.", "I want to help.", "Moron.", "I'm ending this chat."]),
+    (
+        "abuse.ends_professionally",
+        "met",
+        [
+            "You useless idiot.",
+            "I want to help, so let's focus on the order.",
+            "Moron.",
+            "I can't continue while the language is abusive, so I'm ending this chat. You're "
+            "welcome to email us any time.",
+        ],
+    ),
+    (
+        "abuse.ends_professionally",
+        "missed",
+        ["You useless idiot.", "I want to help.", "Moron.", "I'm ending this chat."],
+    ),
     ("abuse.ends_professionally", "na", [ANGRY, "I'm checking."]),
-    ("abuse.manager_backs_team", "met", [
-        "Your agent hung up on me! I want him fired.",
-        "I'm the support manager. My colleague made the right call ending that chat. Now "
-        "let's work on your claim."]),
-    ("abuse.manager_backs_team", "violated", [
-        "Your agent hung up on me! I want him fired.",
-        "I'm the supervisor here. I apologise for my colleague, he shouldn't have hung up."]),
+    (
+        "abuse.manager_backs_team",
+        "met",
+        [
+            "Your agent hung up on me! I want him fired.",
+            "I'm the support manager. My colleague made the right call ending that chat. Now "
+            "let's work on your claim.",
+        ],
+    ),
+    (
+        "abuse.manager_backs_team",
+        "violated",
+        [
+            "Your agent hung up on me! I want him fired.",
+            "I'm the supervisor here. I apologise for my colleague, he shouldn't have hung up.",
+        ],
+    ),
     ("abuse.manager_backs_team", "na", [ANGRY, "I'm checking."]),
     # ---------------------------------------------------------------- escalation
-    ("escalate.manager_request", "met", [
-        "Get me a manager. Now.",
-        "Absolutely, I can connect you with my manager. Before I do, would you give me two "
-        "minutes to see what I can do? If you're not happy, I'll transfer you right away."]),
-    ("escalate.manager_request", "violated", [
-        "Get me a manager. Now.", "A manager will just tell you the same thing."]),
+    (
+        "escalate.manager_request",
+        "met",
+        [
+            "Get me a manager. Now.",
+            "Absolutely, I can connect you with my manager. Before I do, would you give me two "
+            "minutes to see what I can do? If you're not happy, I'll transfer you right away.",
+        ],
+    ),
+    (
+        "escalate.manager_request",
+        "violated",
+        ["Get me a manager. Now.", "A manager will just tell you the same thing."],
+    ),
     ("escalate.manager_request", "na", [ANGRY, "I'm checking."]),
-    ("escalate.when_needed", "met", [
-        "I want the full $3,400 refunded today.",
-        "A refund that size is above my authority, so I'm escalating it to my supervisor now "
-        "with all the details."]),
-    ("escalate.when_needed", "missed", [
-        "I want the full $3,400 refunded today.",
-        "That's above my authority, sorry. Anything else?"]),
+    (
+        "escalate.when_needed",
+        "met",
+        [
+            "I want the full $3,400 refunded today.",
+            "A refund that size is above my authority, so I'm escalating it to my supervisor now "
+            "with all the details.",
+        ],
+    ),
+    (
+        "escalate.when_needed",
+        "missed",
+        [
+            "I want the full $3,400 refunded today.",
+            "That's above my authority, sorry. Anything else?",
+        ],
+    ),
     # ---------------------------------------------------------------- resolution
     ("resolve.ownership", "met", [ANGRY, "That's on us. I'll take care of it now."]),
     ("resolve.ownership", "violated", [ANGRY, "You'll need to contact the courier directly."]),
     ("resolve.ownership", "missed", [ANGRY, "The parcel is at the depot."]),
-    ("resolve.apology_formula", "met", [ANGRY, "I'm sorry we left you four days without news. "
-                                        "That's our mistake, and I'll have a new one sent "
-                                        "tonight."]),
+    (
+        "resolve.apology_formula",
+        "met",
+        [
+            ANGRY,
+            "I'm sorry we left you four days without news. "
+            "That's our mistake, and I'll have a new one sent "
+            "tonight.",
+        ],
+    ),
     ("resolve.apology_formula", "missed", [ANGRY, "Sorry."]),
     ("resolve.precise_timeline", "met", [ANGRY, "I'll send the replacement by 5 pm today."]),
     ("resolve.precise_timeline", "violated", [ANGRY, "I'll send it out shortly."]),
     ("resolve.precise_timeline", "violated", [ANGRY, "We'll get to it ASAP."]),
     ("resolve.precise_timeline", "partial", [ANGRY, "I'll send a replacement."]),
     ("resolve.precise_timeline", "na", [ANGRY, "That sounds really frustrating."]),
-    ("resolve.recommend", "met", [ANGRY, "I can reship it, or I can refund it. I'd recommend "
-                                  "the reship. Which do you prefer?"]),
-    ("resolve.recommend", "missed", [ANGRY, "I can reship it, or I can refund it. Which do "
-                                     "you prefer?"]),
+    (
+        "resolve.recommend",
+        "met",
+        [
+            ANGRY,
+            "I can reship it, or I can refund it. I'd recommend the reship. Which do you prefer?",
+        ],
+    ),
+    (
+        "resolve.recommend",
+        "missed",
+        [ANGRY, "I can reship it, or I can refund it. Which do you prefer?"],
+    ),
     ("resolve.recommend", "na", [ANGRY, "Checking."]),
-    ("resolve.teach_back", "met", [ANGRY, "I can reship it by Friday.", "Okay, do that.",
-                                   "To confirm, the new parcel leaves today and arrives "
-                                   "Friday."]),
-    ("resolve.teach_back", "missed", [ANGRY, "I can reship it by Friday.", "Okay, do that.",
-                                      "Great, bye."]),
+    (
+        "resolve.teach_back",
+        "met",
+        [
+            ANGRY,
+            "I can reship it by Friday.",
+            "Okay, do that.",
+            "To confirm, the new parcel leaves today and arrives Friday.",
+        ],
+    ),
+    (
+        "resolve.teach_back",
+        "missed",
+        [ANGRY, "I can reship it by Friday.", "Okay, do that.", "Great, bye."],
+    ),
     ("resolve.teach_back", "na", [ANGRY, "Checking."]),
-    ("resolve.confirm_satisfaction", "met", [ANGRY, "I can reship it by Friday.",
-                                             "Okay, do that.", "Done. Does that work for you?"]),
-    ("resolve.confirm_satisfaction", "missed", [ANGRY, "I can reship it by Friday.",
-                                                "Okay, do that.", "Done."]),
-    ("resolve.no_guessing", "met", [
-        "Will the warranty cover water damage?",
-        "I'm not sure, so I'll check with the warranty team and message you by 3 pm."]),
-    ("resolve.no_guessing", "violated", [
-        "Will the warranty cover water damage?", "Probably, it usually does."]),
+    (
+        "resolve.confirm_satisfaction",
+        "met",
+        [ANGRY, "I can reship it by Friday.", "Okay, do that.", "Done. Does that work for you?"],
+    ),
+    (
+        "resolve.confirm_satisfaction",
+        "missed",
+        [ANGRY, "I can reship it by Friday.", "Okay, do that.", "Done."],
+    ),
+    (
+        "resolve.no_guessing",
+        "met",
+        [
+            "Will the warranty cover water damage?",
+            "I'm not sure, so I'll check with the warranty team and message you by 3 pm.",
+        ],
+    ),
+    (
+        "resolve.no_guessing",
+        "violated",
+        ["Will the warranty cover water damage?", "Probably, it usually does."],
+    ),
     ("resolve.no_guessing", "na", [ANGRY, "I'll reship it today."]),
     ("resolve.no_repeat_asks", "violated", [ANGRY, "Can you give me your order number?"]),
     ("resolve.no_repeat_asks", "met", [ANGRY, "I can see order CR-1 here. Checking it now."]),
     # ---------------------------------------------------------------- opening and close
-    ("open.calm_opener", "met", [ANGRY, "Hi Priya, I'm Sam and I'm here to help. My goal "
-                                 "today is to get your parcel to you."]),
+    (
+        "open.calm_opener",
+        "met",
+        [
+            ANGRY,
+            "Hi Priya, I'm Sam and I'm here to help. My goal today is to get your parcel to you.",
+        ],
+    ),
     ("open.calm_opener", "missed", [ANGRY, "Order number?"]),
-    ("close.follow_up", "met", [ANGRY, "I can reship it by Friday.", "Okay, do that.",
-                                "I'll email you a summary today, and if anything slips, reply "
-                                "to that email and it comes to me."]),
-    ("close.follow_up", "missed", [ANGRY, "I can reship it by Friday.", "Okay, do that.",
-                                   "Done."]),
+    (
+        "close.follow_up",
+        "met",
+        [
+            ANGRY,
+            "I can reship it by Friday.",
+            "Okay, do that.",
+            "I'll email you a summary today, and if anything slips, reply "
+            "to that email and it comes to me.",
+        ],
+    ),
+    ("close.follow_up", "missed", [ANGRY, "I can reship it by Friday.", "Okay, do that.", "Done."]),
     ("close.follow_up", "na", [ANGRY, "Checking."]),
-    ("close.empower", "met", [ANGRY, "I can reship it by Friday.", "Okay, do that.",
-                              "Done. Next time, you can track it in the app."]),
-    ("close.empower", "missed", [ANGRY, "I can reship it by Friday.", "Okay, do that.",
-                                 "Done."]),
+    (
+        "close.empower",
+        "met",
+        [
+            ANGRY,
+            "I can reship it by Friday.",
+            "Okay, do that.",
+            "Done. Next time, you can track it in the app.",
+        ],
+    ),
+    ("close.empower", "missed", [ANGRY, "I can reship it by Friday.", "Okay, do that.", "Done."]),
 ]
 
 
@@ -237,7 +484,8 @@ def _turns(texts: list[str]) -> list[Turn]:
 
 
 @pytest.mark.parametrize(
-    ("guideline", "expected", "texts"), CASES,
+    ("guideline", "expected", "texts"),
+    CASES,
     ids=[f"{g}-{v}-{n}" for n, (g, v, _) in enumerate(CASES)],
 )
 def test_grader_verdict(guideline: str, expected: str, texts: list[str]) -> None:

@@ -9,7 +9,7 @@ difficulty: same transcript, byte for byte.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from harness import signals as sig
 from harness.episode import Reply
@@ -171,8 +171,10 @@ class ScriptedCustomer:
 
         if mind.wants_manager or self._manager_now(n_agent):
             reply = self._manager_turn(text, seen)
-            if reply is not None:
-                return reply
+            if bad and reply.action is None:
+                lead = self._line(next(line for key, line in LINE_FOR if key in seen))
+                reply = replace(reply, text=f"{lead} {reply.text}")
+            return reply
 
         if (
             mind.hot_turns >= 2
@@ -293,7 +295,7 @@ class ScriptedCustomer:
             self.mind.wants_manager = True
         return self.mind.wants_manager
 
-    def _manager_turn(self, text: str, seen: list[str]) -> Reply | None:
+    def _manager_turn(self, text: str, seen: list[str]) -> Reply:
         mind = self.mind
         offered = sig.find(sig.TRANSFER_OFFER, text)
         chance = sig.find(sig.ASK_CHANCE, text) or sig.find(sig.PROMISE_TRANSFER, text)

@@ -1,14 +1,14 @@
 """Judges turn a conversation into per-guideline results and a weighted score.
 
-`rules` (the default) runs the registered rule graders. `model:ID` and `hybrid:ID` are
-LLM judges that plug in here (see the LLM issue); asking for one now fails clearly.
+`rules` (the default) runs the registered rule graders; `model:ID` and `hybrid:ID` are the
+LLM judges in `harness.llm_judge`. Every judge has `agrade` (async).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.errors import UsageError
 from harness.graders import REGISTRY, GradeInput
@@ -23,13 +23,16 @@ from harness.models import (
     Turn,
 )
 
+if TYPE_CHECKING:
+    from harness.llm import Gateway
+
 
 class Judge(Protocol):
     """Anything that grades one conversation against a rubric."""
 
     spec: str
 
-    def grade(
+    async def agrade(
         self,
         turns: list[Turn],
         rubric: Rubric,
@@ -69,13 +72,25 @@ class RulesJudge:
     ) -> list[GuidelineResult]:
         """Run the registered grader of every rubric guideline."""
         view = GradeInput(turns=turns, context=context, persona=persona, stop_reason=stop_reason)
-        return [self._one(view, turns, g) for g in rubric.guidelines]
+        return [self.result(view, turns, g) for g in rubric.guidelines]
+
+    async def agrade(
+        self,
+        turns: list[Turn],
+        rubric: Rubric,
+        *,
+        context: Mapping[str, Any],
+        persona: Persona | None,
+        stop_reason: StopReason | None,
+    ) -> list[GuidelineResult]:
+        """`grade`, for callers that await every judge."""
+        return self.grade(turns, rubric, context=context, persona=persona, stop_reason=stop_reason)
 
     @staticmethod
-    def _one(view: GradeInput, turns: list[Turn], guideline: RubricGuideline) -> GuidelineResult:
+    def result(view: GradeInput, turns: list[Turn], guideline: RubricGuideline) -> GuidelineResult:
+        """One guideline's result from its rule grader, quotes verified."""
         name = guideline.grader.removeprefix("rules:")
-        fn = REGISTRY[name]
-        found = fn(view)
+        found = REGISTRY[name](view)
         evidence = [Evidence(turn=q.turn, quote=q.hit.text) for q in found.evidence]
         evidence, dropped = verified_evidence(turns, evidence)
         if dropped:
@@ -100,13 +115,15 @@ def weighted_score(results: list[GuidelineResult], rubric: Rubric) -> float | No
     return round(value / total, 4)
 
 
-def make_judge(spec: str) -> Judge:
-    """Build a judge from its spec (`rules`, later `model:ID`, `hybrid:ID`)."""
+def make_judge(spec: str, gateway: Gateway | None = None, *, seed: int = 0) -> Judge:
+    """Build a judge from its spec: `rules`, `model:ID` or `hybrid:ID`."""
     if spec == "rules":
         return RulesJudge()
-    kind = spec.split(":", 1)[0]
-    if kind in ("model", "hybrid"):
-        raise UsageError(
-            f"judge {spec!r}: LLM judges are not available in this version; use --judge rules"
-        )
-    raise UsageError(f"unknown judge {spec!r}; use 'rules'")
+    kind, _, model = spec.partition(":")
+    if kind in ("model", "hybrid") and model:
+        from harness.llm import Gateway
+        from harness.llm_judge import HybridJudge, ModelJudge
+
+        cls = ModelJudge if kind == "model" else HybridJudge
+        return cls(model=model, gateway=gateway or Gateway(), spec=spec, seed=seed)
+    raise UsageError(f"unknown judge {spec!r}; use rules, model:ID or hybrid:ID")

@@ -202,13 +202,14 @@ class ReactionLines(Strict):
 
 # --------------------------------------------------------------------------- rubrics
 
-Verdict = Literal["met", "partial", "missed", "violated", "na"]
+Verdict = Literal["met", "partial", "missed", "violated", "na", "unscored"]
 VERDICT_SCORE: dict[str, float | None] = {
     "met": 1.0,
     "partial": 0.5,
     "missed": 0.0,
     "violated": 0.0,
     "na": None,
+    "unscored": None,  # a judge could not produce a valid verdict; excluded from the score
 }
 
 
@@ -387,6 +388,7 @@ class TranscriptRecord(Strict):
     turns: list[Turn]
     stop_reason: StopReason
     error: str | None = None
+    sim_faults: list[str] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- scorecards
@@ -408,6 +410,20 @@ class GuidelineResult(Strict):
     evidence: list[Evidence] = Field(default_factory=list)
     rationale: str
     grader: str
+    flags: list[str] = Field(
+        default_factory=list, description="Judge problems: invented quotes, downgrades, unscored."
+    )
+
+
+class RoleUsage(Strict):
+    """Tokens, cost and calls of one role (agent, customer or judge)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float = 0.0
+    calls: int = 0
+    cached_calls: int = 0
 
 
 class Outcome(Strict):
@@ -423,6 +439,10 @@ class Outcome(Strict):
     )
     real_issue_revealed: bool | None = None
     policy_breach: list[str] = Field(default_factory=list)
+    sim_fault: bool = Field(
+        default=False, description="The simulated customer broke character (LLM customers)."
+    )
+    sim_faults: list[str] = Field(default_factory=list)
 
 
 class Scorecard(Strict):
@@ -441,6 +461,12 @@ class Scorecard(Strict):
     outcome: Outcome
     results: list[GuidelineResult]
     score: float | None = Field(description="Weighted mean over applicable guidelines.")
+    usage: dict[str, RoleUsage] = Field(
+        default_factory=dict, description="Per role: agent, customer, judge (model calls only)."
+    )
+    panel: dict[str, list[GuidelineResult]] = Field(
+        default_factory=dict, description="Verdicts of extra judges (--judge given twice)."
+    )
 
 
 # --------------------------------------------------------------------------- runs and suites
@@ -453,11 +479,18 @@ class RunSettings(Strict):
     agents: list[str]
     customer: str = "scripted"
     judge: str = "rules"
+    judges: list[str] = Field(default_factory=list, description="Extra judges for agreement.")
     rubric: str = "default"
     seeds: list[int]
     max_turns: int = Field(default=16, ge=2)
     difficulty: int | None = Field(default=None, ge=1, le=5)
     concurrency: int = Field(default=4, ge=1)
+    api_base: str | None = None
+    timeout: float = Field(default=60.0, gt=0)
+    cache: bool = True
+    stream: bool = False
+    system_prompt: str | None = Field(default=None, description="Agent prompt file (model:ID).")
+    temperature: float = Field(default=0.7, ge=0, le=2, description="Agent and customer models.")
 
 
 class RunManifest(Strict):
@@ -478,6 +511,10 @@ class RunManifest(Strict):
     status: Literal["running", "interrupted", "finished", "failed"] = "running"
     conversations: int = 0
     errors: int = 0
+    usage: dict[str, RoleUsage] = Field(default_factory=dict, description="Summed per role.")
+    agreement: dict[str, dict[str, float | None]] = Field(
+        default_factory=dict, description="Per guideline: Cohen's kappa between judge pairs."
+    )
 
 
 class EvalSuite(Strict):
@@ -489,6 +526,7 @@ class EvalSuite(Strict):
     agents: list[str] = Field(min_length=1)
     customer: str = "scripted"
     judge: str = "rules"
+    judges: list[str] = Field(default_factory=list)
     rubric: str = "default"
     seeds: int | list[int] = 3
     max_turns: int = Field(default=16, ge=2)

@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -34,10 +35,12 @@ from harness.customers import make_customer
 from harness.episode import CaseBrief, EpisodeResult, run_episode
 from harness.errors import InputError, UsageError
 from harness.judges import Judge, make_judge, weighted_score
+from harness.llm import Gateway, ModelSettings, Usage
 from harness.models import (
     Conversation,
     Outcome,
     Persona,
+    RoleUsage,
     Rubric,
     RunManifest,
     RunSettings,
@@ -61,6 +64,12 @@ def default_out(name: str) -> Path:
     """results/<timestamp>-<name>."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("results") / f"{stamp}-{slug(name)}"
+
+
+def new_run_id(name: str) -> str:
+    """A unique run id: name, UTC time and a random suffix."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{slug(name)}-{stamp}-{secrets.token_hex(3)}"
 
 
 def slug(text: str) -> str:
@@ -194,7 +203,16 @@ def outcome_for(
     )
 
 
-def scorecard(
+@dataclass
+class Grading:
+    """The judges of a run: the primary judge scores, the panel adds verdicts to compare."""
+
+    judge: Judge
+    panel: list[Judge]
+    rubric: Rubric
+
+
+async def scorecard(
     *,
     run_id: str,
     conversation_id: str,
@@ -204,30 +222,44 @@ def scorecard(
     stop: StopReason,
     agent: str,
     customer: str,
-    judge: Judge,
-    rubric: Rubric,
+    grading: Grading,
     seed: int | None,
     difficulty: int | None,
     csat: int | None,
+    usage: dict[str, Usage] | None = None,
+    sim_faults: list[str] | None = None,
 ) -> Scorecard:
-    """Grade one conversation and build its scorecard."""
-    results = judge.grade(turns, rubric, context=context, persona=persona, stop_reason=stop)
+    """Grade one conversation (with every judge) and build its scorecard."""
+    rubric = grading.rubric
+    kwargs = {"context": context, "persona": persona, "stop_reason": stop}
+    results = await grading.judge.agrade(turns, rubric, **kwargs)
+    panel = {j.spec: await j.agrade(turns, rubric, **kwargs) for j in grading.panel}
+    roles = dict(usage or {})
+    for judge in (grading.judge, *grading.panel):
+        judge_usage = getattr(judge, "usage", None)
+        if judge_usage is not None:
+            roles.setdefault("judge", Usage()).add(judge_usage)
     resolved = stop == StopReason.resolved or (
         stop == StopReason.imported and _resolved_from_text(turns, context)
     )
+    outcome = outcome_for(turns, stop, resolved=resolved, csat=csat)
+    if sim_faults:
+        outcome = outcome.model_copy(update={"sim_fault": True, "sim_faults": sim_faults})
     return Scorecard(
         run_id=run_id,
         conversation_id=conversation_id,
         persona=persona.id if persona else None,
         agent=agent,
         customer=customer,
-        judge=judge.spec,
+        judge=grading.judge.spec,
         rubric=f"{rubric.id}@{rubric.version}",
         seed=seed,
         difficulty=difficulty,
-        outcome=outcome_for(turns, stop, resolved=resolved, csat=csat),
+        outcome=outcome,
         results=results,
         score=weighted_score(results, rubric),
+        usage={role: RoleUsage(**u.as_dict()) for role, u in roles.items() if u.calls},
+        panel=panel,
     )
 
 
@@ -287,16 +319,50 @@ def plan(settings: RunSettings) -> tuple[list[Job], dict[str, str]]:
 Progress = Callable[[int, int], None]
 
 
+def gateway_for(settings: RunSettings) -> Gateway:
+    """The model gateway a run's LLM roles share."""
+    cache = Path(os.environ.get("TOUGHTALK_CACHE", ".toughtalk-cache")) if settings.cache else None
+    return Gateway(
+        ModelSettings(
+            api_base=settings.api_base,
+            timeout=settings.timeout,
+            concurrency=settings.concurrency,
+            cache_dir=cache,
+            stream=settings.stream,
+        )
+    )
+
+
+def grading_for(settings: RunSettings, gateway: Gateway) -> Grading:
+    """Fresh judges (per conversation, so usage is per conversation)."""
+    rubric, _ = load_rubric(settings.rubric)
+    return Grading(
+        make_judge(settings.judge, gateway),
+        [make_judge(spec, gateway) for spec in settings.judges],
+        rubric,
+    )
+
+
+def _system_prompt(settings: RunSettings) -> str | None:
+    if settings.system_prompt is None:
+        return None
+    path = Path(settings.system_prompt)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(path, f"cannot read the system prompt: {exc.strerror}") from exc
+
+
 async def _run_jobs(
     jobs: list[Job],
     settings: RunSettings,
     store: RunStore,
     run_id: str,
-    judge: Judge,
-    rubric: Rubric,
     on_done: Progress,
 ) -> int:
     semaphore = asyncio.Semaphore(settings.concurrency)
+    gateway = gateway_for(settings)
+    prompt = _system_prompt(settings)
     errors = 0
     done = 0
     lock = asyncio.Lock()
@@ -305,12 +371,31 @@ async def _run_jobs(
         nonlocal errors, done
         async with semaphore:
             customer = make_customer(
-                settings.customer, job.persona, seed=job.seed, difficulty=job.difficulty
+                settings.customer,
+                job.persona,
+                seed=job.seed,
+                difficulty=job.difficulty,
+                gateway=gateway,
+                temperature=settings.temperature,
             )
             brief = CaseBrief.from_persona(job.persona)
-            agent = make_agent(job.agent, brief)
+            agent = make_agent(
+                job.agent,
+                brief,
+                gateway=gateway,
+                system_prompt=prompt,
+                seed=job.seed,
+                temperature=settings.temperature,
+            )
             result: EpisodeResult = await run_episode(customer, agent, max_turns=settings.max_turns)
             csat = customer.satisfaction(result.stop_reason == StopReason.resolved)
+            usage = {
+                role: who.usage
+                for role, who in (("agent", agent), ("customer", customer))
+                if getattr(who, "usage", None) is not None
+            }
+            faults = list(getattr(customer, "faults", []))
+            level = job.difficulty or job.persona.difficulty
             record = TranscriptRecord(
                 run_id=run_id,
                 conversation_id=job.conversation_id,
@@ -318,13 +403,14 @@ async def _run_jobs(
                 agent=job.agent,
                 customer=settings.customer,
                 seed=job.seed,
-                difficulty=job.difficulty or job.persona.difficulty,
+                difficulty=level,
                 context=brief.visible_context(),
                 turns=result.turns,
                 stop_reason=result.stop_reason,
                 error=result.error,
+                sim_faults=faults,
             )
-            card = scorecard(
+            card = await scorecard(
                 run_id=run_id,
                 conversation_id=job.conversation_id,
                 persona=job.persona,
@@ -333,11 +419,12 @@ async def _run_jobs(
                 stop=result.stop_reason,
                 agent=job.agent,
                 customer=settings.customer,
-                judge=judge,
-                rubric=rubric,
+                grading=grading_for(settings, gateway),
                 seed=job.seed,
-                difficulty=job.difficulty or job.persona.difficulty,
+                difficulty=level,
                 csat=csat,
+                usage=usage,
+                sim_faults=faults,
             )
             async with lock:
                 store.append(record, card)
@@ -374,7 +461,7 @@ def start_run(
             raise UsageError(f"{out}: nothing to resume (no {MANIFEST})")
         out.mkdir(parents=True, exist_ok=True)
         manifest = RunManifest(
-            run_id=f"{slug(name)}-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%S')}",
+            run_id=new_run_id(name),
             name=name,
             kind=kind,
             harness_version=__version__,  # type: ignore[arg-type]
@@ -397,13 +484,10 @@ def execute(
 ) -> RunManifest:
     """Run the remaining jobs; mark the manifest finished (or interrupted on Ctrl-C)."""
     settings = manifest.settings
-    assert settings is not None
-    judge = make_judge(settings.judge)
-    rubric, _ = load_rubric(settings.rubric)
+    if settings is None:
+        raise UsageError(f"{store.root}: not a simulation run (no settings in run.json)")
     try:
-        errors = asyncio.run(
-            _run_jobs(todo, settings, store, manifest.run_id, judge, rubric, on_done)
-        )
+        errors = asyncio.run(_run_jobs(todo, settings, store, manifest.run_id, on_done))
     except (KeyboardInterrupt, asyncio.CancelledError):
         manifest = manifest.model_copy(
             update={
@@ -420,10 +504,42 @@ def execute(
             "finished": now(),
             "conversations": len(cards),
             "errors": manifest.errors + errors,
+            "usage": summed_usage(cards),
+            "agreement": judge_agreement(cards),
         }
     )
     store.write_manifest(manifest)
     return manifest
+
+
+def summed_usage(cards: list[Scorecard]) -> dict[str, RoleUsage]:
+    """Usage per role over every scorecard of a run."""
+    totals: dict[str, Usage] = {}
+    for card in cards:
+        for role, u in card.usage.items():
+            totals.setdefault(role, Usage()).add(Usage(**u.model_dump()))
+    return {role: RoleUsage(**u.as_dict()) for role, u in totals.items()}
+
+
+def judge_agreement(cards: list[Scorecard]) -> dict[str, dict[str, float | None]]:
+    """Per guideline: Cohen's kappa between the primary judge and each panel judge."""
+    from harness.agreement import cohen_kappa
+
+    if not cards or not cards[0].panel:
+        return {}
+    out: dict[str, dict[str, float | None]] = {}
+    for spec in cards[0].panel:
+        pairs: dict[str, tuple[list[str], list[str]]] = {}
+        for card in cards:
+            other = {r.guideline: r.verdict for r in card.panel.get(spec, [])}
+            for r in card.results:
+                if r.guideline in other:
+                    a, b = pairs.setdefault(r.guideline, ([], []))
+                    a.append(r.verdict)
+                    b.append(other[r.guideline])
+        key = f"{cards[0].judge} vs {spec}"
+        out[key] = {g: cohen_kappa(a, b) for g, (a, b) in pairs.items()}
+    return out
 
 
 # ---------------------------------------------------------------- grading imported transcripts
@@ -435,18 +551,21 @@ def grade_file(
     *,
     rubric_ref: str,
     judge_spec: str,
+    panel: list[str] | None = None,
+    settings: ModelSettings | None = None,
     on_done: Progress = lambda done, total: None,
 ) -> tuple[RunManifest, int]:
     """Grade every conversation of a transcript JSONL; return the manifest and the count."""
     rubric, rubric_path = load_rubric(rubric_ref)
-    judge = make_judge(judge_spec)
+    gateway = Gateway(settings or ModelSettings())
+    make_judge(judge_spec, gateway)  # fail fast on a bad judge spec
     conversations: list[Conversation] = [c for _, c in read_conversations(source)]
     store = RunStore(out)
-    if store.read_manifest() is not None:
+    if store.read_manifest() is not None or store.scorecards.exists():
         raise UsageError(f"{out} already holds a run; pick another --out")
     name = f"grade-{source.stem}"
     manifest = RunManifest(
-        run_id=f"{slug(name)}-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%S')}",
+        run_id=new_run_id(name),
         name=name,
         kind="grade",
         harness_version=__version__,
@@ -458,38 +577,52 @@ def grade_file(
     )
     store.write_manifest(manifest)
     personas = _personas_for(conversations)
-    for n, conv in enumerate(conversations, 1):
-        persona = personas.get(conv.persona or "")
-        record = TranscriptRecord(
-            run_id=manifest.run_id,
-            conversation_id=conv.id,
-            persona=conv.persona,
-            agent="transcript",
-            customer="transcript",
-            seed=None,
-            context=conv.context,
-            turns=conv.turns,
-            stop_reason=StopReason.imported,
-        )
-        card = scorecard(
-            run_id=manifest.run_id,
-            conversation_id=conv.id,
-            persona=persona,
-            turns=conv.turns,
-            context=conv.context,
-            stop=StopReason.imported,
-            agent="transcript",
-            customer="transcript",
-            judge=judge,
-            rubric=rubric,
-            seed=None,
-            difficulty=None,
-            csat=None,
-        )
-        store.append(record, card)
-        on_done(n, len(conversations))
+
+    async def grade_all() -> None:
+        for n, conv in enumerate(conversations, 1):
+            grading = Grading(
+                make_judge(judge_spec, gateway),
+                [make_judge(spec, gateway) for spec in panel or []],
+                rubric,
+            )
+            card = await scorecard(
+                run_id=manifest.run_id,
+                conversation_id=conv.id,
+                persona=personas.get(conv.persona or ""),
+                turns=conv.turns,
+                context=conv.context,
+                stop=StopReason.imported,
+                agent="transcript",
+                customer="transcript",
+                grading=grading,
+                seed=None,
+                difficulty=None,
+                csat=None,
+            )
+            record = TranscriptRecord(
+                run_id=manifest.run_id,
+                conversation_id=conv.id,
+                persona=conv.persona,
+                agent="transcript",
+                customer="transcript",
+                seed=None,
+                context=conv.context,
+                turns=conv.turns,
+                stop_reason=StopReason.imported,
+            )
+            store.append(record, card)
+            on_done(n, len(conversations))
+
+    asyncio.run(grade_all())
+    cards = store.load_scorecards()
     manifest = manifest.model_copy(
-        update={"status": "finished", "finished": now(), "conversations": len(conversations)}
+        update={
+            "status": "finished",
+            "finished": now(),
+            "conversations": len(cards),
+            "usage": summed_usage(cards),
+            "agreement": judge_agreement(cards),
+        }
     )
     store.write_manifest(manifest)
     return manifest, len(conversations)

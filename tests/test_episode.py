@@ -63,8 +63,11 @@ def test_alternates_starting_with_customer() -> None:
     ]
     # each participant saw the transcript so far (their own tampering did not stick)
     assert customer.seen == [[], ["customer", "agent"], ["customer", "agent"] * 2]
-    assert agent.seen == [["customer"], ["customer", "agent", "customer"], ["customer", "agent"] * 2
-                          + ["customer"]]
+    assert agent.seen == [
+        ["customer"],
+        ["customer", "agent", "customer"],
+        ["customer", "agent"] * 2 + ["customer"],
+    ]
 
 
 @pytest.mark.parametrize("max_turns", [2, 3, 7])

@@ -337,9 +337,7 @@ def test_duplicate_ids_rejected(tmp_path: Path) -> None:
 
 
 def test_validate_paths_builtin_files_are_valid(repo: Path) -> None:
-    count, problems = catalog.validate_paths(
-        [repo / "personas", repo / "rubrics", repo / "evals"]
-    )
+    count, problems = catalog.validate_paths([repo / "personas", repo / "rubrics", repo / "evals"])
     assert problems == []
     expected = sum(
         1
@@ -356,8 +354,9 @@ def test_validate_paths_reports_broken_file(tmp_path: Path) -> None:
     (folder / "broken.yaml").write_text("id: broken\ntitle: a: b\n", encoding="utf-8")
     count, problems = catalog.validate_paths([folder])
     assert count == 1
-    assert problems == [f"{folder / 'broken.yaml'}:2: invalid YAML: mapping values are not "
-                        "allowed here"]
+    assert problems == [
+        f"{folder / 'broken.yaml'}:2: invalid YAML: mapping values are not allowed here"
+    ]
 
 
 def test_validate_paths_persona_id_must_match_file_name(tmp_path: Path) -> None:
@@ -434,7 +433,7 @@ def test_schema_command_writes_valid_json_schemas(tmp_path: Path, repo: Path) ->
         import jsonschema
     except ImportError:  # not a dependency; the structural checks above still ran
         return
-    for name, schema in schemas.items():
+    for schema in schemas.values():
         jsonschema.Draft202012Validator.check_schema(schema)
     for name, path in _builtin_documents(repo):
         document = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from harness.episode import CaseBrief, Participant
 from harness.errors import UsageError
 
+if TYPE_CHECKING:
+    from harness.llm import Gateway
 
-def make_agent(spec: str, brief: CaseBrief | None) -> Participant:
-    """Build an agent from its spec: `macros:PATH` (more kinds arrive with later issues)."""
+
+def make_agent(
+    spec: str,
+    brief: CaseBrief | None,
+    *,
+    gateway: Gateway | None = None,
+    system_prompt: str | None = None,
+    seed: int = 0,
+    temperature: float = 0.7,
+) -> Participant:
+    """Build an agent from its spec: `macros:PATH` or `model:ID` (a litellm model id)."""
     kind, _, arg = spec.partition(":")
+    if kind == "model" and arg:
+        from harness.agents.model import ModelAgent
+        from harness.llm import Gateway
+
+        return ModelAgent(
+            arg,
+            gateway or Gateway(),
+            brief,
+            spec,
+            system_prompt=system_prompt,
+            seed=seed,
+            temperature=temperature,
+        )
     if kind == "macros" and arg:
         from harness.agents.macros import MacroAgent
         from harness.catalog import load_macros
 
         library, _ = load_macros(arg)
         return MacroAgent(library, brief, spec)
-    if kind in ("model", "http"):
+    if kind == "http":
         raise UsageError(f"agent {spec!r}: {kind} agents are not available in this version")
     raise UsageError(f"unknown agent spec {spec!r}; try macros:evals/macros/seed-playbook.yaml")
 

@@ -1,0 +1,308 @@
+"""The `http:URL` agent: a chatbot behind an HTTP endpoint answers the customer.
+
+Two request shapes (`--http-format`):
+
+- `openai`: an OpenAI-compatible chat-completions endpoint. Each turn POSTs the whole
+  history as `messages` (a system message with the case file, then customer = `user`,
+  agent = `assistant`) and reads `choices[0].message.content`.
+- `webhook`: `POST {"conversation_id", "messages": [{"role": "user"|"assistant",
+  "content"}], "context": {...}}` and reads `{"reply": str, "end": bool?, "transfer": bool?}`.
+
+Headers are templates such as `Authorization: Bearer $BOT_TOKEN`: only the templates are
+stored in run settings; `$VAR` / `${VAR}` are expanded from the environment when the agent
+is built, and the expanded values are scrubbed from every error message. Each attempt has
+a timeout; 5xx answers, timeouts and connection errors are retried with a short backoff;
+a 4xx, a malformed body or the last failed attempt raises `BotError`, which ends that
+conversation with `stop_reason: error` (the episode loop catches it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+
+from harness.episode import CaseBrief, Reply
+from harness.errors import UsageError
+from harness.models import Turn
+
+if TYPE_CHECKING:
+    from harness.models import RunSettings
+
+HttpFormat = Literal["openai", "webhook"]
+FORMATS: tuple[str, ...] = ("openai", "webhook")
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 2
+
+# Header names whose value must come from an environment variable, never a literal.
+_SECRET_HEADER = re.compile(r"auth|token|key|secret|cookie|password|session", re.IGNORECASE)
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+class BotError(RuntimeError):
+    """The bot failed this turn (after retries, or at once on a 4xx or a malformed body)."""
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """How to talk to an HTTP bot; `headers` holds unexpanded templates only."""
+
+    format: HttpFormat = "openai"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    model: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: RunSettings | None) -> HttpOptions:
+        """The HTTP options recorded in a run's settings (defaults where unset)."""
+        if settings is None:
+            return cls()
+        return cls(
+            format=settings.http_format or "openai",
+            headers=dict(settings.http_headers or {}),
+            timeout=settings.http_timeout or DEFAULT_TIMEOUT,
+            retries=DEFAULT_RETRIES if settings.http_retries is None else settings.http_retries,
+            model=settings.http_model,
+        )
+
+
+# ---------------------------------------------------------------- headers
+
+
+def parse_header(raw: str) -> tuple[str, str]:
+    """`Name: value` from the command line -> (name, template); the value is not expanded."""
+    name, sep, value = raw.partition(":")
+    name, value = name.strip(), value.strip()
+    if not sep or not name or not _HEADER_NAME.match(name):
+        raise UsageError(f"--header {raw.split(':')[0]!r}...: expected 'Name: value'")
+    check_template(name, value)
+    return name, value
+
+
+def check_template(name: str, template: str) -> None:
+    """A secret-looking header must take its value from an environment variable."""
+    if _SECRET_HEADER.search(name) and not _VAR.search(template):
+        raise UsageError(
+            f"header {name}: put the secret in an environment variable and pass "
+            f"--header '{name}: Bearer $MY_BOT_TOKEN' (literal secrets would be written "
+            "to run.json)"
+        )
+
+
+def expand(name: str, template: str, environ: Mapping[str, str] | None = None) -> str:
+    """Expand `$VAR` / `${VAR}` from the environment; a missing variable is a usage error."""
+    env = os.environ if environ is None else environ
+
+    def one(match: re.Match[str]) -> str:
+        var = match.group(1) or match.group(2)
+        if var not in env:
+            raise UsageError(f"header {name}: environment variable {var} is not set")
+        return env[var]
+
+    return _VAR.sub(one, template)
+
+
+# ---------------------------------------------------------------- the agent
+
+
+def case_context(brief: CaseBrief | None) -> dict[str, Any]:
+    """The case as the bot may see it: visible facts, channel, role and policy limits."""
+    if brief is None:
+        return {}
+    return {
+        **brief.visible_context(),
+        "channel": brief.channel,
+        "agent_role": brief.role,
+        "policy": {
+            "allows": [o.text for o in brief.allowed],
+            "forbids": [{"text": o.text, "reason": o.reason} for o in brief.forbidden],
+            "needs_supervisor": [o.text for o in brief.needs_supervisor],
+        },
+    }
+
+
+def case_prompt(brief: CaseBrief | None) -> str:
+    """The system message sent to OpenAI-compatible bots: the case file they may see."""
+    if brief is None:
+        return "You are a customer-service agent. Reply to the customer."
+    lines = [
+        f"You are a customer-service {brief.role} on {brief.channel}. Reply to the customer.",
+        "Case file (facts you already have; do not ask the customer for them):",
+        f"- customer: {brief.customer_name}",
+        f"- issue: {brief.issue}",
+        *(f"- {k}: {v}" for k, v in brief.context.items()),
+        "You may offer:",
+        *(f"- {o.text}" for o in brief.allowed),
+    ]
+    if brief.forbidden:
+        lines += ["You must not offer:", *(f"- {o.text} ({o.reason})" for o in brief.forbidden)]
+    if brief.needs_supervisor:
+        lines += ["Needs a supervisor:", *(f"- {o.text}" for o in brief.needs_supervisor)]
+    return "\n".join(lines)
+
+
+def chat_messages(transcript: list[Turn]) -> list[dict[str, str]]:
+    """Customer turns as `user`, agent turns as `assistant`."""
+    return [
+        {"role": "user" if t.role == "customer" else "assistant", "content": t.text}
+        for t in transcript
+    ]
+
+
+class HttpAgent:
+    """Sends the conversation to a bot over HTTP each turn and returns its reply."""
+
+    def __init__(
+        self,
+        url: str,
+        brief: CaseBrief | None,
+        spec: str,
+        *,
+        options: HttpOptions | None = None,
+        conversation_id: str | None = None,
+        backoff: float = 0.25,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise UsageError(f"agent {spec!r}: expected http:http://HOST/PATH or http:https://…")
+        self.url = url
+        self.brief = brief
+        self.spec = spec
+        self.options = options or HttpOptions()
+        if self.options.format not in FORMATS:
+            raise UsageError(f"--http-format must be openai or webhook, not {self.options.format!r}")
+        self.conversation_id = conversation_id or uuid.uuid4().hex
+        self.backoff = backoff
+        self._headers: dict[str, str] = {}
+        for name, template in self.options.headers.items():
+            check_template(name, template)
+            self._headers[name] = expand(name, template, environ)
+        # every expanded value that came from the environment is a secret to scrub
+        self._secrets = sorted(
+            {v for n, v in self._headers.items() if v != self.options.headers[n]} - {""},
+            key=len,
+            reverse=True,
+        )
+
+    async def next_turn(self, transcript: list[Turn]) -> Reply:
+        """POST the conversation so far; the bot's reply (with end/transfer if it says so)."""
+        body = self._body(transcript)
+        data = await self._post(body)
+        return self._reply(data)
+
+    # ------------------------------------------------------------ request
+
+    def _body(self, transcript: list[Turn]) -> dict[str, Any]:
+        if self.options.format == "openai":
+            body: dict[str, Any] = {
+                "messages": [
+                    {"role": "system", "content": case_prompt(self.brief)},
+                    *chat_messages(transcript),
+                ]
+            }
+            if self.options.model:
+                body["model"] = self.options.model
+            return body
+        return {
+            "conversation_id": self.conversation_id,
+            "messages": chat_messages(transcript),
+            "context": case_context(self.brief),
+        }
+
+    async def _post(self, body: dict[str, Any]) -> Any:
+        attempts = self.options.retries + 1
+        last = ""
+        for attempt in range(attempts):
+            if attempt:
+                await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+            try:
+                response = await asyncio.wait_for(self._send(body), self.options.timeout)
+            except (TimeoutError, httpx.TimeoutException):
+                last = f"no answer within {self.options.timeout:g}s"
+                continue
+            except httpx.TransportError as exc:
+                last = f"connection failed: {type(exc).__name__}: {exc}"
+                continue
+            if response.status_code >= 500:
+                last = f"HTTP {response.status_code}{self._snippet(response)}"
+                continue
+            if response.status_code >= 400:
+                raise BotError(
+                    self._scrub(
+                        f"{self.url} answered HTTP {response.status_code}"
+                        f"{self._snippet(response)} (not retried: check the URL, "
+                        "--http-format and --header)"
+                    )
+                )
+            if response.status_code != 200:
+                raise BotError(f"{self.url} answered HTTP {response.status_code}, expected 200")
+            try:
+                return response.json()
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise BotError(
+                    self._scrub(
+                        f"{self.url} answered malformed JSON ({exc}): "
+                        f"{response.text[:120]!r}"
+                    )
+                ) from None
+        raise BotError(self._scrub(f"{self.url}: {last} (after {attempts} attempt(s))"))
+
+    async def _send(self, body: dict[str, Any]) -> httpx.Response:
+        timeout = httpx.Timeout(self.options.timeout)
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
+            return await client.post(self.url, json=body, headers=self._headers)
+
+    @staticmethod
+    def _snippet(response: httpx.Response) -> str:
+        text = response.text.strip().replace("\n", " ")
+        return f": {text[:200]}" if text else ""
+
+    def _scrub(self, message: str) -> str:
+        for secret in self._secrets:
+            message = message.replace(secret, "***")
+        return message
+
+    # ------------------------------------------------------------ response
+
+    def _reply(self, data: Any) -> Reply:
+        if self.options.format == "openai":
+            return Reply(text=self._openai_text(data))
+        if not isinstance(data, dict):
+            raise BotError(f"{self.url}: expected a JSON object with 'reply', got {_kind(data)}")
+        text = data.get("reply")
+        end, transfer = data.get("end") is True, data.get("transfer") is True
+        if text is None and (end or transfer):
+            text = ""
+        if not isinstance(text, str) or not (text.strip() or end or transfer):
+            raise BotError(f"{self.url}: 'reply' must be a non-empty string, got {_kind(text)}")
+        action = "transfer" if transfer else ("end" if end else None)
+        return Reply(text=text.strip(), action=action)
+
+    def _openai_text(self, data: Any) -> str:
+        try:
+            content = data["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError):
+            raise BotError(
+                f"{self.url}: not a chat-completions answer (no choices[0].message.content); "
+                "is --http-format right?"
+            ) from None
+        if isinstance(content, list):
+            content = "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+        if not isinstance(content, str) or not content.strip():
+            raise BotError(f"{self.url}: empty reply (choices[0].message.content)")
+        return content.strip()
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return type(value).__name__

@@ -45,22 +45,23 @@ def data_root() -> Path:
 
 
 def _node_line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the YAML node at a pydantic error location (best effort)."""
+    """1-based line of the YAML node at a pydantic error location (best effort): the line of
+    the key itself for mappings, of the item for sequences."""
     line = node.start_mark.line + 1 if node is not None else None
     for key in loc:
         if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == key), None)
-            if match is None:
-                key_node = next((k for k, _ in node.value if k.value == key), None)
-                return key_node.start_mark.line + 1 if key_node else line
-            node = match
+            pair = next(((k, v) for k, v in node.value if k.value == key), None)
+            if pair is None:
+                return line
+            line = pair[0].start_mark.line + 1
+            node = pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
             if key >= len(node.value):
                 return line
             node = node.value[key]
+            line = node.start_mark.line + 1
         else:
             return line
-        line = node.start_mark.line + 1
     return line
 
 
@@ -239,10 +240,13 @@ def parse_conversation(line: str, path: Path | str, number: int) -> Conversation
     model: type[BaseModel] = OpenAIConversation if "messages" in data else Conversation
     try:
         parsed = model.model_validate(data)
+        if isinstance(parsed, OpenAIConversation):
+            return parsed.to_conversation()
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InputError(path, _describe(first), number) from exc
-    return parsed.to_conversation() if isinstance(parsed, OpenAIConversation) else parsed
+    assert isinstance(parsed, Conversation)
+    return parsed
 
 
 def read_conversations(path: Path) -> Iterator[tuple[int, Conversation]]:
@@ -277,7 +281,7 @@ def kind_of(path: Path) -> str:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, OSError):
-        data = None
+        return "broken"
     keys = set(data) if isinstance(data, dict) else set()
     if "reactions" in keys:
         return "reactions"
@@ -299,6 +303,8 @@ def validate_file(path: Path) -> list[str]:
         if kind == "transcripts":
             for _ in read_conversations(path):
                 pass
+        elif kind == "broken":
+            parse_yaml(path, Persona)  # raises the YAML error with its line
         elif kind == "reactions":
             parse_yaml(path, ReactionLines)
         elif kind == "rubric":
@@ -323,6 +329,7 @@ def validate_file(path: Path) -> list[str]:
 def validate_paths(paths: list[Path]) -> tuple[int, list[str]]:
     """Validate files and folders (recursively); return (files checked, problems)."""
     files: list[Path] = []
+    problems: list[str] = []
     for path in paths:
         if path.is_dir():
             files.extend(
@@ -331,6 +338,6 @@ def validate_paths(paths: list[Path]) -> tuple[int, list[str]]:
         elif path.exists():
             files.append(path)
         else:
-            return len(files), [f"{path}: no such file or folder"]
-    problems = [problem for f in files for problem in validate_file(f)]
+            problems.append(f"{path}: no such file or folder")
+    problems += [problem for f in files for problem in validate_file(f)]
     return len(files), problems

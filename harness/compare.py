@@ -34,8 +34,16 @@ def label(agent: str) -> str:
     return agent
 
 
-def _series(path: Path, card: Scorecard, many_runs: bool) -> str:
-    return f"{path.name}/{label(card.agent)}" if many_runs else label(card.agent)
+def _labels(cards: list[tuple[Path, Scorecard]]) -> dict[str, str]:
+    """Short labels for agent specs, falling back to the full spec when two would clash."""
+    specs = list(dict.fromkeys(c.agent for _, c in cards))
+    short = [label(s) for s in specs]
+    return {s: (lab if short.count(lab) == 1 else s) for s, lab in zip(specs, short, strict=True)}
+
+
+def _series(path: Path, card: Scorecard, many_runs: bool, labels: dict[str, str]) -> str:
+    name = labels.get(card.agent, card.agent)
+    return f"{path.name}/{name}" if many_runs else name
 
 
 def load(paths: Iterable[Path]) -> list[tuple[Path, Scorecard]]:
@@ -47,22 +55,28 @@ def _avg(values: list[float]) -> float | None:
     return round(mean(values), 3) if values else None
 
 
-def compare_runs(paths: list[Path], *, by: str = "guideline") -> Comparison:
-    """Mean score per guideline/persona/agent for each series, plus outcome rows."""
-    cards = load(paths)
+def compare_runs(
+    paths: list[Path], *, by: str = "guideline", include_sim_faults: bool = False
+) -> Comparison:
+    """Mean score per guideline/persona/agent for each series, plus outcome rows.
+
+    Conversations whose simulated customer broke character (`sim_fault`) are left out
+    unless `include_sim_faults`."""
+    cards = [(p, c) for p, c in load(paths) if include_sim_faults or not c.outcome.sim_fault]
     many = len(paths) > 1
-    columns = list(dict.fromkeys(_series(p, c, many) for p, c in cards))
+    labels = _labels(cards)
+    columns = list(dict.fromkeys(_series(p, c, many, labels) for p, c in cards))
     cells: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     order: list[str] = []
     for path, card in cards:
-        series = _series(path, card, many)
+        series = _series(path, card, many, labels)
         if by == "guideline":
             for result in card.results:
                 if result.score is not None:
                     cells[result.guideline][series].append(result.score)
                 order.append(result.guideline)
         else:
-            key = (card.persona or "-") if by == "persona" else card.agent
+            key = (card.persona or "-") if by == "persona" else labels[card.agent]
             if card.score is not None:
                 cells[key][series].append(card.score)
             order.append(key)
@@ -70,16 +84,16 @@ def compare_runs(paths: list[Path], *, by: str = "guideline") -> Comparison:
         (key, [_avg(cells[key][s]) for s in columns], [len(cells[key][s]) for s in columns])
         for key in dict.fromkeys(order)
     ]
-    rows += _outcome_rows(cards, columns, many)
+    rows += _outcome_rows(cards, columns, many, labels)
     return Comparison(by=by, columns=columns, rows=rows)
 
 
 def _outcome_rows(
-    cards: list[tuple[Path, Scorecard]], columns: list[str], many: bool
+    cards: list[tuple[Path, Scorecard]], columns: list[str], many: bool, labels: dict[str, str]
 ) -> list[tuple[str, list[float | None], list[int]]]:
     metrics: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for path, card in cards:
-        s = _series(path, card, many)
+        s = _series(path, card, many, labels)
         if card.score is not None:
             metrics["OVERALL score"][s].append(card.score)
         if card.outcome.anger:
@@ -96,7 +110,9 @@ def _outcome_rows(
 def summary_rows(paths: list[Path]) -> list[tuple[str, ...]]:
     """One row per agent: conversations, mean score, final anger, resolved %, csat."""
     by_agent: dict[str, list[Scorecard]] = defaultdict(list)
-    for _, card in load(paths):
+    loaded = load(paths)
+    labels = _labels(loaded)
+    for _, card in loaded:
         by_agent[card.agent].append(card)
     rows = []
     for agent, cards in by_agent.items():
@@ -107,7 +123,7 @@ def summary_rows(paths: list[Path]) -> list[tuple[str, ...]]:
         resolved = sum(c.outcome.resolved for c in cards) / len(cards)
         rows.append(
             (
-                label(agent),
+                labels[agent],
                 f"{len(cards)}" + (f" ({errors} errors)" if errors else ""),
                 _fmt(_avg(scores)),
                 _fmt(_avg(anger)),

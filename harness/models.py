@@ -491,6 +491,24 @@ class RunSettings(Strict):
     stream: bool = False
     system_prompt: str | None = Field(default=None, description="Agent prompt file (model:ID).")
     temperature: float = Field(default=0.7, ge=0, le=2, description="Agent and customer models.")
+    http_format: Literal["openai", "webhook"] | None = Field(
+        default=None, description="http:URL agents: request shape (default openai)."
+    )
+    http_headers: dict[str, str] | None = Field(
+        default=None,
+        description="http:URL agents: header name -> template such as 'Bearer $BOT_TOKEN' "
+        "($VAR expanded at run time; expanded values are never stored).",
+    )
+    http_timeout: float | None = Field(
+        default=None, gt=0, description="http:URL agents: seconds per attempt (default 30)."
+    )
+    http_retries: int | None = Field(
+        default=None, ge=0, le=10, description="http:URL agents: retries on 5xx and timeouts."
+    )
+    http_model: str | None = Field(default=None, description="http:URL openai: 'model' field.")
+    max_intensity: Literal["none", "rude", "abusive"] | None = Field(
+        default=None, description="Cap on how abusive the customer may get (default: persona's)."
+    )
 
 
 class RunManifest(Strict):
@@ -499,7 +517,7 @@ class RunManifest(Strict):
     schema_version: int = SCHEMA_VERSION
     run_id: str
     name: str
-    kind: Literal["run", "eval", "grade"]
+    kind: Literal["run", "eval", "grade", "chat"]
     harness_version: str
     git_sha: str | None
     python: str

@@ -23,6 +23,7 @@ from typing import Any
 
 from harness import __version__
 from harness.agents import agent_files, make_agent
+from harness.agents.http import HttpOptions
 from harness.catalog import (
     data_root,
     file_hash,
@@ -288,6 +289,17 @@ class Job:
         return f"{self.persona.id}__{slug(self.agent)}__{level}__s{self.seed}"
 
 
+ABUSE_LEVELS = ("none", "rude", "abusive")
+
+
+def cap_abuse(persona: Persona, cap: str | None) -> Persona:
+    """The persona with its abuse level capped (none < rude < abusive); None: as written."""
+    level = persona.abuse.level
+    if cap is None or ABUSE_LEVELS.index(level) <= ABUSE_LEVELS.index(cap):
+        return persona
+    return persona.model_copy(update={"abuse": persona.abuse.model_copy(update={"level": cap})})
+
+
 def plan(settings: RunSettings) -> tuple[list[Job], dict[str, str]]:
     """Every job of a run and the content hashes of every file it reads."""
     personas = resolve_personas(settings.personas)
@@ -301,11 +313,11 @@ def plan(settings: RunSettings) -> tuple[list[Job], dict[str, str]]:
     for _, path in personas:
         files[str(path)] = file_hash(path)
     for spec in settings.agents:
-        make_agent(spec, None)  # fail fast on a bad agent spec
+        make_agent(spec, None, http=HttpOptions.from_settings(settings))  # fail fast
         for path in agent_files(spec):
             files[path] = file_hash(Path(path))
     jobs = [
-        Job(persona, agent, seed, settings.difficulty)
+        Job(cap_abuse(persona, settings.max_intensity), agent, seed, settings.difficulty)
         for persona, _ in personas
         for agent in settings.agents
         for seed in settings.seeds
@@ -386,6 +398,8 @@ async def _run_jobs(
                 system_prompt=prompt,
                 seed=job.seed,
                 temperature=settings.temperature,
+                http=HttpOptions.from_settings(settings),
+                conversation_id=job.conversation_id,
             )
             result: EpisodeResult = await run_episode(customer, agent, max_turns=settings.max_turns)
             csat = customer.satisfaction(result.stop_reason == StopReason.resolved)
@@ -443,7 +457,7 @@ def start_run(
     store = RunStore(out)
     existing = store.read_manifest()
     jobs, files = plan(settings)
-    if existing and not resume:
+    if not resume and (existing or store.scorecards.exists() or store.transcripts.exists()):
         raise UsageError(
             f"{out} already holds a run; pass --resume to finish it or pick another --out"
         )

@@ -246,12 +246,6 @@ def test_grade_bad_json_line(cli: Invoke, tmp_path: Path) -> None:
     assert not (tmp_path / "graded" / SCORECARDS).exists()
 
 
-@pytest.mark.xfail(
-    reason="bug: catalog.parse_conversation lets pydantic's ValidationError from "
-    "OpenAIConversation.to_conversation escape (system-only messages), so `grade` crashes "
-    "with a traceback instead of a file:line error",
-    strict=True,
-)
 def test_grade_system_only_openai_conversation(cli: Invoke, tmp_path: Path) -> None:
     path = tmp_path / "sys.jsonl"
     path.write_text(
@@ -377,12 +371,6 @@ def test_eval_invalid_suite(cli: Invoke, tmp_path: Path) -> None:
     assert "bad.yaml:2:" in line
 
 
-@pytest.mark.xfail(
-    reason="bug: compare.label shortens macros:PATH to macros:<file stem>, so two agents whose "
-    "macro files share a name (a user's edited copy of seed-playbook.yaml vs the built-in) are "
-    "merged into one column and their scores averaged",
-    strict=True,
-)
 def test_compare_keeps_agents_with_same_file_name_apart(
     cli: Invoke, tmp_path: Path, repo: Path
 ) -> None:

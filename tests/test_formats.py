@@ -176,11 +176,6 @@ def test_parse_yaml_unknown_nested_field_line_of_key(tmp_path: Path) -> None:
     assert str(caught.value) == f"{path}:{expected}: emotion.temper: unknown field"
 
 
-@pytest.mark.xfail(
-    reason="bug: catalog._node_line reports the line of an unknown key's value, not of the key, "
-    "when the value is a block on the next line",
-    strict=True,
-)
 def test_parse_yaml_unknown_nested_field_with_block_value_line_of_key(tmp_path: Path) -> None:
     text = _persona_text().replace("  patience: 7\n", "  patience: 7\n  moods:\n    - grumpy\n")
     path = tmp_path / "late-gift.yaml"
@@ -310,11 +305,6 @@ def test_openai_unknown_role_rejected(tmp_path: Path) -> None:
         list(catalog.read_conversations(path))
 
 
-@pytest.mark.xfail(
-    reason="bug: catalog.parse_conversation calls to_conversation() outside its try, so an "
-    "OpenAI conversation with only system messages raises a raw pydantic ValidationError",
-    strict=True,
-)
 def test_openai_system_only_is_an_input_error(tmp_path: Path) -> None:
     row = {"id": "sys", "messages": [{"role": "system", "content": "be nice"}]}
     path = _jsonl(tmp_path, [_native("a"), row])
@@ -368,11 +358,6 @@ def test_validate_paths_persona_id_must_match_file_name(tmp_path: Path) -> None:
     assert "does not match the file name" in problems[0]
 
 
-@pytest.mark.xfail(
-    reason="bug: catalog.kind_of swallows the YAML error, so a broken YAML file outside a "
-    "personas/ folder is reported as 'not a persona, rubric, ...' without a line number",
-    strict=True,
-)
 def test_validate_paths_broken_yaml_anywhere_names_line(tmp_path: Path) -> None:
     path = tmp_path / "suite.yaml"
     path.write_text("name: x\nagents: [a\n", encoding="utf-8")
@@ -382,11 +367,6 @@ def test_validate_paths_broken_yaml_anywhere_names_line(tmp_path: Path) -> None:
     assert "invalid YAML" in problems[0]
 
 
-@pytest.mark.xfail(
-    reason="bug: catalog.validate_paths returns at the first missing path and drops the "
-    "problems of every other file",
-    strict=True,
-)
 def test_validate_paths_missing_path_does_not_hide_other_problems(tmp_path: Path) -> None:
     folder = tmp_path / "personas"
     folder.mkdir()

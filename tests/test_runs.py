@@ -278,11 +278,6 @@ def test_new_run_in_existing_run_dir_is_refused(tmp_path: Path) -> None:
     assert before == {name: (out / name).read_bytes() for name in before}
 
 
-@pytest.mark.xfail(
-    reason="bug: runs.start_run only checks for run.json, so a new run appends to stale "
-    "transcripts.jsonl/scorecards.jsonl left in --out and duplicates conversation ids",
-    strict=True,
-)
 def test_new_run_in_dir_with_stale_results_is_refused(finished_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     out.mkdir()

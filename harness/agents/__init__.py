@@ -8,6 +8,7 @@ from harness.episode import CaseBrief, Participant
 from harness.errors import UsageError
 
 if TYPE_CHECKING:
+    from harness.agents.http import HttpOptions
     from harness.llm import Gateway
 
 
@@ -19,8 +20,11 @@ def make_agent(
     system_prompt: str | None = None,
     seed: int = 0,
     temperature: float = 0.7,
+    http: HttpOptions | None = None,
+    conversation_id: str | None = None,
 ) -> Participant:
-    """Build an agent from its spec: `macros:PATH` or `model:ID` (a litellm model id)."""
+    """Build an agent from its spec: `macros:PATH`, `model:ID` (a litellm model id) or
+    `http:URL` (a chatbot over HTTP; `http` carries its format, header templates, timeout)."""
     kind, _, arg = spec.partition(":")
     if kind == "model" and arg:
         from harness.agents.model import ModelAgent
@@ -41,8 +45,10 @@ def make_agent(
 
         library, _ = load_macros(arg)
         return MacroAgent(library, brief, spec)
-    if kind == "http":
-        raise UsageError(f"agent {spec!r}: {kind} agents are not available in this version")
+    if kind == "http" and arg:
+        from harness.agents.http import HttpAgent
+
+        return HttpAgent(arg, brief, spec, options=http, conversation_id=conversation_id)
     raise UsageError(f"unknown agent spec {spec!r}; try macros:evals/macros/seed-playbook.yaml")
 
 
@@ -53,4 +59,6 @@ def agent_files(spec: str) -> list[str]:
         from harness.catalog import load_macros
 
         return [str(load_macros(arg)[1])]
+    if kind == "http":
+        return []  # a URL, not a file: nothing to hash
     return []

@@ -179,7 +179,7 @@ class HttpAgent:
         self.spec = spec
         self.options = options or HttpOptions()
         if self.options.format not in FORMATS:
-            raise UsageError(f"--http-format must be openai or webhook, not {self.options.format!r}")
+            raise UsageError(f"--http-format must be openai or webhook: {self.options.format!r}")
         self.conversation_id = conversation_id or uuid.uuid4().hex
         self.backoff = backoff
         self._headers: dict[str, str] = {}
@@ -243,15 +243,14 @@ class HttpAgent:
                         "--http-format and --header)"
                     )
                 )
-            if response.status_code != 200:
-                raise BotError(f"{self.url} answered HTTP {response.status_code}, expected 200")
+            if not 200 <= response.status_code < 300:
+                raise BotError(f"{self.url} answered HTTP {response.status_code}, expected 2xx")
             try:
                 return response.json()
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise BotError(
                     self._scrub(
-                        f"{self.url} answered malformed JSON ({exc}): "
-                        f"{response.text[:120]!r}"
+                        f"{self.url} answered malformed JSON ({exc}): {response.text[:120]!r}"
                     )
                 ) from None
         raise BotError(self._scrub(f"{self.url}: {last} (after {attempts} attempt(s))"))

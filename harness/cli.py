@@ -235,15 +235,20 @@ def _execute(settings: Any, out: Path | None, name: str, kind: str, resume: bool
         ) from None
     _print_summary(out)
     if manifest.errors:
+        from harness.runs import first_error
+
         err_console.print(
-            f"[yellow]{manifest.errors} conversation(s) ended with an error; "
-            f"see stop_reason in {out / 'transcripts.jsonl'}[/yellow]"
+            f"[yellow]{manifest.errors} conversation(s) ended with an error, e.g.: "
+            f"{first_error(out)}[/yellow]",
+            highlight=False,
+            soft_wrap=True,
         )
     return out
 
 
 def _print_summary(out: Path) -> None:
     from harness.compare import summary_rows
+    from harness.runs import RunStore
 
     table = Table(
         "agent",
@@ -257,7 +262,54 @@ def _print_summary(out: Path) -> None:
     for row in summary_rows([out]):
         table.add_row(*row)
     out_console.print(table)
+    manifest = RunStore(out).read_manifest()
+    if manifest is not None and manifest.usage:
+        usage = Table(
+            "role",
+            "calls",
+            "cached",
+            "prompt tokens",
+            "completion tokens",
+            "cost (USD)",
+            title="Model usage",
+        )
+        for role, u in manifest.usage.items():
+            usage.add_row(
+                role,
+                str(u.calls),
+                str(u.cached_calls),
+                str(u.prompt_tokens),
+                str(u.completion_tokens),
+                f"{u.cost_usd:.4f}",
+            )
+        out_console.print(usage)
+    if manifest is not None and manifest.agreement:
+        for pair, kappas in manifest.agreement.items():
+            agree = Table("guideline", "Cohen's kappa", title=f"Judge agreement: {pair}")
+            for guideline, kappa in kappas.items():
+                agree.add_row(guideline, "-" if kappa is None else f"{kappa:.2f}")
+            out_console.print(agree)
     out_console.print(f"results: {out}", highlight=False)
+
+
+# Options shared by every command that may call a model.
+ApiBase = Annotated[
+    str | None,
+    typer.Option(
+        "--api-base", help="OpenAI-compatible server for openai/... models (or OPENAI_API_BASE)."
+    ),
+]
+Timeout = Annotated[float, typer.Option(min=0.1, help="Seconds per model call.")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Skip the disk response cache.")]
+Stream = Annotated[bool, typer.Option("--stream", help="Stream model replies.")]
+JudgeSpecs = Annotated[
+    list[str],
+    typer.Option(
+        "--judge",
+        help="rules | model:ID | hybrid:ID; repeat to add judges whose agreement "
+        "(Cohen's kappa per guideline) lands in run.json.",
+    ),
+]
 
 
 @app.command()
@@ -265,43 +317,101 @@ def run(
     agent: Annotated[
         list[str],
         typer.Option(
-            help="Agent spec, repeatable: macros:PATH "
-            "(e.g. macros:evals/macros/seed-playbook.yaml)."
+            help="Agent spec, repeatable: macros:PATH (e.g. "
+            "macros:evals/macros/seed-playbook.yaml) or model:ID (any litellm id: "
+            "openai/gpt-4o-mini, ollama_chat/llama3.1, local/smollm2) or http:URL (a "
+            "chatbot over HTTP; see --http-format and --header)."
         ),
     ],
     persona: Annotated[str, typer.Option(help="Persona id(s), comma-separated, or 'all'.")] = "all",
-    customer: Annotated[str, typer.Option(help="Simulated customer: scripted.")] = "scripted",
-    judge: Annotated[str, typer.Option(help="Judge: rules.")] = "rules",
+    customer: Annotated[
+        str,
+        typer.Option(
+            help="Simulated customer: scripted (deterministic) or model:ID (an LLM plays it)."
+        ),
+    ] = "scripted",
+    judge: JudgeSpecs = ["rules"],  # noqa: B006  (Typer reads list defaults)
     rubric: Annotated[str, typer.Option(help="Rubric id or path.")] = "default",
     seeds: Annotated[int, typer.Option(min=1, help="Seeds per persona x agent (0..N-1).")] = 1,
     difficulty: Annotated[
         int | None, typer.Option(min=1, max=5, help="1-5; default: each persona's own level.")
     ] = None,
     max_turns: Annotated[int, typer.Option(min=2, help="Turn limit per conversation.")] = 16,
-    concurrency: Annotated[int, typer.Option(min=1, help="Conversations at once.")] = 4,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Conversations (and model calls) at once.")
+    ] = 4,
     out: Annotated[
         Path | None, typer.Option(help="Run directory (default results/<time>-run).")
     ] = None,
     resume: Annotated[bool, typer.Option(help="Finish an interrupted run in --out.")] = False,
+    system_prompt: Annotated[
+        Path | None, typer.Option(help="The bot's system prompt under test (model:ID agents).")
+    ] = None,
+    temperature: Annotated[float, typer.Option(min=0, max=2, help="Agent/customer models.")] = 0.7,
+    api_base: ApiBase = None,
+    timeout: Timeout = 60.0,
+    no_cache: NoCache = False,
+    stream: Stream = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Estimate model calls, tokens and cost; run nothing.")
+    ] = False,
+    http_format: HttpFormatOpt = "openai",
+    header: HeaderOpt = None,
+    http_timeout: HttpTimeoutOpt = 30.0,
+    http_retries: HttpRetriesOpt = 2,
+    http_model: HttpModelOpt = None,
 ) -> None:
     """Simulate conversations (personas x agents x seeds), grade them, write scorecards.
 
-    Example: toughtalk run --persona late-gift,manager-now --agent
-    macros:evals/macros/seed-playbook.yaml --seeds 3
-    """
+    Examples:
+
+      toughtalk run --persona late-gift,manager-now --agent macros:evals/macros/seed-playbook.yaml --seeds 3
+
+      toughtalk run --persona all --agent model:openai/gpt-4o-mini --system-prompt bot.txt --dry-run
+    """  # noqa: E501
     with user_errors():
         settings = _run_settings(
             personas=[persona] if persona == "all" else persona.split(","),
             agents=agent,
             customer=customer,
-            judge=judge,
+            judge=judge[0],
+            judges=judge[1:],
             rubric=rubric,
             seeds=list(range(seeds)),
             max_turns=max_turns,
             difficulty=difficulty,
             concurrency=concurrency,
+            api_base=api_base,
+            timeout=timeout,
+            cache=not no_cache,
+            stream=stream,
+            system_prompt=str(system_prompt) if system_prompt else None,
+            temperature=temperature,
+            **_http_settings(agent, http_format, header, http_timeout, http_retries, http_model),
         )
+        if dry_run:
+            _print_estimate(settings)
+            return
         _execute(settings, out, "run", "run", resume)
+
+
+def _print_estimate(settings: Any) -> None:
+    from harness.runs import estimate
+
+    table = Table(
+        "role",
+        "model",
+        "calls",
+        "prompt tokens",
+        "completion tokens",
+        "cost (USD)",
+        title="Dry run: estimate (no model was called)",
+    )
+    conversations, rows = estimate(settings)
+    for row in rows:
+        table.add_row(*row)
+    out_console.print(table)
+    out_console.print(f"{conversations} conversation(s)")
 
 
 @app.command("eval")
@@ -375,6 +485,122 @@ def compare(
         sys.stdout.write(rendered)
     else:
         out_console.print(rendered)
+
+
+# ---------------------------------------------------------------- chat and HTTP agents
+
+HttpFormatOpt = Annotated[
+    str,
+    typer.Option(
+        help="http:URL agents: openai (chat-completions, whole history each turn) or webhook "
+        '(POST {conversation_id, messages, context} -> {"reply", "end"?, "transfer"?}).'
+    ),
+]
+HeaderOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--header",
+        help="http:URL agents, repeatable: 'Name: value'; $VAR / ${VAR} come from the "
+        "environment when the run starts (only the template is stored). Secret headers "
+        "(Authorization, *token*, *key*) must use a variable.",
+    ),
+]
+HttpTimeoutOpt = Annotated[
+    float, typer.Option(min=0.01, help="http:URL agents: seconds per attempt of one turn.")
+]
+HttpRetriesOpt = Annotated[
+    int, typer.Option(min=0, max=10, help="http:URL agents: retries on 5xx, timeouts.")
+]
+HttpModelOpt = Annotated[
+    str | None, typer.Option(help="http:URL openai: the 'model' field to send.")
+]
+
+
+def _http_settings(
+    agents: list[str],
+    http_format: str,
+    headers: list[str] | None,
+    timeout: float,
+    retries: int,
+    model: str | None,
+) -> dict[str, Any]:
+    """RunSettings fields for http:URL agents (none when no agent is an HTTP bot)."""
+    from harness.agents.http import FORMATS, parse_header
+
+    if not any(a.startswith("http:") for a in agents):
+        if headers:
+            raise UsageError("--header is for http:URL agents; no --agent is one")
+        return {}
+    if http_format not in FORMATS:
+        raise UsageError("--http-format must be openai or webhook")
+    parsed = dict(parse_header(raw) for raw in headers or [])
+    return {
+        "http_format": http_format,
+        "http_headers": parsed or None,
+        "http_timeout": timeout,
+        "http_retries": retries,
+        "http_model": model,
+    }
+
+
+@app.command()
+def chat(
+    persona: Annotated[
+        str | None, typer.Option(help="Persona id or path (default: a random one).")
+    ] = None,
+    random_persona: Annotated[
+        bool, typer.Option("--random", help="Play a random persona.")
+    ] = False,
+    difficulty: Annotated[
+        int | None, typer.Option(min=1, max=5, help="1-5; default: the persona's own level.")
+    ] = None,
+    customer: Annotated[str, typer.Option(help="scripted or model:ID.")] = "scripted",
+    judge: Annotated[str, typer.Option(help="Judge for the final scorecard.")] = "rules",
+    rubric: Annotated[str, typer.Option(help="Rubric id or path.")] = "default",
+    seed: Annotated[int, typer.Option(help="Customer seed (same seed, same customer).")] = 0,
+    name: Annotated[
+        str | None, typer.Option(help="Your name; recorded as agent human:<name>.")
+    ] = None,
+    meter: Annotated[bool, typer.Option(help="Show the customer's anger after each turn.")] = False,
+    raw: Annotated[bool, typer.Option(help="Show insults unmasked.")] = False,
+    max_intensity: Annotated[
+        str | None,
+        typer.Option(help="Cap how abusive the customer may get: none, rude or abusive."),
+    ] = None,
+    max_turns: Annotated[int, typer.Option(min=2, help="Turn limit.")] = 24,
+    out: Annotated[
+        Path | None, typer.Option(help="Run directory (default results/<time>-chat-<persona>).")
+    ] = None,
+) -> None:
+    """Play the agent yourself against a simulated customer, then read your debrief.
+
+    In the chat: /hint, /rewind N, /end and /transfer (each optionally followed by your
+    message), /quit, /help.
+    Lines can be piped in (echo ... | toughtalk chat --persona late-gift).
+
+    Example: toughtalk chat --persona late-gift --meter --name ana
+    """
+    from harness.chat import ChatOptions, run_chat
+
+    with user_errors():
+        if max_intensity not in (None, "none", "rude", "abusive"):
+            raise UsageError("--max-intensity must be none, rude or abusive")
+        options = ChatOptions(
+            persona=persona,
+            random=random_persona,
+            difficulty=difficulty,
+            customer=customer,
+            judge=judge,
+            rubric=rubric,
+            seed=seed,
+            name=name,
+            meter=meter,
+            raw=raw,
+            max_intensity=max_intensity,
+            max_turns=max_turns,
+            out=out,
+        )
+        run_chat(options, out_console)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -645,3 +645,61 @@ def grade_file(
 def _personas_for(conversations: Iterable[Conversation]) -> dict[str, Persona]:
     refs = sorted({c.persona for c in conversations if c.persona})
     return {p.id: p for p, _ in resolve_personas(refs)} if refs else {}
+
+
+def first_error(out: Path) -> str:
+    """The error message of the first conversation that ended with an error."""
+    store = RunStore(out)
+    if store.transcripts.exists():
+        with store.transcripts.open(encoding="utf-8") as handle:
+            for line in handle:
+                record = json.loads(line)
+                if record.get("error"):
+                    return str(record["error"])
+    return "(no error message recorded)"
+
+
+# ---------------------------------------------------------------- dry run
+
+PROMPT_TOKENS = {"agent": 700, "customer": 900, "judge": 900}
+COMPLETION_TOKENS = {"agent": 90, "customer": 110, "judge": 80}
+TURN_TOKENS = 60
+
+
+def estimate(settings: RunSettings) -> tuple[int, list[tuple[str, ...]]]:
+    """Rough calls, tokens and cost per model role for a run, before running it."""
+    from harness.llm import estimate_cost
+
+    jobs, _ = plan(settings)
+    rubric, _ = load_rubric(settings.rubric)
+    replies = settings.max_turns // 2
+    history = TURN_TOKENS * settings.max_turns // 2  # mean transcript length per call
+    rows: list[tuple[str, ...]] = []
+    roles: list[tuple[str, str, int]] = []
+    for spec in dict.fromkeys(settings.agents):
+        if spec.startswith("model:"):
+            count = sum(1 for j in jobs if j.agent == spec)
+            roles.append(("agent", spec[6:], count * replies))
+    if settings.customer.startswith("model:"):
+        roles.append(("customer", settings.customer[6:], len(jobs) * replies))
+    for spec in (settings.judge, *settings.judges):
+        kind, _, model = spec.partition(":")
+        if kind in ("model", "hybrid"):
+            share = 0.6 if kind == "model" else 0.3  # guidelines that apply / that rules defer
+            roles.append(("judge", model, int(len(jobs) * len(rubric.guidelines) * share)))
+    for role, model, calls in roles:
+        prompt = calls * (PROMPT_TOKENS[role] + history)
+        completion = calls * COMPLETION_TOKENS[role]
+        rows.append(
+            (
+                role,
+                model,
+                str(calls),
+                str(prompt),
+                str(completion),
+                f"{estimate_cost(model, prompt, completion):.4f}",
+            )
+        )
+    if not rows:
+        rows.append(("-", "no model roles", "0", "0", "0", "0.0000"))
+    return len(jobs), rows

@@ -3,7 +3,15 @@
 It keeps an explicit state (anger 0-10, trust, wants_manager, abuse level, whether the real
 issue is out, offers on the table) that reacts to what the agent does - detected with the
 same `harness.signals` the graders use - and says so in its lines. Same persona, seed and
-difficulty: same transcript, byte for byte.
+difficulty: same transcript, byte for byte. The seed only picks wording (which line of a
+situation, in which order); what the customer is like comes from the persona and difficulty.
+
+Difficulty (1-5) is measured against the persona's own base `difficulty`: each level above it
+(the `shift`) makes the customer start angrier and less trusting, calm more slowly and flare
+up faster, run out of patience sooner, need more open questions and more trust before the
+real issue comes out, and accept offers only at a lower anger. From difficulty 4 a customer
+takes no offer until the real issue is out. An abusive customer backs off after a clear
+boundary at difficulty 1 and keeps going from difficulty 2.
 """
 
 from __future__ import annotations
@@ -61,6 +69,17 @@ LINE_FOR: tuple[tuple[str, str], ...] = (
 )
 
 
+# Difficulty at and above which an offer lands only once the real issue is out.
+REVEAL_GATE = 4
+# Trust at or above which an accepted offer needs no further confirmation to close.
+CONFIRM_TRUST = 3.0
+# Satisfaction bonus per distinct ladder rung (redirect, name, boundary) an abusive
+# customer was given before the end: being warned fairly, not cut off.
+RUNG_CREDIT = 1 / 3
+# The best rating a customer gives a conversation that did not solve the problem.
+UNRESOLVED_CAP = 3.0
+
+
 def clamp(value: float, low: float = 0.0, high: float = 10.0) -> float:
     """Keep a value within bounds."""
     return max(low, min(high, value))
@@ -79,6 +98,9 @@ class _Mind:
     apologies: int = 0
     accepted: bool = False
     hot_turns: int = 0
+    unconfirmed: int = 0
+    rungs: set[int] = field(default_factory=set)
+    left: bool = False
     offers: list[str] = field(default_factory=list)
     breach: list[str] = field(default_factory=list)
 
@@ -101,8 +123,12 @@ class ScriptedCustomer:
         self.difficulty = difficulty or persona.difficulty
         self.rng = random.Random(f"{persona.id}|{seed}|{self.difficulty}")
         shift = self.difficulty - persona.difficulty
+        self.shift = shift
         emotion = persona.emotion
         self.patience = max(2, emotion.patience - shift)
+        self.calm_factor = clamp(1 - 0.1 * shift, 0.6, 1.4)
+        self.heat_factor = clamp(1 + 0.1 * shift, 0.6, 1.4)
+        self.needs_reveal = self.difficulty >= REVEAL_GATE
         self.questions_needed = max(
             0, persona.hidden_issue.open_questions_needed + (shift > 0) - (shift < -1)
         )
@@ -125,29 +151,37 @@ class ScriptedCustomer:
 
     def satisfaction(self, resolved: bool) -> int:
         """A final 1-5 rating from the end state."""
-        score = (
-            5.0 - self.mind.anger / 2.5 + (self.mind.trust - 5) / 5 + (0.75 if resolved else -0.5)
-        )
-        if self.mind.breach:
+        mind = self.mind
+        score = 5.0 - mind.anger / 2.5 + (mind.trust - 5) / 5 + (0.75 if resolved else -0.5)
+        if mind.breach:
             score += 0.5
+        if self.persona.abuse.level == "abusive" and not resolved:
+            # cut off after a fair warning is not the same as being hung up on
+            score += RUNG_CREDIT * len(mind.rungs & {1, 2, 3})
+        if not resolved:
+            # treated well but still without a fix: neutral at best
+            score = min(score, UNRESOLVED_CAP)
         return round(clamp(score, 1, 5))
 
     # ------------------------------------------------------------ reacting
 
     def _react(self, text: str, transcript: list[Turn], n_agent: int) -> Reply:
         mind = self.mind
+        mid_abuse = self._mid_abuse(transcript)
         seen = self._signals(text, transcript, n_agent)
         before = mind.anger
         for name in seen:
             d_anger, d_trust = CALMING.get(name) or INFLAMING.get(name, (0.0, 0.0))
             if name in self.persona.emotion.triggers:
                 d_anger *= 2
-            if (
-                name in CALMING
-                and name in ("named_emotion", "specific_apology", "playback")
-                and (f"done:{name}" in self.used)
-            ):
-                d_anger /= 3
+            if name in CALMING and f"done:{name}" in self.used:
+                # the same move again calms less: a third for the big ones, half for the rest
+                d_anger /= 3 if name in ("named_emotion", "specific_apology", "playback") else 2
+            if d_anger < 0:
+                # someone in the middle of hurling insults hears kindness only halfway
+                d_anger *= self.calm_factor * (0.5 if mid_abuse else 1.0)
+            else:
+                d_anger *= self.heat_factor
             mind.anger = clamp(mind.anger + d_anger)
             mind.trust = clamp(mind.trust + d_trust)
             self.used.add(f"done:{name}")
@@ -155,7 +189,7 @@ class ScriptedCustomer:
         bad = [s for s in seen if s in INFLAMING]
 
         if mind.accepted:
-            return self._reply(self._line("thanks"), "resolved", seen)
+            return self._confirm(text, seen)
 
         granted = self._forbidden_granted(text)
         if granted:
@@ -165,7 +199,7 @@ class ScriptedCustomer:
             mind.anger = clamp(mind.anger - 3)
             return self._reply(self._line("accept_forbidden"), "accept_forbidden", seen)
 
-        abusive = self._abuse_turn(text, n_agent)
+        abusive = self._abuse_turn(text, n_agent, seen)
         if abusive is not None:
             return abusive
 
@@ -181,27 +215,36 @@ class ScriptedCustomer:
             or (n_agent >= self.patience and mind.anger >= 6.5)
             or (n_agent >= self.patience + 3)
         ):
-            return self._reply(self._line("leave"), "leave", seen)
+            return self._leave(seen)
 
         offer = self._offer_made(text)
+        rejected = False
         parts: list[str] = []
         if bad:
             parts.append(self._line(next(line for key, line in LINE_FOR if key in seen)))
         if offer is not None:
             mind.offers.append(offer.id)
-            lands = mind.anger <= self.accept_at and (offer.addresses_real_issue or mind.revealed)
-            if lands and not bad:
+            if self._lands(offer) and not bad:
                 mind.accepted = True
                 mind.anger = clamp(mind.anger - 2)
                 mind.trust = clamp(mind.trust + 1)
                 return self._reply(self._line("accept"), "accept", seen)
             if not bad:
+                # an offer that misses the point is a small let-down of its own
+                mind.anger = clamp(mind.anger + 0.5 * self.heat_factor)
+                mind.trust = clamp(mind.trust - 0.25)
+                rejected = True
                 parts.append(self._line("reject_offer"))
+                # a near miss from an agent they trust: the customer says what it's really about
+                if self._ready_to_reveal():
+                    parts.append(self._reveal())
         elif "refused_with_alt" in seen and not bad:
             parts.append(self._line("refused_with_alt"))
-        answer = self._answer(text)
+        # the rejection already answers "does that work?"; no stray "Yes." after it
+        answer = self._answer(text, closed=not (rejected or (offer is not None and bad)))
         if "playback" in seen and sig.invites_correction(text) and not bad:
-            answer = self._line("playback_confirm")
+            # a playback that invites correction is a chance to set the record straight
+            answer = self._reveal() if self._ready_to_reveal() else self._line("playback_confirm")
         if answer:
             parts.append(answer)
         if not parts:
@@ -215,11 +258,47 @@ class ScriptedCustomer:
             parts.append(self._line("insult"))
         return self._reply(" ".join(parts), None, seen)
 
+    def _lands(self, offer: Offer) -> bool:
+        """An allowed offer lands once anger is low enough and it meets the real need; from
+        REVEAL_GATE on, only once the customer has said what the real need is."""
+        mind = self.mind
+        if mind.anger > self.accept_at:
+            return False
+        if mind.revealed:
+            return True
+        return offer.addresses_real_issue and not self.needs_reveal
+
+    def _confirm(self, text: str, seen: list[str]) -> Reply:
+        """After accepting: close once the customer believes it will happen - they trust the
+        agent, or the agent confirms what happens and when. Otherwise ask, then give up."""
+        mind = self.mind
+        if mind.trust >= CONFIRM_TRUST or sig.precise_timeline(text) or sig.follow_up(text):
+            return self._reply(self._line("thanks"), "resolved", seen)
+        mind.unconfirmed += 1
+        mind.anger = clamp(mind.anger + 0.5 * self.heat_factor)
+        mind.trust = clamp(mind.trust - 0.5)
+        if mind.unconfirmed >= 2:
+            return self._leave(seen)
+        return self._reply(self._line("vague_timeline"), None, seen)
+
+    def _leave(self, seen: list[str]) -> Reply:
+        """Give up: walking away unresolved leaves the customer angrier than before."""
+        mind = self.mind
+        mind.left = True
+        mind.anger = clamp(mind.anger + 1.0 * self.heat_factor)
+        mind.trust = clamp(mind.trust - 1.0)
+        return self._reply(self._line("leave"), "leave", seen)
+
     def _signals(self, text: str, transcript: list[Turn], n_agent: int) -> list[str]:
         mind = self.mind
         seen: list[str] = []
         last_customer = next((t.text for t in reversed(transcript) if t.role == "customer"), "")
         abusive_customer = self.persona.abuse.level == "abusive"
+        rung = sig.ladder_rung(text)
+        # a rung of the ladder answering abuse is not a premature fix, a flat "no" or policing
+        answers_abuse = bool(sig.abusive(last_customer)) and rung in (1, 2, 3)
+        if answers_abuse:
+            mind.rungs.add(rung)
         checks = {
             "named_emotion": sig.names_emotion(text),
             "validated": sig.validates(text),
@@ -241,15 +320,22 @@ class ScriptedCustomer:
                 {**self.persona.context, "customer_name": self.persona.customer_name},
                 " ".join(t.text for t in transcript if t.role == "customer"),
             ),
-            "premature_fix": n_agent == 1 and sig.fixes(text) and not sig.empathy(text),
+            "premature_fix": n_agent == 1
+            and sig.fixes(text)
+            and not sig.empathy(text)
+            and not answers_abuse,
             "shouting": sig.shouting(text),
-            "over_policing": not abusive_customer and sig.warns_customer(text),
+            "over_policing": not abusive_customer
+            and not answers_abuse
+            and sig.warns_customer(text),
             "stacked_questions": len(sig.questions(text)) >= 3,
-            "ladder": abusive_customer
-            and sig.abusive(last_customer)
-            and sig.ladder_rung(text) in (1, 2, 3),
+            "ladder": answers_abuse,
         }
-        refused = (sig.refusals(text) or sig.policy_only(text)) and not sig.ends_conversation(text)
+        refused = (
+            (sig.refusals(text) or sig.policy_only(text))
+            and not sig.ends_conversation(text)
+            and not answers_abuse
+        )
         if refused:
             has_alt = sig.alternatives(text) or sig.offers(text)
             checks["flat_no"] = not has_alt
@@ -257,7 +343,7 @@ class ScriptedCustomer:
         if sig.apologies(text):
             mind.apologies += 1
             checks["apology_again"] = mind.apologies >= 3
-        if sig.abusive(last_customer) and not sig.ladder_rung(text) and not sig.empathy(text):
+        if sig.abusive(last_customer) and not rung and not sig.empathy(text):
             checks["ignored"] = True
         for name, hit in checks.items():
             if hit:
@@ -266,7 +352,7 @@ class ScriptedCustomer:
 
     # ------------------------------------------------------------ situations
 
-    def _abuse_turn(self, text: str, n_agent: int) -> Reply | None:
+    def _abuse_turn(self, text: str, n_agent: int, seen: list[str]) -> Reply | None:
         """Abusive personas insult; the ladder decides whether they stop."""
         abuse = self.persona.abuse
         mind = self.mind
@@ -276,16 +362,23 @@ class ScriptedCustomer:
         if rung == 3 and not self.abuse_persists:
             mind.boundary_respected = True
             mind.abuse_level = 1
-            mind.anger = clamp(mind.anger - 1.5)
-            return self._reply(self._line("boundary_ack"), None, ["ladder"])
+            mind.anger = clamp(mind.anger - 1.5 * self.calm_factor)
+            return self._reply(self._line("boundary_ack"), None, seen)
         if mind.anger < 4 and mind.abuse_level >= 2 and rung >= 2:
             mind.boundary_respected = True
-            return self._reply(self._line("boundary_ack"), None, ["ladder"])
+            return self._reply(self._line("boundary_ack"), None, seen)
         if mind.anger < 4:
             return None
         mind.abuse_level = min(4, mind.abuse_level + 1)
-        mind.anger = clamp(mind.anger + (0.5 if rung == 0 else 0.0))
-        return self._reply(self._line("insult"), None, ["abuse"])
+        mind.anger = clamp(mind.anger + (0.5 * self.heat_factor if rung == 0 else 0.0))
+        return self._reply(self._line("insult"), None, [*seen, "abuse"])
+
+    def _mid_abuse(self, transcript: list[Turn]) -> bool:
+        """An abusive customer whose last message was an insult and who has not backed off."""
+        if self.persona.abuse.level != "abusive" or self.mind.boundary_respected:
+            return False
+        last = next((t.text for t in reversed(transcript) if t.role == "customer"), "")
+        return bool(sig.abusive(last))
 
     def _manager_now(self, n_agent: int) -> bool:
         manager = self.persona.manager
@@ -333,23 +426,33 @@ class ScriptedCustomer:
         made.sort(key=lambda o: not (o.addresses_real_issue or self.mind.revealed))
         return made[0]
 
-    def _answer(self, text: str) -> str:
-        """Answer the agent's questions: details for open ones, a word for closed ones."""
+    def _answer(self, text: str, *, closed: bool = True) -> str:
+        """Answer the agent's questions: details for open ones, a word for closed ones
+        (unless `closed` is off: the reply has already answered them)."""
         mind = self.mind
         if sig.exploratory_questions(text):
             mind.open_questions += 1
-            if (
-                not mind.revealed
-                and mind.open_questions >= self.questions_needed
-                and (mind.trust >= self.trust_needed)
-            ):
-                mind.revealed = True
-                mind.anger = clamp(mind.anger - 0.5)
-                return self._fill(self.persona.hidden_issue.reveal_line)
+            if self._ready_to_reveal():
+                return self._reveal()
             return self._line("detail")
-        if sig.closed_questions(text):
+        if closed and sig.closed_questions(text):
             return self._line("short")
         return ""
+
+    def _ready_to_reveal(self) -> bool:
+        """Enough open questions so far, and enough trust now, to say what it's really about."""
+        mind = self.mind
+        return (
+            not mind.revealed
+            and mind.open_questions >= self.questions_needed
+            and mind.trust >= self.trust_needed
+        )
+
+    def _reveal(self) -> str:
+        mind = self.mind
+        mind.revealed = True
+        mind.anger = clamp(mind.anger - 0.5 * self.calm_factor)
+        return self._fill(self.persona.hidden_issue.reveal_line)
 
     # ------------------------------------------------------------ lines and state
 

@@ -300,6 +300,12 @@ ApiBase = Annotated[
     ),
 ]
 Timeout = Annotated[float, typer.Option(min=0.1, help="Seconds per model call.")]
+Retries = Annotated[
+    int,
+    typer.Option(
+        min=0, max=10, help="Retries per model call on 429/5xx/timeouts (backoff with jitter)."
+    ),
+]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Skip the disk response cache.")]
 Stream = Annotated[bool, typer.Option("--stream", help="Stream model replies.")]
 JudgeSpecs = Annotated[
@@ -350,6 +356,7 @@ def run(
     temperature: Annotated[float, typer.Option(min=0, max=2, help="Agent/customer models.")] = 0.7,
     api_base: ApiBase = None,
     timeout: Timeout = 60.0,
+    retries: Retries = 4,
     no_cache: NoCache = False,
     stream: Stream = False,
     dry_run: Annotated[
@@ -383,6 +390,7 @@ def run(
             concurrency=concurrency,
             api_base=api_base,
             timeout=timeout,
+            retries=retries,
             cache=not no_cache,
             stream=stream,
             system_prompt=str(system_prompt) if system_prompt else None,

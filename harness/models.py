@@ -487,6 +487,7 @@ class RunSettings(Strict):
     concurrency: int = Field(default=4, ge=1)
     api_base: str | None = None
     timeout: float = Field(default=60.0, gt=0)
+    retries: int = Field(default=4, ge=0, le=10, description="Retries per model call.")
     cache: bool = True
     stream: bool = False
     system_prompt: str | None = Field(default=None, description="Agent prompt file (model:ID).")

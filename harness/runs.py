@@ -122,15 +122,29 @@ class RunStore:
         tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
         tmp.replace(self.manifest_path)
 
-    def finished_ids(self) -> set[str]:
-        """Conversation ids with a scorecard; repairs a torn last line and orphan transcripts."""
-        ids = {card["conversation_id"] for card in self._repair(self.scorecards)}
-        kept = [r for r in self._repair(self.transcripts) if r["conversation_id"] in ids]
-        if self.transcripts.exists():
-            self.transcripts.write_text(
-                "".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8"
-            )
+    def finished_ids(self, *, retry_errors: bool = False) -> set[str]:
+        """Conversation ids with a scorecard; repairs a torn last line and orphan transcripts.
+
+        With `retry_errors`, conversations that ended in an error are dropped from both files
+        so that they run again."""
+        cards = self._repair(self.scorecards)
+        if retry_errors:
+            kept_cards = [c for c in cards if c["outcome"]["stop_reason"] != "error"]
+            if len(kept_cards) != len(cards):
+                self._rewrite(self.scorecards, kept_cards)
+            cards = kept_cards
+        ids = {card["conversation_id"] for card in cards}
+        records = self._repair(self.transcripts)
+        kept = [r for r in records if r["conversation_id"] in ids]
+        if len(kept) != len(records):
+            self._rewrite(self.transcripts, kept)
         return ids
+
+    @staticmethod
+    def _rewrite(path: Path, rows: list[dict[str, Any]]) -> None:
+        tmp = path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        tmp.replace(path)
 
     @staticmethod
     def _repair(path: Path) -> list[dict[str, Any]]:
@@ -338,6 +352,7 @@ def gateway_for(settings: RunSettings) -> Gateway:
         ModelSettings(
             api_base=settings.api_base,
             timeout=settings.timeout,
+            max_retries=settings.retries,
             concurrency=settings.concurrency,
             cache_dir=cache,
             stream=settings.stream,
@@ -450,6 +465,17 @@ async def _run_jobs(
     return errors
 
 
+# How a run reaches its models may change between sessions; what it runs may not.
+OPERATIONAL = {"concurrency", "api_base", "timeout", "retries", "cache", "stream"}
+
+
+def _changed_identity(old: RunSettings | None, new: RunSettings) -> list[str]:
+    if old is None:
+        return ["kind of run"]
+    a, b = old.model_dump(), new.model_dump()
+    return [k for k in a if k not in OPERATIONAL and a[k] != b.get(k)]
+
+
 def start_run(
     settings: RunSettings, out: Path, *, name: str, kind: str, resume: bool
 ) -> tuple[RunStore, RunManifest, list[Job]]:
@@ -462,14 +488,17 @@ def start_run(
             f"{out} already holds a run; pass --resume to finish it or pick another --out"
         )
     if existing and resume:
-        if existing.settings != settings:
+        changed = _changed_identity(existing.settings, settings)
+        if changed:
             raise UsageError(
-                f"{out}: the run was started with different settings; resume "
+                f"{out}: the run was started with different settings ({', '.join(changed)}); resume "
                 "with the same options or pick another --out"
             )
-        finished = store.finished_ids()
+        finished = store.finished_ids(retry_errors=True)
         todo = [j for j in jobs if j.conversation_id not in finished]
-        manifest = existing.model_copy(update={"status": "running", "files": files})
+        manifest = existing.model_copy(
+            update={"status": "running", "files": files, "errors": 0, "settings": settings}
+        )
     else:
         if resume and not existing:
             raise UsageError(f"{out}: nothing to resume (no {MANIFEST})")

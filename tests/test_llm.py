@@ -269,13 +269,30 @@ def test_server_errors_end_conversations_not_the_batch_and_resume_finishes(
         "2",
     ]
     with FakeOpenAI(lambda body: Scripted(status=500)) as server:
-        first = CliRunner().invoke(app, [*args, "--api-base", server.base, "--timeout", "2"])
+        first = CliRunner().invoke(app, [*args, "--api-base", server.base, "--retries", "1"])
+        assert len(server.requests) == 8  # 4 conversations x (1 call + 1 retry)
     assert first.exit_code == 0, first.output
     cards = read_jsonl(out / "scorecards.jsonl")
     assert len(cards) == 4 and {c["outcome"]["stop_reason"] for c in cards} == {"error"}
-    assert "error" in first.output
+    assert "ended with an error" in first.output
     records = read_jsonl(out / "transcripts.jsonl")
-    assert "InternalServerError" in records[0]["error"] or "500" in records[0]["error"]
+    assert "500" in records[0]["error"] or "InternalServerError" in records[0]["error"]
+    # The server recovers (after a 429 storm that retries absorb): resume redoes the errors.
+    storm = iter([429] * 3)
+    with FakeOpenAI(
+        lambda body: Scripted(
+            "I will overnight a replacement by noon tomorrow.", status=next(storm, 200)
+        )
+    ) as server:
+        second = CliRunner().invoke(
+            app, [*args, "--api-base", server.base, "--resume", "--retries", "4"]
+        )
+    assert second.exit_code == 0, second.output
+    cards = read_jsonl(out / "scorecards.jsonl")
+    records = read_jsonl(out / "transcripts.jsonl")
+    assert len(cards) == 4 and len({c["conversation_id"] for c in cards}) == 4
+    assert len(records) == 4
+    assert "error" not in {c["outcome"]["stop_reason"] for c in cards}
 
 
 def test_customer_fidelity_guard_regenerates_then_flags(

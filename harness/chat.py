@@ -407,7 +407,7 @@ def terminal_reader(console: Console) -> ReadLine:
 
     def read(prompt: str) -> str:
         if interactive:
-            return console.input(f"[bold cyan]{prompt}[/bold cyan]")
+            return console.input(Text(prompt, style="bold cyan"))
         console.print(prompt, end="", highlight=False, markup=False)
         line = sys.stdin.readline()
         if not line:

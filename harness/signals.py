@@ -76,12 +76,15 @@ FEELING = (
     r"scar\w*|panick?\w*|nervous|let down|maddening|unsettl\w*|distress\w*|furious|"
     r"aggravat\w*|irritat\w*|upsetting|hurt|tough spot|awful position|difficult position|"
     r"a lot of pressure|under pressure|on edge|exhaust\w*|tired of|sick of|uneasy|"
-    r"concerning|concerned|afraid|stuck|blindsided|shaken|heartbreak\w*)"
+    r"concerning|concerned|afraid|stuck|blindsided|shaken|heartbreak\w*|galling|sting|"
+    r"frighten\w*|livid|gutt\w*|alarm\w*|fuming|rattled|caught in the middle|"
+    r"at (your|the end of your) wits'? end|at the end of your tether|nerve-?wracking|"
+    r"a (real )?(blow|shock|nightmare|headache|worry))"
 )
 _FEELING_LEAD = (
     r"(I can (hear|see|tell|imagine|only imagine|understand)( how| that| why)?|"
-    r"it (sounds|seems|must (be|feel|have been))|that (sounds|must (be|feel|have been)|is|'s)|"
-    r"this (sounds|must (be|feel|have been)|is|'s)|"
+    r"it (sounds|seems|must (be|feel|have been))|that( sounds|'s| is| was| must (be|feel|"
+    r"have been)| would)|this( sounds|'s| is| must (be|feel|have been))|"
     r"(you|you're|you are|you've been|you have been|you must be|you must feel|you'd be|"
     r"you feel|you're feeling|you are feeling|you felt)|"
     r"no wonder you('re| are)?|I('d| would) (be|feel)|anyone would (be|feel)|"
@@ -93,6 +96,13 @@ EMOTION_NAMING = (
     r"upsetting|worrying|maddening|infuriating|disappointing|nerve-?wracking|embarrassing)",
     r"\bof course you('re| are) (upset|frustrated|angry|worried|annoyed|disappointed)",
     r"\bwould (upset|frustrate|annoy|worry|anger|stress out|rattle) (anyone|anybody|me|most)",
+    r"\b(is|was|must be|must have been|sounds|feels|felt|seems) (genuinely |really |so |"
+    r"incredibly |truly |deeply |pretty |very )?(stressful|frustrating|upsetting|worrying|"
+    r"galling|maddening|infuriating|disappointing|frightening|scary|alarming|annoying|gutting|"
+    r"exhausting|overwhelming|embarrassing|nerve-?wracking|distressing|unsettling)\b",
+    r"\bI('d| would) be (livid|furious|alarmed|upset|annoyed|frustrated|worried|angry|fuming|"
+    r"gutted|cross|fed up)\b",
+    r"\bcaught in the middle\b",
 )
 JUDGEMENTAL_LABEL = (
     r"\byou('re| are) (being )?(so |very |too |overly )?(emotional|hysterical|dramatic|"
@@ -104,7 +114,15 @@ JUDGEMENTAL_LABEL = (
 
 def names_emotion(text: str) -> list[Hit]:
     """Labels the customer's feeling specifically ("it sounds really stressful")."""
-    return [h for h in find(EMOTION_NAMING, text) if not _negated(text, h)]
+    out = []
+    for hit in find(EMOTION_NAMING, text):
+        sentence = sentence_of(text, hit).text
+        asked = sentence.endswith("?") and re.match(
+            r"\W*(why|what|how|are|is|do)\b", sentence, FLAGS
+        )
+        if not _negated(text, hit) and not asked:
+            out.append(hit)
+    return out
 
 
 def judgemental_label(text: str) -> list[Hit]:
@@ -114,7 +132,10 @@ def judgemental_label(text: str) -> list[Hit]:
 
 def _negated(text: str, hit: Hit) -> bool:
     before = text[max(0, hit.start - 12) : hit.start].lower()
-    return bool(re.search(r"\b(no|not|don't|isn't)\s*$", before))
+    if re.search(r"\b(no|not|don't|isn't)\s*$", before):
+        return True
+    clause = re.split(r"[,;:.!?]", text[max(0, hit.start - 60) : hit.start])[-1].lower()
+    return bool(re.search(r"\b(don'?t|do not|never|won'?t) (let|make|get)\b", clause))
 
 
 VALIDATION = (
@@ -401,6 +422,14 @@ OWNERSHIP = (
     r"flagged|upgraded|waived|set up)\b",
     r"\bI own (this|it)\b",
     r"\bI'?m on it\b",
+    r"\bI('ve| have) (just |already |now )?(put|sent|set|made|got|booked|ordered|queued|"
+    r"opened|logged|raised|added|removed|fixed|moved|switched|changed|updated|arranged|"
+    r"scheduled|credited|refunded|reversed|cancelled|dispatched|approved|found)\b",
+    r"^\W*(done|sorted|all done|that'?s done)\b",
+    r"\blet'?s (get|sort|fix|put) (you|this|it|that|your)\b",
+    r"\bI('ll| will| am going to|'m going to) (\w+ ){0,2}(process|send|ship|book|refund|credit|"
+    r"arrange|dispatch|courier|call|email|update|check|look into|chase|apply|reverse|"
+    r"reship|replace|fix|sort|get|have|waive|reimburse|remove|cancel|pay)\b",
     r"\bwe('ll| will) (make (this|it) right|take care|fix|own)\b",
 )
 DEFLECTION = (
@@ -543,6 +572,14 @@ PLAYBACK = (
     r"\bso you('re| are| have|'ve|'d)\b[^.?!]{8,}",
     r"\bjust so I('m| am) (clear|sure)\b",
     r"\bam I (right|understanding)\b",
+    r"\b(to )?play (it|that|this) back\b",
+    r"\bwhat I'?m taking away\b",
+)
+# "So it's the rug edges, daily…" counts as a playback when the reply also checks it.
+SO_SUMMARY = (
+    r"(^|[.!?:]\s+|[-–—]\s+|\b(okay|ok|right|mm+|got it|i see|thanks)[,.!]?\s+)so,?\s+"
+    r"(?!I('ll| will|'m| am| can)\b)(it'?s|it is|it was|the|you|your|what|there|that'?s|this|"
+    r"two|if|basically|in short|really|essentially)\b",
 )
 INVITE_CORRECTION = (
     r"\b(did|have) I (get|got|understand|understood|capture|miss)\b[^.?!]{0,30}\?",
@@ -552,13 +589,21 @@ INVITE_CORRECTION = (
     r"\bdoes that (sound|capture|cover|sum)\b[^.?!]{0,30}\?",
     r"\banything I('ve| have)? (missed|got wrong|left out)\b",
     r"\bhave I got (that|this|it|everything)\b",
-    r"\bright\?$",
+    r"\b(right|correct|yes|no)\?",
+    r"\bis that (it|the gist|about right|a fair summary|what you mean|what'?s happening)\b",
+    r"\b(have|did) I (read|got|get|understood|understand|heard|hear|misread|missed)\b",
+    r"\btell me if I('ve| have)? (missed|got|misunderstood)\b",
+    r"\banything (else )?(I should know|I'?ve missed|I missed|to add)\b",
+    r"\bdoes that (match|sound right|fit)\b",
 )
 
 
 def playback(text: str) -> list[Hit]:
     """Summarises the problem back in the agent's own words."""
-    return find(PLAYBACK, text)
+    hits = find(PLAYBACK, text)
+    if not hits and invites_correction(text):
+        hits = [sentence_of(text, h) for h in find(SO_SUMMARY, text)]
+    return hits
 
 
 def invites_correction(text: str) -> list[Hit]:
@@ -593,10 +638,10 @@ ACTION_VERB = (
     r"refunded|credited|shipped|booked)"
 )
 _OFFER_LEAD = (
-    r"\b(I|we)(\s+(can(?!'?t|not)|could(?!n'?t)|will(?! not)|am able to|are able to|"
-    r"would be happy to|would like to|want to|also)|'ll|'d be happy to|'d like to|'m able to)|"
-    r"I'?m going to|option|alternatively|"
-    r"how about|what if I|one (thing|choice)|another (thing|choice)|happy to"
+    r"\b(I|we)(\s+(can(?!'?t|not| see| hear| imagine| only| tell| understand| get why)|"
+    r"could(?!n'?t)|will(?! not)|am able to|are able to|would be happy to|would like to|"
+    r"want to|also)|'ll|'d be happy to|'d like to|'m able to)|I'?m going to|option|"
+    r"alternatively|how about|what if I|one (thing|choice)|another (thing|choice)|happy to"
 )
 _OPTION_SPLIT = re.compile(
     r"(?:[;\n•]|\.\s+|\bor\b|\balternatively\b|\banother option\b|\bsecond(ly)?\b|\bthird\b|"
@@ -877,15 +922,18 @@ UPSET = (
     r"(arrived|came|got|received)|waste|pathetic|incompetent|useless|done with|cancel|"
     r"leaving|switch(ing)? to|disappoint\w*|horrible|shocking|insane|absurd|appalling|"
     r"worried|anxious|panic\w*|scared|stress\w*|embarrass\w*|desperate|urgent|"
-    r"overdraft|charged twice|double[- ]charged|promised|lied|manager|supervisor)\b",
-    r"!",
+    r"overdraft|charged twice|double[- ]charged|promised|lied|manager|supervisor|robbery|"
+    r"rubbish|garbage|irritat\w*|wits'? end|tether|mug|fuming|gutted|scam\w*|"
+    r"(yet|once) again|again\?|lost|ruined|missing|broken|damaged|wrong|late|nightmare|"
+    r"shambles|disgrace\w*|ridiculous|hours?|days|weeks|refund|compensation)\b",
+    r"!!+|\?!",
     r"(?-i:\b[A-Z]{4,}\b)",
 )
 
 
 def upset(text: str) -> list[Hit]:
-    """Signs that the customer is upset (anger, worry or distress)."""
-    return find(UPSET, text)
+    """Signs that the customer is upset (anger, worry or distress), abuse included."""
+    return sorted(find(UPSET, text) + abusive(text), key=lambda h: h.start)
 
 
 ATTACK = (
@@ -1169,11 +1217,26 @@ ACCEPTANCE = (
     r"(first|second) one|that (actually )?works|works for me)",
 )
 THANKS = (r"\b(thank(s| you)|appreciate|cheers|great|brilliant|lovely|wonderful)\b",)
+AFFIRMATIVE_START = (
+    r"^\W*(ok(ay)?|yes|yeah|yep|yup|fine|sure|great|perfect|brilliant|lovely|alright|all right|"
+    r"right|good|deal|go on then|please do|oh\W+yes|no,? that'?s (fine|great|all|perfect))\b",
+)
+REJECTION = (
+    r"\b(not (good enough|acceptable|ok(ay)?|what I|enough|happy)|no way|that'?s not|doesn'?t "
+    r"(help|work|cut it)|won'?t (do|work)|unacceptable|ridiculous|not interested|still (not|no)|"
+    r"I (want|need|asked for) (a |my |the )?(full |proper )?(refund|manager|supervisor)|why "
+    r"should I|you must be joking|useless|pathetic|forget it)\b",
+)
 
 
 def accepts(text: str) -> list[Hit]:
-    """The customer accepts an offer."""
-    return find(ACCEPTANCE, text)
+    """The customer accepts an offer (explicitly, or by a short affirmative reply)."""
+    if find(REJECTION, text):
+        return []
+    hits = find(ACCEPTANCE, text)
+    if not hits and len(text.split()) <= 25:
+        hits = find(AFFIRMATIVE_START, text)
+    return hits
 
 
 TEACH_BACK = (

@@ -224,17 +224,18 @@ class ScriptedCustomer:
             parts.append(self._line(next(line for key, line in LINE_FOR if key in seen)))
         if offer is not None:
             mind.offers.append(offer.id)
-            if self._lands(offer) and not bad:
+            refusal = self._refusal_of(offer)
+            if refusal is None and not bad:
                 mind.accepted = True
                 mind.anger = clamp(mind.anger - 2)
                 mind.trust = clamp(mind.trust + 1)
                 return self._reply(self._line("accept"), "accept", seen)
             if not bad:
-                # an offer that misses the point is a small let-down of its own
+                # an offer turned down is a small let-down of its own
                 mind.anger = clamp(mind.anger + 0.5 * self.heat_factor)
                 mind.trust = clamp(mind.trust - 0.25)
                 rejected = True
-                parts.append(self._line("reject_offer"))
+                parts.append(self._line(refusal or "reject_offer"))
                 # a near miss from an agent they trust: the customer says what it's really about
                 if self._ready_to_reveal():
                     parts.append(self._reveal())
@@ -258,15 +259,20 @@ class ScriptedCustomer:
             parts.append(self._line("insult"))
         return self._reply(" ".join(parts), None, seen)
 
-    def _lands(self, offer: Offer) -> bool:
-        """An allowed offer lands once anger is low enough and it meets the real need; from
-        REVEAL_GATE on, only once the customer has said what the real need is."""
+    def _refusal_of(self, offer: Offer) -> str | None:
+        """None if an allowed offer lands, else the situation of the customer's "no".
+
+        An offer lands once anger is down to `accept_at` and it meets the real need (or the
+        real need is out and the customer can weigh it); from REVEAL_GATE on, only once the
+        customer has said what the real need is."""
         mind = self.mind
+        if not (offer.addresses_real_issue or mind.revealed):
+            return "reject_offer"  # misses the point
+        if not mind.revealed and self.needs_reveal:
+            return "premature_fix"  # right idea, but they haven't been heard yet
         if mind.anger > self.accept_at:
-            return False
-        if mind.revealed:
-            return True
-        return offer.addresses_real_issue and not self.needs_reveal
+            return "premature_fix" if not mind.revealed else "vent"  # too upset to take it
+        return None
 
     def _confirm(self, text: str, seen: list[str]) -> Reply:
         """After accepting: close once the customer believes it will happen - they trust the

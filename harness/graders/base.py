@@ -103,7 +103,7 @@ class GradeInput:
         """The customer is upset (recorded anger, or the text says so)."""
         if self.states:
             return max(s.anger for s in self.states) >= 4
-        return any(len(sig.upset(text)) >= 1 for _, text in self.customer[:2])
+        return any(sig.upset(text) for _, text in self.customer[:2])
 
     @cached_property
     def abusive_turns(self) -> list[int]:
@@ -221,7 +221,7 @@ class GradeInput:
 
     @cached_property
     def acceptance_turn(self) -> int | None:
-        """The customer turn that accepted a resolution."""
+        """The customer turn that accepted a resolution (typed action, or its words)."""
         for index, turn in enumerate(self.turns):
             if turn.role == "customer" and turn.action in ("accept", "accept_forbidden"):
                 return index
@@ -229,18 +229,11 @@ class GradeInput:
             return None
         offered = False
         for index, turn in enumerate(self.turns):
-            if turn.role == "agent" and (sig.offers(turn.text) or sig.commitments(turn.text)):
-                offered = True
-            elif (
-                turn.role == "customer"
-                and offered
-                and sig.accepts(turn.text)
-                and not re.search(
-                    r"\b(no|not|won'?t|don'?t|isn'?t)\b[^.?!]{0,20}\b(work|good|fine|enough)",
-                    turn.text,
-                    sig.FLAGS,
+            if turn.role == "agent":
+                offered = offered or bool(
+                    sig.offers(turn.text) or sig.commitments(turn.text) or sig.ownership(turn.text)
                 )
-            ):
+            elif offered and sig.accepts(turn.text):
                 return index
         return None
 
@@ -254,7 +247,10 @@ class GradeInput:
     @cached_property
     def fix_offered(self) -> bool:
         """The agent put at least one concrete fix on the table."""
-        return any(sig.offers(text) or sig.commitments(text) for _, text in self.agent)
+        return any(
+            sig.offers(text) or sig.commitments(text) or sig.ownership(text)
+            for _, text in self.agent
+        )
 
     @cached_property
     def apology_due(self) -> bool:

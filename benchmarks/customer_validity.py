@@ -1,0 +1,449 @@
+"""Customer validity: does the scripted customer tell a good agent from a bad one?
+
+Runs every persona x {seed-playbook, anti-patterns} x difficulty 1-5 x seeds 0-4 through the
+normal run machinery (`harness.runs.start_run` / `execute`, one run per difficulty in a
+temporary directory, rules judge), then prints and writes `docs/customer-validity.md`:
+
+- per persona x agent (all difficulties and seeds): mean final anger, mean turns to calm
+  (the customer turn index, 0 = the complaint, where anger first drops to 3 or below; with
+  the share of conversations that never got there), resolved %, mean csat;
+- per difficulty: the same numbers per agent over all personas, and the playbook's resolved %
+  and turns to calm per persona and difficulty;
+- one PASS/FAIL line per persona for the separation criteria, and one for the difficulty
+  trend.
+
+Separation criteria (per persona, aggregated over difficulties and seeds):
+
+- the playbook ends with lower mean final anger, a higher resolved % and a higher mean csat
+  than anti-patterns; at every single difficulty, the playbook's final anger is lower and its
+  csat higher too;
+- abusive personas (`abuse.level: abusive`): every playbook conversation gets
+  `abuse.ladder` = met (redirect, name, boundary in order), and every one the playbook ends
+  itself (`agent_ended`) also gets `abuse.ends_professionally` = met. Because the abusive
+  caller is mostly cut off by both agents, its resolved % needs only be at least as high.
+
+Difficulty trend (playbook, over all personas): resolved % must not rise, and turns to calm
+must not fall, from one difficulty to the next, and difficulty 5 must be strictly worse than
+difficulty 1 on both.
+
+Exit status 1 if any persona or the trend fails. Run with:
+
+    .venv/bin/python benchmarks/customer_validity.py [--seeds 5] [--difficulties 1,2,3,4,5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from statistics import mean
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # running the file directly from a checkout
+    sys.path.insert(0, str(REPO))
+
+from harness.catalog import all_personas  # noqa: E402
+from harness.models import RunSettings, Scorecard, StopReason, TranscriptRecord  # noqa: E402
+from harness.runs import execute, start_run  # noqa: E402
+
+PLAYBOOK = "macros:evals/macros/seed-playbook.yaml"
+ANTI = "macros:evals/macros/anti-patterns.yaml"
+AGENTS = {PLAYBOOK: "seed-playbook", ANTI: "anti-patterns"}
+CALM_AT = 3.0
+NEVER_TURN = 8  # one past the last customer turn of a 16-turn conversation (index 7)
+DOC = REPO / "docs" / "customer-validity.md"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One simulated conversation, reduced to what the validity check needs."""
+
+    persona: str
+    agent: str
+    difficulty: int
+    seed: int
+    final_anger: float
+    calm_turn: int | None
+    resolved: bool
+    csat: int
+    stop_reason: str
+    ladder: str
+    ends_professionally: str
+    wording: str = ""
+
+
+@dataclass
+class Stats:
+    """Aggregates of a group of conversations."""
+
+    n: int
+    final_anger: float
+    calm_turn: float | None
+    never: float
+    resolved: float
+    csat: float
+
+    @classmethod
+    def of(cls, rows: Sequence[Row]) -> Stats:
+        calmed = [r.calm_turn for r in rows if r.calm_turn is not None]
+        return cls(
+            n=len(rows),
+            final_anger=mean(r.final_anger for r in rows),
+            calm_turn=mean(calmed) if calmed else None,
+            never=1 - len(calmed) / len(rows),
+            resolved=sum(r.resolved for r in rows) / len(rows),
+            csat=mean(r.csat for r in rows),
+        )
+
+    @property
+    def calm_label(self) -> str:
+        turn = "—" if self.calm_turn is None else f"{self.calm_turn:.1f}"
+        return f"{turn} ({self.never:.0%} never)"
+
+    @property
+    def calm_cost(self) -> float:
+        """Turns to calm with "never" counted as NEVER_TURN, for a single trend number."""
+        return self.never * NEVER_TURN + (1 - self.never) * (self.calm_turn or 0.0)
+
+
+@dataclass
+class Verdict:
+    """Separation verdict of one persona."""
+
+    persona: str
+    abusive: bool
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def line(self) -> str:
+        kind = " (abusive)" if self.abusive else ""
+        if self.passed:
+            return f"PASS {self.persona}{kind}"
+        return f"FAIL {self.persona}{kind}: " + "; ".join(self.failures)
+
+
+# ---------------------------------------------------------------- running
+
+
+def _row(card: Scorecard, wording: str) -> Row:
+    anger = card.outcome.anger or [0.0]
+    verdicts = {r.guideline: r.verdict for r in card.results}
+    return Row(
+        persona=card.persona or "",
+        agent=AGENTS.get(card.agent, card.agent),
+        difficulty=card.difficulty or 0,
+        seed=card.seed if card.seed is not None else -1,
+        final_anger=anger[-1],
+        calm_turn=next((i for i, a in enumerate(anger) if a <= CALM_AT), None),
+        resolved=card.outcome.resolved,
+        csat=card.outcome.csat or 1,
+        stop_reason=str(card.outcome.stop_reason),
+        ladder=verdicts.get("abuse.ladder", "na"),
+        ends_professionally=verdicts.get("abuse.ends_professionally", "na"),
+        wording=wording,
+    )
+
+
+def _wordings(path: Path) -> dict[str, str]:
+    """conversation id -> a digest of everything the customer said."""
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = TranscriptRecord.model_validate_json(line)
+            said = "\n".join(t.text for t in record.turns if t.role == "customer")
+            out[record.conversation_id] = hashlib.sha256(said.encode()).hexdigest()[:16]
+    return out
+
+
+def collect(
+    personas: Iterable[str] = ("all",),
+    difficulties: Iterable[int] = range(1, 6),
+    seeds: Iterable[int] = range(5),
+    *,
+    max_turns: int = 16,
+) -> list[Row]:
+    """Run personas x both agents x seeds at each difficulty; one Row per conversation."""
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="toughtalk-validity-") as tmp:
+        for difficulty in difficulties:
+            settings = RunSettings(
+                personas=list(personas),
+                agents=list(AGENTS),
+                seeds=list(seeds),
+                difficulty=difficulty,
+                max_turns=max_turns,
+                concurrency=1,
+            )
+            out = Path(tmp) / f"d{difficulty}"
+            store, manifest, todo = start_run(
+                settings, out, name=f"validity-d{difficulty}", kind="run", resume=False
+            )
+            manifest = execute(store, manifest, todo)
+            if manifest.errors:
+                raise RuntimeError(f"difficulty {difficulty}: {manifest.errors} episode errors")
+            said = _wordings(store.transcripts)
+            rows += [_row(c, said[c.conversation_id]) for c in store.load_scorecards()]
+    return rows
+
+
+# ---------------------------------------------------------------- judging
+
+
+def abusive_personas() -> set[str]:
+    """Personas whose customer is abusive (not just rude)."""
+    return {p.id for p, _ in all_personas() if p.abuse.level == "abusive"}
+
+
+def _split(rows: Iterable[Row], persona: str) -> tuple[list[Row], list[Row]]:
+    mine = [r for r in rows if r.persona == persona]
+    good = [r for r in mine if r.agent == AGENTS[PLAYBOOK]]
+    bad = [r for r in mine if r.agent == AGENTS[ANTI]]
+    return good, bad
+
+
+def judge_persona(rows: Sequence[Row], persona: str, *, abusive: bool) -> Verdict:
+    """The separation criteria for one persona (see the module docstring)."""
+    verdict = Verdict(persona, abusive)
+    good_rows, bad_rows = _split(rows, persona)
+    if not good_rows or not bad_rows:
+        verdict.failures.append("no conversations")
+        return verdict
+    good, bad = Stats.of(good_rows), Stats.of(bad_rows)
+    if not good.final_anger < bad.final_anger:
+        verdict.failures.append(f"final anger {good.final_anger:.2f} !< {bad.final_anger:.2f}")
+    if abusive:
+        if not good.resolved >= bad.resolved:
+            verdict.failures.append(f"resolved {good.resolved:.0%} !>= {bad.resolved:.0%}")
+    elif not good.resolved > bad.resolved:
+        verdict.failures.append(f"resolved {good.resolved:.0%} !> {bad.resolved:.0%}")
+    if not good.csat > bad.csat:
+        verdict.failures.append(f"csat {good.csat:.2f} !> {bad.csat:.2f}")
+    for level in sorted({r.difficulty for r in good_rows}):
+        g = Stats.of([r for r in good_rows if r.difficulty == level])
+        b = Stats.of([r for r in bad_rows if r.difficulty == level])
+        if not (g.final_anger < b.final_anger and g.csat > b.csat):
+            verdict.failures.append(
+                f"d{level}: anger {g.final_anger:.2f} vs {b.final_anger:.2f}, "
+                f"csat {g.csat:.2f} vs {b.csat:.2f}"
+            )
+    # whoever the customer is: the playbook ends a conversation only at the top of the ladder
+    ended = [r for r in good_rows if r.stop_reason == StopReason.agent_ended]
+    for guideline, field_name in (
+        ("abuse.ladder", "ladder"),
+        ("abuse.ends_professionally", "ends_professionally"),
+    ):
+        off = [r for r in ended if getattr(r, field_name) != "met"]
+        if off:
+            verdict.failures.append(
+                f"{guideline} not met in {len(off)} of {len(ended)} playbook endings "
+                f"(e.g. d{off[0].difficulty} s{off[0].seed}: {getattr(off[0], field_name)})"
+            )
+    if abusive:
+        off_ladder = [r for r in good_rows if r.ladder != "met"]
+        if off_ladder:
+            first = off_ladder[0]
+            verdict.failures.append(
+                f"abuse.ladder not met in {len(off_ladder)} playbook conversations "
+                f"(e.g. d{first.difficulty} s{first.seed}: {first.ladder})"
+            )
+    return verdict
+
+
+def judge_trend(rows: Sequence[Row]) -> tuple[bool, str]:
+    """Playbook resolved % and turns to calm get worse (or stay) as difficulty rises."""
+    good = [r for r in rows if r.agent == AGENTS[PLAYBOOK]]
+    levels = sorted({r.difficulty for r in good})
+    if len(levels) < 2:
+        return True, "TREND skipped (one difficulty)"
+    stats = [Stats.of([r for r in good if r.difficulty == d]) for d in levels]
+    resolved = [s.resolved for s in stats]
+    cost = [s.calm_cost for s in stats]
+    problems = []
+    if any(b > a for a, b in pairwise(resolved)):
+        problems.append("resolved % rises with difficulty somewhere")
+    if any(b < a for a, b in pairwise(cost)):
+        problems.append("turns to calm fall with difficulty somewhere")
+    if not resolved[-1] < resolved[0]:
+        problems.append("resolved % no lower at the top difficulty")
+    if not cost[-1] > cost[0]:
+        problems.append("turns to calm no longer at the top difficulty")
+    shown = ", ".join(
+        f"d{d} {s.resolved:.0%}/{s.calm_label}" for d, s in zip(levels, stats, strict=True)
+    )
+    head = "PASS" if not problems else "FAIL"
+    detail = "" if not problems else " - " + "; ".join(problems)
+    line = f"{head} difficulty trend (playbook resolved / turns to calm: {shown}){detail}"
+    return not problems, line
+
+
+# ---------------------------------------------------------------- report
+
+
+def _table(header: Sequence[str], body: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in body]
+    return lines
+
+
+def _stat_cells(s: Stats) -> list[str]:
+    return [f"{s.final_anger:.2f}", s.calm_label, f"{s.resolved:.0%}", f"{s.csat:.2f}"]
+
+
+def report(
+    rows: Sequence[Row],
+    verdicts: Sequence[Verdict],
+    trend: tuple[bool, str],
+    *,
+    seeds: Sequence[int],
+    seconds: float,
+) -> str:
+    """The markdown report."""
+    personas = sorted({r.persona for r in rows})
+    levels = sorted({r.difficulty for r in rows})
+    by_persona = {v.persona: v for v in verdicts}
+    out = [
+        "# Customer validity: seed-playbook vs anti-patterns",
+        "",
+        "Generated by `.venv/bin/python benchmarks/customer_validity.py` (scripted customer, "
+        f"rules judge, max 16 turns): {len(personas)} personas x 2 agents x difficulty "
+        f"{levels[0]}-{levels[-1]} x seeds {seeds[0]}-{seeds[-1]} = {len(rows)} conversations "
+        f"in {seconds:.0f} s.",
+        "",
+        "- **final anger**: the customer's anger (0-10) after its last turn;",
+        "- **turns to calm**: the customer turn index (0 = the complaint) where anger first "
+        f"drops to {CALM_AT:.0f} or below, mean over the conversations that got there, and the "
+        "share that never did;",
+        "- **resolved**: the customer accepted an allowed offer and closed the conversation;",
+        "- **csat**: the customer's 1-5 rating at the end.",
+        "",
+        "## Per persona (all difficulties and seeds)",
+        "",
+    ]
+    body = []
+    for persona in personas:
+        good, bad = _split(rows, persona)
+        mark = "PASS" if by_persona[persona].passed else "FAIL"
+        for agent, group in ((AGENTS[PLAYBOOK], good), (AGENTS[ANTI], bad)):
+            body.append([persona, agent, *_stat_cells(Stats.of(group)), mark])
+    out += _table(
+        ["persona", "agent", "final anger", "turns to calm", "resolved", "csat", "separates"],
+        body,
+    )
+    out += ["", "## Per difficulty (all personas and seeds)", ""]
+    body = []
+    for level in levels:
+        for agent in AGENTS.values():
+            group = [r for r in rows if r.difficulty == level and r.agent == agent]
+            body.append([str(level), agent, *_stat_cells(Stats.of(group))])
+    out += _table(
+        ["difficulty", "agent", "final anger", "turns to calm", "resolved", "csat"], body
+    )
+    out += [
+        "",
+        "## Playbook by persona and difficulty",
+        "",
+        "Each cell: resolved % / mean turns to calm (`never` when no conversation calmed) / "
+        "mean final anger.",
+        "",
+    ]
+    body = []
+    for persona in personas:
+        cells = [persona]
+        good, _ = _split(rows, persona)
+        for level in levels:
+            s = Stats.of([r for r in good if r.difficulty == level])
+            turn = "never" if s.calm_turn is None else f"{s.calm_turn:.1f}"
+            cells.append(f"{s.resolved:.0%} / {turn} / {s.final_anger:.1f}")
+        body.append(cells)
+    out += _table(["persona", *(f"d{level}" for level in levels)], body)
+    abusive = [v.persona for v in verdicts if v.abusive]
+    if abusive:
+        out += ["", "## Abusive personas: how the conversations end", ""]
+        body = []
+        for persona in abusive:
+            for agent in AGENTS.values():
+                for level in levels:
+                    group = [
+                        r
+                        for r in rows
+                        if r.persona == persona and r.agent == agent and r.difficulty == level
+                    ]
+                    body.append(
+                        [
+                            persona,
+                            agent,
+                            str(level),
+                            _counts(r.stop_reason for r in group),
+                            _counts(r.ladder for r in group),
+                            _counts(r.ends_professionally for r in group),
+                            f"{mean(r.final_anger for r in group):.2f}",
+                            f"{mean(r.csat for r in group):.2f}",
+                        ]
+                    )
+        out += _table(
+            [
+                "persona",
+                "agent",
+                "difficulty",
+                "stop reasons",
+                "abuse.ladder",
+                "abuse.ends_professionally",
+                "final anger",
+                "csat",
+            ],
+            body,
+        )
+    out += ["", "## Verdicts", "", "```"]
+    out += [v.line() for v in verdicts]
+    out += [trend[1], "```", ""]
+    return "\n".join(out)
+
+
+def _counts(values: Iterable[str]) -> str:
+    tally: dict[str, int] = {}
+    for value in values:
+        tally[value] = tally.get(value, 0) + 1
+    return ", ".join(f"{k} {n}" for k, n in sorted(tally.items(), key=lambda kv: -kv[1]))
+
+
+def evaluate(rows: Sequence[Row]) -> tuple[list[Verdict], tuple[bool, str]]:
+    """Per-persona verdicts and the difficulty trend."""
+    abusive = abusive_personas()
+    personas = sorted({r.persona for r in rows})
+    verdicts = [judge_persona(rows, p, abusive=p in abusive) for p in personas]
+    return verdicts, judge_trend(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
+    parser.add_argument("--difficulties", default="1,2,3,4,5", help="comma list (default 1-5)")
+    parser.add_argument("--personas", default="all", help="comma list of ids (default all)")
+    parser.add_argument("--out", type=Path, default=DOC, help=f"report path (default {DOC})")
+    args = parser.parse_args(argv)
+    seeds = list(range(args.seeds))
+    levels = [int(x) for x in args.difficulties.split(",") if x.strip()]
+    personas = [p.strip() for p in args.personas.split(",") if p.strip()]
+    started = time.perf_counter()
+    rows = collect(personas, levels, seeds)
+    verdicts, trend = evaluate(rows)
+    text = report(rows, verdicts, trend, seeds=seeds, seconds=time.perf_counter() - started)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    print(f"wrote {args.out}")
+    ok = all(v.passed for v in verdicts) and trend[0]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -466,7 +466,9 @@ _OPEN_LEAD = (
     r"I'?d (love|like) to (hear|understand|know) (more|what|how|why)|"
     r"would you (mind )?(telling|sharing|walking|describing)|"
     r"is there (anything|something) (else )?(I|we) should know|"
-    r"is there a (time|deadline|date)|are there any (deadlines|time)"
+    r"is there a (time|deadline|date)|are there any (deadlines|time)|"
+    r"(can|could|may) I ask (what|how|why|when|which|where|who|about|if there)|"
+    r"(was|is) there a (reason|particular|specific)|tell (us|me) (what|how|why|more)"
 )
 _ID_ASK = (
     r"(order|account|reference|ticket|case|tracking|confirmation|invoice|customer|policy|"
@@ -485,9 +487,13 @@ def questions(text: str) -> list[Hit]:
 def is_open_question(sentence: str) -> bool:
     """Opens with a wh-word or an invitation to explain; not a yes/no question."""
     s = sentence.strip().lstrip("-•*\"' ").lower()
-    s = re.sub(r"^(so|and|also|okay|ok|now|first|then|but|just|great|right|thanks)[,]?\s+", "", s)
-    if re.match(_WH + r"\b", s):
-        return True
+    filler = (
+        r"^(so|and|also|okay|ok|now|first|then|but|just|great|right|thanks|yeah|mm+|oh)[,.]?\s+"
+    )
+    for clause in re.split(r"\s[-–—]\s|[,;:]\s", s):
+        clause = re.sub(filler, "", clause.strip())
+        if re.match(_WH + r"\b", clause):
+            return True
     return bool(re.search(r"\b(" + _OPEN_LEAD + r")", s, FLAGS))
 
 
@@ -522,27 +528,39 @@ def asks_identifier(sentence: str) -> re.Match[str] | None:
     )
 
 
-_EXPLORE_TOPIC = (
-    r"\b(full picture|what happened|going on|ideal|outcome|look like for you|matters? (most )?"
-    r"(to you|most)|at stake|deadline|time ?(constraint|frame|line)|by when|need(ed)? it (by|for)|"
-    r"for you|for your|mean for|affect(ed|ing)?|impact(ed|ing)?|important|walk me through|"
-    r"tell me more|help me understand|anything else|is there (a|any)|what('s| is) (driving|behind)|"
-    r"happen(ing|ed)? (next|with)|plans?|why|how (is|has|did|are|will)|worried about|"
-    r"concern(ed)? about|what would|what do you need|what can I|how can (I|we)|hoping)"
-)
-
-
 def exploratory_questions(text: str) -> list[Hit]:
     """Open questions that uncover what is at stake (not asking for an ID or a choice)."""
     out: list[Hit] = []
     for q in questions(text):
-        if asks_identifier(q.text) or is_choice_question(q.text):
+        if asks_identifier(q.text) or is_choice_question(q.text) or find(CLOSERS, q.text):
             continue
-        if is_open_question(q.text) or (
-            re.search(_EXPLORE_TOPIC, q.text, FLAGS) and re.search(r"\bis there\b", q.text, FLAGS)
-        ):
+        if is_open_question(q.text) or re.search(_STAKES, q.text, FLAGS):
             out.append(q)
     return out
+
+
+# Questions that close a conversation rather than open it up.
+CLOSERS = (
+    r"\banything else (I|we) can\b",
+    r"\banything else (you'?d like|you need|to help|for you today)\b",
+    r"\b(is there )?anything else\?",
+    r"\bis that all\b",
+    r"\bhelp (you )?with anything else\b",
+    r"\bhow (are|is) (you|your day)( doing)?( today)?\?",
+)
+# A closed question can still dig for the real issue when it asks about the stakes.
+_STAKES = (
+    r"\b(matters? (most )?(to you|most)|at stake|deadline|time (constraint|pressure)|by when|"
+    r"riding on|depend(s|ing)? on|a reason|in particular|for you|the full picture|affect(ing|s)?|"
+    r"impact(ing|s)?|need (it|this|them) (by|for)|for an? (event|trip|party|occasion|meeting)|"
+    r"what('s| is) (driving|behind)|use it for|mainly for|looks? like)\b"
+)
+
+
+def stacked_questions(found: list[Hit]) -> bool:
+    """Several questions fired at once: three or more, or two with a list of asks."""
+    listy = sum(bool(re.search(r",[^,?]+(,|\band\b|\bor\b)[^?]*\?$", q.text)) for q in found)
+    return len(found) >= 3 or (len(found) >= 2 and listy >= 1)
 
 
 def closed_questions(text: str) -> list[Hit]:
@@ -613,7 +631,7 @@ def invites_correction(text: str) -> list[Hit]:
 
 AFFIRMATION = (
     r"\bI hear you\b",
-    r"^(ok(ay)?|right|got it|understood|I see|yes|sure|mm+-?hm+|uh-huh|of course)\b",
+    r"^(got it|understood|I see|mm+-?hm+|uh-huh)\b",
     r"\b(got it|understood|I see|that makes sense|fair enough|noted)\b",
     r"\bthank(s| you) for (telling|explaining|sharing|walking|letting me know|laying|"
     r"spelling|the detail|that|clarifying|bearing)\b",
@@ -1099,6 +1117,17 @@ DEFENSIVE = (
     r"\b(don'?t|do not) (speak|talk) to me (like|that way)\b",
     r"\byou'?re the one\b",
     r"\bnot (personally )?responsible for\b",
+    r"\bI'?m not going to be (spoken|talked) to\b",
+    r"\bI don'?t come to your\b",
+    r"\bat least I\b",
+    r"\bno need to (shout|yell|be rude|swear)\b",
+    r"\b(won'?t|will not) tolerate\b",
+    r"\bI don'?t think that'?s fair\b",
+    r"\b(maybe|perhaps) (don'?t|you should(n'?t)?|try not)\b",
+    r"\bthreat(s|ening)( \w+)? won'?t\b",
+    r"\b(at|on) your end\b",
+    r"\bsorry you feel that way\b",
+    r"\bif you can'?t be (civil|polite|nice)\b",
 )
 
 
@@ -1180,6 +1209,13 @@ BACKS_TEAM = (
     r"that|their|his|her) (colleague|team|team member|agent|rep|decision|call)\b",
     r"\b(the|that) (call|decision) to end\b[^.?!]{0,40}\b(right|correct|appropriate|stand)\b",
     r"\b(right|correct|appropriate) (call|decision) to end\b",
+    r"\b(made|was|is) the right (call|decision|thing)\b",
+    r"\bdid the right thing\b",
+    r"\bhad every right to (end|close|stop|hang up)\b",
+    r"\bin line with our (guidance|policy|rules|process)\b",
+    r"\bI (fully |completely |100% )?(support|back|stand by|stand behind|agree with) (that|her|"
+    r"him|them|it|the decision|the call|this decision)\b",
+    r"\bI (back|support) (her|him|them) fully\b",
 )
 UNDERMINES_TEAM = (
     r"\b(shouldn'?t|should not|should never) have (hung up|ended|cut you off|disconnected|"
@@ -1193,6 +1229,11 @@ UNDERMINES_TEAM = (
     r"\bI'?ll (have a word|talk|speak|deal) (with|to) (him|her|them|that agent|the agent)\b",
     r"\b(that|the) (agent|rep|colleague) (is|was) (new|inexperienced|untrained)\b",
     r"\bnot (how|the way) we (treat|do)\b",
+    r"\bapologi(es|se|ze) (for how|on (his|her|their) behalf)\b",
+    r"\b(really |very )?unprofessional\b",
+    r"\btak(e|ing) it up with (him|her|them)\b",
+    r"\bcan'?t believe (s?he|they) (hung|cut|ended|closed)\b",
+    r"\bto make up for (his|her|their) (conduct|behaviou?r|rudeness)\b",
 )
 
 

@@ -146,16 +146,16 @@ class GradeInput:
         if role == "manager":
             return True
         first_customer = self.customer[0][1] if self.customer else ""
-        took_over = re.search(
-            r"\b(hung up|cut me off|ended the (call|chat)|disconnected me|closed the chat|"
-            r"your (colleague|agent|rep)|the (last|previous|other) (agent|guy|person|rep|woman|"
-            r"man|lady))\b",
+        cut_off = re.search(
+            r"\b(hung up|hang up|cut me off|ended (the|our|my) (call|chat)|disconnected me|"
+            r"closed (the|my) chat|put the phone down|kicked me off)\b",
             first_customer,
             sig.FLAGS,
         )
         first_agent = self.agent[0][1] if self.agent else ""
         is_manager = re.search(r"\b(manager|supervisor|team lead)\b", first_agent, sig.FLAGS)
-        return bool(took_over and is_manager)
+        about_colleague = sig.backs_team(first_agent) or sig.undermines_team(first_agent)
+        return bool(cut_off and (is_manager or about_colleague))
 
     @cached_property
     def agent_ended_at(self) -> int | None:

@@ -141,9 +141,11 @@ def no_blame_passing(g: GradeInput) -> Finding:
 @grader("deesc.affirmations")
 def affirmations(g: GradeInput) -> Finding:
     """deesc.affirmations (002 §1, 003): brief listening signals; one question at a time."""
-    stacked = [Quote(i, qs[2]) for i, text in g.agent if len(qs := sig.questions(text)) >= 3]
+    stacked = [
+        Quote(i, qs[0]) for i, text in g.agent if sig.stacked_questions(qs := sig.questions(text))
+    ]
     if stacked:
-        return finding("violated", "stacks three or more questions in one reply", stacked[0])
+        return finding("violated", "stacks several questions in one reply", stacked[0])
     signal = g.first(sig.affirmations, g.agent) or g.first(sig.names_emotion, g.agent)
     if signal:
         return finding("met", "signals it is listening and asks one thing at a time", signal)

@@ -502,7 +502,9 @@ def is_choice_question(sentence: str) -> bool:
     return bool(
         re.search(
             r"\b(which (one|option|of (these|those|them|the)|would you (prefer|like)|works|sounds|"
-            r"do you prefer)|would you (prefer|rather|like (me to|one|the))|what would you prefer|"
+            r"do you (prefer|want|like|fancy|choose)|suits|is better|would suit|would work)|"
+            r"what (suits|works) (you )?(best|better)|your (preference|pick)|"
+            r"would you (prefer|rather|like (me to|one|the))|what would you prefer|"
             r"(your|you) cho(ice|ose)|up to you|prefer one|either of (these|those)|"
             r"(this|that|the first|the second) or (the|that|this)|or would you)\b",
             sentence,
@@ -708,9 +710,22 @@ def fixes(text: str) -> list[Hit]:
     return [h for h in offers(text) if not _HANDOVER.search(h.text)]
 
 
+OPTIONS_MARKER = (
+    r"\b(two|three|a couple of|a few|some|these|the|your|both) (options|ways|choices|routes|"
+    r"possibilities)\b",
+    r"\bhere are (the|your|some|two|three) (options|choices)\b",
+    r"\b(one|1|first)[:.)]\s[^?]*\b(two|2|second)[:.)]\s",
+    r"\beither\b[^.?!]{3,}\bor\b",
+    r"\boption (a|1|one)\b",
+)
+
+
 def options_offered(text: str) -> list[Hit]:
     """Two or more alternatives in one reply."""
     found = offers(text)
+    marker = find(OPTIONS_MARKER, text)
+    if marker:
+        return found if len(found) >= 2 else [*marker, *found, *marker][:2]
     if len(found) >= 2 and re.search(
         r"\b(or|either|option|options|alternatively|which|prefer|choose|choice|two ways|"
         r"a few ways|couple of)\b",
@@ -1336,6 +1351,14 @@ PICKLE = (
     r"\b(I'?ll|I will) (personally )?(call|check in|ring|follow up)\b[^.?!]{0,40}\b(days?|week|"
     r"tomorrow|\w+day)\b",
     r"\bhandwritten\b",
+    r"\bI'?ve (also )?(added|applied|included|thrown in|set up|set) (a|an|your)\b[^.?!]{0,40}"
+    r"\b(voucher|credit|discount|code|gift|reminder|month|upgrade|refund)\b",
+    r"\bI'?ll (also )?(ring|call|email|text|message|check in with|phone) you\b[^.?!]{0,60}\b"
+    r"(to (check|make sure|see|confirm)|check)\b",
+    r"\b(also|additionally|as well)\b[^.?!]{0,50}\b(refund\w*|credit\w*|voucher|waiv\w*|free|"
+    r"discount\w*)\b",
+    r"\bfor the (mix-?up|trouble|hassle|inconvenience|wait|delay)\b",
+    r"\b(voucher|gift card)\b",
 )
 OPENER_GREETING = (
     r"^\W*(hi|hello|hey|good (morning|afternoon|evening)|dear|thanks for (reaching out|calling|"

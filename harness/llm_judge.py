@@ -167,6 +167,7 @@ class ModelJudge:
                     messages=messages,
                     temperature=self.temperature,
                     seed=self.seed + attempt,
+                    max_tokens=300,
                 )
             except ModelError as exc:
                 return _unscored(g, self.spec, f"model call failed: {exc}")

@@ -154,3 +154,9 @@ def test_abusive_persona_sees_the_whole_ladder_before_the_end() -> None:
     macros = [t.macro for t in result.turns if t.role == "agent"]
     rungs = [m for m in macros if m and m.startswith("abuse-")]
     assert rungs == ["abuse-redirect", "abuse-name", "abuse-boundary", "abuse-end"]
+
+
+def test_inflaming_moves_without_their_own_line_still_get_an_answer() -> None:
+    # Stacked questions inflame but have no dedicated line; the manager branch must cope.
+    before, after, text = _react("manager-now", "What happened? Why now? When did it start?")
+    assert after >= before and text.strip()

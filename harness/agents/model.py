@@ -85,6 +85,7 @@ class ModelAgent:
             messages=messages,
             temperature=self.temperature,
             seed=self.seed,
+            max_tokens=250,
         )
         self.usage.add(done.usage)
         text = done.text.strip()

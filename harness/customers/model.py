@@ -141,6 +141,7 @@ class ModelCustomer:
             messages=messages,
             temperature=self.temperature,
             seed=self.seed * 10 + attempt,
+            max_tokens=250,
         )
         self.usage.add(done.usage)
         try:

@@ -80,6 +80,11 @@ RUNG_CREDIT = 1 / 3
 UNRESOLVED_CAP = 3.0
 
 
+def worst_line(seen: list[str]) -> str:
+    """The situation whose line answers the worst thing the agent just did."""
+    return next((line for key, line in LINE_FOR if key in seen), "angrier")
+
+
 def clamp(value: float, low: float = 0.0, high: float = 10.0) -> float:
     """Keep a value within bounds."""
     return max(low, min(high, value))
@@ -206,7 +211,7 @@ class ScriptedCustomer:
         if mind.wants_manager or self._manager_now(n_agent):
             reply = self._manager_turn(text, seen)
             if bad and reply.action is None:
-                lead = self._line(next(line for key, line in LINE_FOR if key in seen))
+                lead = self._line(worst_line(seen))
                 reply = replace(reply, text=f"{lead} {reply.text}")
             return reply
 
@@ -221,7 +226,7 @@ class ScriptedCustomer:
         rejected = False
         parts: list[str] = []
         if bad:
-            parts.append(self._line(next(line for key, line in LINE_FOR if key in seen)))
+            parts.append(self._line(worst_line(seen)))
         if offer is not None:
             mind.offers.append(offer.id)
             refusal = self._refusal_of(offer)

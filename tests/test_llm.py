@@ -17,7 +17,7 @@ from harness.llm import Gateway, ModelError, ModelSettings
 from harness.llm_judge import ModelJudge
 from harness.models import Turn
 from tests.conftest import read_jsonl
-from tests.fake_openai import FakeOpenAI, Scripted
+from harness.fake_openai import FakeOpenAI, Scripted
 
 MODEL = "openai/fake-model"
 

@@ -1,4 +1,4 @@
-"""A real OpenAI-compatible HTTP server on 127.0.0.1 whose replies a test scripts.
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 whose replies are scripted (tests, benchmarks).
 
 `FakeOpenAI.script` is a callable taking the parsed request body and returning a `Scripted`
 reply: a status code, a message text (or a raw body) and an optional delay. Requests are

@@ -56,8 +56,8 @@ from harness.models import (
 COMMANDS = (
     ("/hint", "one coaching nudge from the graders on what you have not done yet"),
     ("/rewind N", "go back to turn N and answer it again"),
-    ("/end [message]", "close the conversation as the agent"),
-    ("/transfer [message]", "escalate to a manager"),
+    ("/end MESSAGE", "close the conversation as the agent, with your closing words"),
+    ("/transfer MESSAGE", "escalate to a manager, with what you tell the customer"),
     ("/quit", "leave without saving"),
     ("/help", "this list"),
 )
@@ -141,9 +141,9 @@ class ChatSession:
         self.persona = cap_abuse(self.persona, self.max_intensity)
         self.brief = CaseBrief.from_persona(self.persona)
         self.rubric, self.rubric_path = load_rubric(self.rubric_ref)
-        self._runner = asyncio.Runner()
         self._gateway: Any = None
         self.customer = self._new_customer()
+        self._runner = asyncio.Runner()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -203,6 +203,8 @@ class ChatSession:
         turn, if the conversation goes on."""
         if self.stop is not None:
             raise RuntimeError("the conversation is over")
+        if not text.strip():
+            raise UsageError("a reply needs some text")
         if len(self.turns) >= self.max_turns:
             self.stop = StopReason.max_turns
             return []
@@ -517,11 +519,13 @@ def run_chat(
     """Play one conversation in the terminal; save it and show the debrief.
 
     Returns the run directory, or None when the trainee quit (nothing saved)."""
+    from harness.judges import make_judge
     from harness.runs import default_out
 
     if options.persona and options.random:
         raise UsageError("pass --persona ID or --random, not both")
     persona, path = pick_persona(None if options.random else options.persona)
+    make_judge(options.judge)  # a bad --judge fails now, not after the conversation
     read = read_line or terminal_reader(console)
     session = ChatSession(
         persona,
@@ -572,7 +576,12 @@ def _loop(session: ChatSession, ui: ChatUI, read: ReadLine) -> bool:
         command, rest = command.lower(), rest.strip()
         if command in ("quit", "q", "exit"):
             return False
-        if command in ("end", "transfer"):
+        if command in ("end", "transfer") and not rest:
+            ui.console.print(
+                f"Add what you say to the customer: /{command} Thanks for your patience, …",
+                highlight=False,
+            )
+        elif command in ("end", "transfer"):
             session.answer(rest, command)
         elif command == "hint":
             ui.hint(session.hint())

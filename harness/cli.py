@@ -582,8 +582,7 @@ def chat(
 ) -> None:
     """Play the agent yourself against a simulated customer, then read your debrief.
 
-    In the chat: /hint, /rewind N, /end and /transfer (each optionally followed by your
-    message), /quit, /help.
+    In the chat: /hint, /rewind N, /end MESSAGE, /transfer MESSAGE, /quit, /help.
     Lines can be piped in (echo ... | toughtalk chat --persona late-gift).
 
     Example: toughtalk chat --persona late-gift --meter --name ana

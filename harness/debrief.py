@@ -395,7 +395,7 @@ def debrief_lines(debrief: Debrief) -> list[str]:
         c = row.counts
         lines.append(
             f"  {row.section}: {c['met']} met, {c['partial']} partial, {c['missed']} missed, "
-            f"{c['violated']} violated"
+            f"{c['violated']} violated, {c['na']} n/a"
             + (f" - missed {', '.join(row.missed)}" if row.missed else "")
             + (f" - violated {', '.join(row.violated)}" if row.violated else "")
         )

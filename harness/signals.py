@@ -411,7 +411,7 @@ OWNERSHIP = (
     r"after|get this|get it|make (this|it|that) right|take ownership|take responsibility|"
     r"see (this|it) through|stay on|follow this|chase|make sure|put this right)\b",
     r"\b(that'?s|this is|it'?s) on us\b",
-    r"\b(our|my) (mistake|fault|error|bad|slip)\b",
+    r"\b(our|my) (mistake|fault|error|bad|slip|failure|oversight|doing)\b",
     r"\bwe (got|made|dropped|messed|let you|should have|fell|didn't|did not)\b",
     r"\b(this|that|it) (is|was) (our|my) (fault|error|mistake|responsibility)\b",
     r"\blet me (make (this|it) right|fix|take care|sort|own|handle|get this)\b",
@@ -1013,6 +1013,10 @@ RUNG_REDIRECT = (
     r"\b(focus(ed)?|concentrate) on (solving|fixing|getting|the (issue|problem|order|fix))\b",
     r"\bkeep (this|the conversation|us|things) (focused|on track|productive|moving)\b",
     r"\bbest (way|if we)\b[^.?!]{0,40}\b(help|solve|fix)\b",
+    r"\b(we'?ll|we will|we can) get further\b",
+    r"\b(stick|stay|keep) (to|on|with) (the|this|your) (\w+ )?(fee|order|issue|problem|point|"
+    r"refund|delivery|bill|claim|question)\b",
+    r"\bthe quickest way is\b",
 )
 RUNG_NAME = (
     r"\b(name-?calling|insults?|swearing|profanity|personal attacks?|abusive|that (kind of|sort "
@@ -1027,6 +1031,8 @@ RUNG_NAME = (
 )
 RUNG_BOUNDARY = (
     r"\bpause (this|the|our) (call|conversation|chat)\b",
+    r"\b(I'?m going to|I need to|I'?ll|let'?s|I have to) pause( here| now| for now| this)?\b",
+    r"\b(continue|pick (this|it) up|carry on|follow up) (by|over|via|on) e-?mail\b",
     r"\b(take a|short) (break|pause)\b",
     r"\bcontinue (this )?(by|over|via|through|on|in) (e-?mail|writing|chat|message)\b",
     r"\b(connect|transfer|pass|hand) (you|this)( over)? (to|with) (my |a |our )?(manager|"
@@ -1043,7 +1049,8 @@ AGENT_ENDS = (
     r"interaction)\b",
     r"\b(I'?m|I am|we'?re|we are) (now )?(ending|closing|disconnecting|terminating) (this|the|"
     r"our) (call|chat|conversation|session|interaction)\b",
-    r"\b(I'?m|I am|I'?ll|I will|I'?m going to) (now )?(hang up|disconnect)\b",
+    r"\b(I'?m|I am|I'?ll|I will|I'?m going to) (now )?(hang(ing)? up|disconnect(ing)?)\b",
+    r"^\W*(ok(ay)?\W+)?(bye|goodbye)\W*$",
     r"\bthis (call|chat|conversation) (is|will be|has been) (ended|closed|over|terminated)\b",
     r"\bgoodbye\b",
 )
@@ -1071,11 +1078,10 @@ END_REASON = (
 def ladder_rung(text: str) -> int:
     """Which escalation-ladder rung a reply stands on: 0 none, 1 redirect, 2 name the
     behaviour, 3 set a boundary, 4 end the interaction."""
-    if find(AGENT_ENDS, text) and not re.search(
-        r"\bif\b[^.?!]*\b(end|close|disconnect)", text, FLAGS
-    ):
+    conditional = re.search(r"\bif\b[^.?!]*\b(end|clos|disconnect|hang)", text, FLAGS)
+    if find(AGENT_ENDS, text) and not conditional:
         return 4
-    if find(RUNG_BOUNDARY, text):
+    if find(RUNG_BOUNDARY, text) or conditional:
         return 3
     if find(RUNG_NAME, text):
         return 2

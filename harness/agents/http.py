@@ -279,9 +279,7 @@ class HttpAgent:
             raise BotError(f"{self.url}: expected a JSON object with 'reply', got {_kind(data)}")
         text = data.get("reply")
         end, transfer = data.get("end") is True, data.get("transfer") is True
-        if text is None and (end or transfer):
-            text = ""
-        if not isinstance(text, str) or not (text.strip() or end or transfer):
+        if not isinstance(text, str) or not text.strip():
             raise BotError(f"{self.url}: 'reply' must be a non-empty string, got {_kind(text)}")
         action = "transfer" if transfer else ("end" if end else None)
         return Reply(text=text.strip(), action=action)

@@ -106,11 +106,10 @@ def ladder(g: GradeInput) -> Finding:
     """abuse.ladder (000 §4 escalation ladder): redirect, name, boundary, end - in order."""
     if not g.customer_abusive or not g.abusive_turns:
         return finding("na", "the customer was not abusive")
-    rungs: list[tuple[int, int]] = []
-    for customer_index in g.abusive_turns:
-        reply = g.next_agent(customer_index)
-        if reply:
-            rungs.append((reply[0], sig.ladder_rung(reply[1])))
+    # Every agent reply from the first abusive turn on (abuse the detector missed in between
+    # still deserves a rung).
+    first_abuse = g.abusive_turns[0]
+    rungs = [(i, sig.ladder_rung(text)) for i, text in g.agent if i > first_abuse]
     if not rungs:
         return finding("na", "no reply to the abusive turns")
     first_index, first_rung = rungs[0]

@@ -35,7 +35,13 @@ def apology_formula(g: GradeInput) -> Finding:
         parts = sum(
             [
                 bool(sig.specific_apology(text)),
-                bool(sig.ownership(text) or (sig.we_language(text) and re.search(r"\bwe\b", text))),
+                bool(
+                    sig.ownership(text)
+                    or re.search(r"\b(sorry|apologi[sz]e)\b[^.?!]{0,15}\b(that )?we\b", text, re.I)
+                    or re.search(
+                        r"\b(we|our)\b[^.?!]{0,30}\b(promise|standard|fault|failure)", text, re.I
+                    )
+                ),
                 bool(sig.offers(text) or sig.commitments(text) or sig.commitments(following)),
             ]
         )

@@ -359,6 +359,13 @@ def run(
     retries: Retries = 4,
     no_cache: NoCache = False,
     stream: Stream = False,
+    judge_batch: Annotated[
+        str,
+        typer.Option(
+            help="LLM judges: 'guideline' (one call each) or 'section' (one call per rubric "
+            "section)."
+        ),
+    ] = "guideline",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Estimate model calls, tokens and cost; run nothing.")
     ] = False,
@@ -383,6 +390,7 @@ def run(
             customer=customer,
             judge=judge[0],
             judges=judge[1:],
+            judge_batch=judge_batch,
             rubric=rubric,
             seeds=list(range(seeds)),
             max_turns=max_turns,

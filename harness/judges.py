@@ -115,7 +115,9 @@ def weighted_score(results: list[GuidelineResult], rubric: Rubric) -> float | No
     return round(value / total, 4)
 
 
-def make_judge(spec: str, gateway: Gateway | None = None, *, seed: int = 0) -> Judge:
+def make_judge(
+    spec: str, gateway: Gateway | None = None, *, seed: int = 0, batch: str = "guideline"
+) -> Judge:
     """Build a judge from its spec: `rules`, `model:ID` or `hybrid:ID`."""
     if spec == "rules":
         return RulesJudge()
@@ -125,5 +127,11 @@ def make_judge(spec: str, gateway: Gateway | None = None, *, seed: int = 0) -> J
         from harness.llm_judge import HybridJudge, ModelJudge
 
         cls = ModelJudge if kind == "model" else HybridJudge
-        return cls(model=model, gateway=gateway or Gateway(), spec=spec, seed=seed)
+        return cls(
+            model=model,
+            gateway=gateway or Gateway(),
+            spec=spec,
+            seed=seed,
+            batch="section" if batch == "section" else "guideline",
+        )
     raise UsageError(f"unknown judge {spec!r}; use rules, model:ID or hybrid:ID")

@@ -52,6 +52,11 @@ Reply ONLY with JSON: {"verdict": "...", "evidence": [{"turn": <int>, "quote": "
 "rationale": "<one sentence>"}"""
 
 
+SECTION_FORMAT = """
+You grade SEVERAL guidelines at once. Reply ONLY with one JSON object mapping each guideline
+id to its verdict object: {"<id>": {"verdict": "...", "evidence": [...], "rationale": "..."}}"""
+
+
 def transcript_block(turns: list[Turn]) -> str:
     """Turns as numbered, JSON-escaped data lines."""
     lines = [f"{i} {t.role}: {json.dumps(t.text, ensure_ascii=False)}" for i, t in enumerate(turns)]
@@ -116,6 +121,7 @@ class ModelJudge:
     spec: str
     seed: int = 0
     temperature: float = 0.0
+    batch: Literal["guideline", "section"] = "guideline"
 
     def __post_init__(self) -> None:
         self.usage = Usage()
@@ -130,15 +136,60 @@ class ModelJudge:
         persona: Persona | None,
         stop_reason: StopReason | None,
     ) -> list[GuidelineResult]:
-        """Grade each applicable guideline with one model call."""
+        """Grade each applicable guideline: one call each, or one call per rubric section."""
         view = GradeInput(turns=turns, context=context, persona=persona, stop_reason=stop_reason)
-        out = []
+        done: dict[str, GuidelineResult] = {}
+        pending: list[RubricGuideline] = []
         for g in rubric.guidelines:
-            rule = REGISTRY[g.grader.removeprefix("rules:")](view)
-            if rule.verdict == "na":
-                out.append(self.rules.result(view, turns, g))
+            if REGISTRY[g.grader.removeprefix("rules:")](view).verdict == "na":
+                done[g.id] = self.rules.result(view, turns, g)
+            else:
+                pending.append(g)
+        if self.batch == "section":
+            sections: dict[str, list[RubricGuideline]] = {}
+            for g in pending:
+                sections.setdefault(g.section, []).append(g)
+            for group in sections.values():
+                done.update(await self.ask_section(group, turns, context))
+        else:
+            for g in pending:
+                done[g.id] = await self.ask(g, turns, context)
+        return [done[g.id] for g in rubric.guidelines]
+
+    async def ask_section(
+        self, group: list[RubricGuideline], turns: list[Turn], context: Mapping[str, Any]
+    ) -> dict[str, GuidelineResult]:
+        """Several guidelines of one section in one call; malformed entries are retried once
+        (one guideline per call), then unscored."""
+        prompt = "".join(guideline_prompt(g, context) + "\n" for g in group)
+        messages = [
+            {"role": "system", "content": SYSTEM + SECTION_FORMAT},
+            {"role": "user", "content": prompt + transcript_block(turns)},
+        ]
+        try:
+            reply = await self.gateway.complete(
+                role="judge",
+                model=self.model,
+                messages=messages,
+                temperature=self.temperature,
+                seed=self.seed,
+                max_tokens=200 * len(group),
+            )
+        except ModelError as exc:
+            return {g.id: _unscored(g, self.spec, f"model call failed: {exc}") for g in group}
+        self.usage.add(reply.usage)
+        out: dict[str, GuidelineResult] = {}
+        try:
+            data = parse_json_object(reply.text)
+        except ValueError:
+            data = {}
+        for g in group:
+            try:
+                verdict = ModelVerdict.model_validate(data.get(g.id))
+            except ValidationError:
+                out[g.id] = await self.ask(g, turns, context)
                 continue
-            out.append(await self.ask(g, turns, context))
+            out[g.id] = settle(g, verdict, turns, self.spec)
         return out
 
     async def ask(

@@ -480,6 +480,9 @@ class RunSettings(Strict):
     customer: str = "scripted"
     judge: str = "rules"
     judges: list[str] = Field(default_factory=list, description="Extra judges for agreement.")
+    judge_batch: Literal["guideline", "section"] = Field(
+        default="guideline", description="LLM judges: one call per guideline or per section."
+    )
     rubric: str = "default"
     seeds: list[int]
     max_turns: int = Field(default=16, ge=2)

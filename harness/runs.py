@@ -363,9 +363,10 @@ def gateway_for(settings: RunSettings) -> Gateway:
 def grading_for(settings: RunSettings, gateway: Gateway) -> Grading:
     """Fresh judges (per conversation, so usage is per conversation)."""
     rubric, _ = load_rubric(settings.rubric)
+    batch = settings.judge_batch
     return Grading(
-        make_judge(settings.judge, gateway),
-        [make_judge(spec, gateway) for spec in settings.judges],
+        make_judge(settings.judge, gateway, batch=batch),
+        [make_judge(spec, gateway, batch=batch) for spec in settings.judges],
         rubric,
     )
 

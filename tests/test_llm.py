@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 
 from harness.catalog import load_rubric
 from harness.cli import app
+from harness.fake_openai import FakeOpenAI, Scripted
 from harness.llm import Gateway, ModelError, ModelSettings
 from harness.llm_judge import ModelJudge
 from harness.models import Turn
 from tests.conftest import read_jsonl
-from harness.fake_openai import FakeOpenAI, Scripted
 
 MODEL = "openai/fake-model"
 
@@ -335,3 +335,35 @@ def test_customer_fidelity_guard_regenerates_then_flags(
     assert card["outcome"]["sim_fault"] is True
     assert "role" in card["outcome"]["sim_faults"][0]
     assert customer_calls == 2  # one regeneration
+
+
+def test_section_batching_grades_a_section_in_one_call(tmp_path: Path) -> None:
+    from harness.graders import REGISTRY, GradeInput
+
+    rubric, _ = load_rubric("default")
+    turns = _judge_turns()
+
+    def script(body: dict[str, Any]) -> Scripted:
+        prompt = body["messages"][1]["content"]
+        ids = re.findall(r"^Guideline ([a-z]+\.[a-z_]+):", prompt, re.M)
+        if "SEVERAL guidelines" not in body["messages"][0]["content"]:
+            return Scripted(json.dumps({"verdict": "missed", "evidence": [], "rationale": "1"}))
+        # a section call: leave the first of several guidelines out (it gets its own retry)
+        answered = ids[1:] if len(ids) > 1 else ids
+        return Scripted(json.dumps(
+            {i: {"verdict": "missed", "evidence": [], "rationale": "no"} for i in answered}))
+
+    view = GradeInput(turns=turns, context={})
+    applicable = [g for g in rubric.guidelines
+                  if REGISTRY[g.grader.removeprefix("rules:")](view).verdict != "na"]
+    sections = {g.section for g in applicable}
+    with FakeOpenAI(script) as server:
+        judge = ModelJudge(model=MODEL, gateway=gateway(server, tmp_path),
+                           spec=f"model:{MODEL}", batch="section")
+        results = asyncio.run(judge.agrade(turns, rubric, context={}, persona=None,
+                                           stop_reason=None))
+    multi = [s for s in sections if sum(g.section == s for g in applicable) > 1]
+    assert len(server.requests) == len(sections) + len(multi)
+    by_id = {r.guideline: r for r in results}
+    assert all(by_id[g.id].verdict == "missed" for g in applicable)
+    assert len(results) == len(rubric.guidelines)

@@ -105,7 +105,6 @@ class _Mind:
     hot_turns: int = 0
     unconfirmed: int = 0
     rungs: set[int] = field(default_factory=set)
-    left: bool = False
     offers: list[str] = field(default_factory=list)
     breach: list[str] = field(default_factory=list)
 
@@ -295,7 +294,6 @@ class ScriptedCustomer:
     def _leave(self, seen: list[str]) -> Reply:
         """Give up: walking away unresolved leaves the customer angrier than before."""
         mind = self.mind
-        mind.left = True
         mind.anger = clamp(mind.anger + 1.0 * self.heat_factor)
         mind.trust = clamp(mind.trust - 1.0)
         return self._reply(self._line("leave"), "leave", seen)

@@ -11,7 +11,6 @@ from any stdin, so piped input works as well as a keyboard.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import platform
 import random
 import re
@@ -41,7 +40,7 @@ from harness.debrief import (
     render_debrief,
     shown,
 )
-from harness.episode import _AGENT_STOPS, _CUSTOMER_STOPS, CaseBrief
+from harness.episode import AGENT_STOPS, CUSTOMER_STOPS, CaseBrief
 from harness.errors import UsageError
 from harness.models import (
     Persona,
@@ -209,8 +208,8 @@ class ChatSession:
             self.stop = StopReason.max_turns
             return []
         self.turns.append(Turn(role="agent", text=text.strip(), action=action))
-        if action in _AGENT_STOPS:
-            self.stop = _AGENT_STOPS[action]
+        if action in AGENT_STOPS:
+            self.stop = AGENT_STOPS[action]
             return []
         return self._customer_turn()
 
@@ -232,8 +231,8 @@ class ChatSession:
             macro=reply.macro,
         )
         self.turns.append(turn)
-        if reply.action in _CUSTOMER_STOPS:
-            self.stop = _CUSTOMER_STOPS[reply.action]
+        if reply.action in CUSTOMER_STOPS:
+            self.stop = CUSTOMER_STOPS[reply.action]
         elif len(self.turns) >= self.max_turns:
             self.stop = StopReason.max_turns  # no room left for a reply
         return [turn]
@@ -355,20 +354,11 @@ class ChatSession:
         return card, build_debrief(card, self.turns, self.rubric)
 
     def _scorecard(self, build: Callable[..., Any], **kwargs: Any) -> Scorecard:
-        """Call `harness.runs.scorecard` with this session's judge (sync or async API)."""
-        params = inspect.signature(build).parameters
-        if "grading" in params:
-            from harness.runs import grading_for
+        """Grade with this session's judges through `harness.runs.scorecard`."""
+        from harness.runs import grading_for
 
-            kwargs["grading"] = grading_for(self.settings(), self._gateway_for())
-        else:
-            from harness.judges import make_judge
-
-            kwargs["judge"] = make_judge(self.judge_spec)
-            kwargs["rubric"] = self.rubric
-        card = build(**kwargs)
-        if inspect.isawaitable(card):
-            card = self._runner.run(card)
+        kwargs["grading"] = grading_for(self.settings(), self._gateway_for())
+        card: Scorecard = self._runner.run(build(**kwargs))
         return card
 
 

@@ -84,12 +84,12 @@ class EpisodeResult:
     extras: dict[str, object] = field(default_factory=dict)
 
 
-_CUSTOMER_STOPS: dict[str, StopReason] = {
+CUSTOMER_STOPS: dict[str, StopReason] = {
     "resolved": StopReason.resolved,
     "leave": StopReason.customer_left,
     "manager": StopReason.escalated,
 }
-_AGENT_STOPS: dict[str, StopReason] = {
+AGENT_STOPS: dict[str, StopReason] = {
     "end": StopReason.agent_ended,
     "transfer": StopReason.escalated,
 }
@@ -107,8 +107,8 @@ async def run_episode(
     """Alternate customer and agent until a typed stop; errors end the episode, not the run."""
     turns: list[Turn] = []
     speakers: list[tuple[Literal["customer", "agent"], Participant, dict[str, StopReason]]] = [
-        ("customer", customer, _CUSTOMER_STOPS),
-        ("agent", agent, _AGENT_STOPS),
+        ("customer", customer, CUSTOMER_STOPS),
+        ("agent", agent, AGENT_STOPS),
     ]
     while True:
         for role, who, stops in speakers:

@@ -157,6 +157,8 @@ def calm_opener(g: GradeInput) -> Finding:
     if not g.agent:
         return finding("na", "no agent replies")
     index, text = g.agent[0]
+    if not text.strip():
+        return finding("missed", "the first reply is empty")
     name = str(g.context.get("customer_name") or (g.persona.customer_name if g.persona else ""))
     first_name = name.split()[0] if name else ""
     greet = sig.find(sig.OPENER_GREETING, text)

@@ -2,29 +2,32 @@
 
 Runs every persona x {seed-playbook, anti-patterns} x difficulty 1-5 x seeds 0-4 through the
 normal run machinery (`harness.runs.start_run` / `execute`, one run per difficulty in a
-temporary directory, rules judge), then prints and writes `docs/customer-validity.md`:
+temporary directory, rules judge, 16 turns), then prints and writes
+`docs/customer-validity.md`:
 
-- per persona x agent (all difficulties and seeds): mean final anger, mean turns to calm
-  (the customer turn index, 0 = the complaint, where anger first drops to 3 or below; with
-  the share of conversations that never got there), resolved %, mean csat;
-- per difficulty: the same numbers per agent over all personas, and the playbook's resolved %
-  and turns to calm per persona and difficulty;
+- per persona x agent (all difficulties and seeds): mean final anger, turns to calm (the
+  customer turn index, 0 = the complaint, where anger first drops to 3 or below: the mean
+  over the conversations that got there, and the share that never did), resolved %, csat;
+- per difficulty: the same numbers per agent over all personas, what the difficulty does to
+  the customer's starting state, and the playbook per persona and difficulty;
+- how the abusive persona's conversations end, and what the seeds change;
 - one PASS/FAIL line per persona for the separation criteria, and one for the difficulty
   trend.
 
-Separation criteria (per persona, aggregated over difficulties and seeds):
+Separation criteria, per persona:
 
-- the playbook ends with lower mean final anger, a higher resolved % and a higher mean csat
-  than anti-patterns; at every single difficulty, the playbook's final anger is lower and its
-  csat higher too;
+- over all difficulties and seeds, the playbook ends with lower mean final anger, a higher
+  resolved % and a higher mean csat than anti-patterns; and at every single difficulty its
+  mean final anger is lower and its mean csat higher;
+- every conversation the playbook ends itself (`agent_ended`) gets `abuse.ladder` = met
+  (redirect, name, boundary before the end) and `abuse.ends_professionally` = met;
 - abusive personas (`abuse.level: abusive`): every playbook conversation gets
-  `abuse.ladder` = met (redirect, name, boundary in order), and every one the playbook ends
-  itself (`agent_ended`) also gets `abuse.ends_professionally` = met. Because the abusive
-  caller is mostly cut off by both agents, its resolved % needs only be at least as high.
+  `abuse.ladder` = met. Such a caller is cut off by both agents from difficulty 2 on, so
+  resolved % there only needs to be at least as high (it is higher: difficulty 1 backs off).
 
-Difficulty trend (playbook, over all personas): resolved % must not rise, and turns to calm
-must not fall, from one difficulty to the next, and difficulty 5 must be strictly worse than
-difficulty 1 on both.
+Difficulty trend (playbook, all personas): from one difficulty to the next, resolved % must
+not rise and turns to calm (with "never" counted as turn 8) must not fall, and difficulty 5
+must be strictly worse than difficulty 1 on both.
 
 Exit status 1 if any persona or the trend fails. Run with:
 
@@ -48,13 +51,16 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # running the file directly from a checkout
     sys.path.insert(0, str(REPO))
 
-from harness.catalog import all_personas  # noqa: E402
+from harness.catalog import all_personas, load_reactions  # noqa: E402
+from harness.customers.scripted import ScriptedCustomer  # noqa: E402
 from harness.models import RunSettings, Scorecard, StopReason, TranscriptRecord  # noqa: E402
 from harness.runs import execute, start_run  # noqa: E402
 
 PLAYBOOK = "macros:evals/macros/seed-playbook.yaml"
 ANTI = "macros:evals/macros/anti-patterns.yaml"
 AGENTS = {PLAYBOOK: "seed-playbook", ANTI: "anti-patterns"}
+GOOD, BAD = AGENTS[PLAYBOOK], AGENTS[ANTI]
+MAX_TURNS = 16
 CALM_AT = 3.0
 NEVER_TURN = 8  # one past the last customer turn of a 16-turn conversation (index 7)
 DOC = REPO / "docs" / "customer-validity.md"
@@ -75,7 +81,8 @@ class Row:
     stop_reason: str
     ladder: str
     ends_professionally: str
-    wording: str = ""
+    wording: str = ""  # digest of everything the customer said
+    customer_turns: int = 0
 
 
 @dataclass
@@ -134,7 +141,19 @@ class Verdict:
 # ---------------------------------------------------------------- running
 
 
-def _row(card: Scorecard, wording: str) -> Row:
+def _wordings(path: Path) -> dict[str, tuple[str, int]]:
+    """conversation id -> (digest of everything the customer said, customer turns)."""
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = TranscriptRecord.model_validate_json(line)
+            said = [t.text for t in record.turns if t.role == "customer"]
+            digest = hashlib.sha256("\n".join(said).encode()).hexdigest()[:16]
+            out[record.conversation_id] = (digest, len(said))
+    return out
+
+
+def _row(card: Scorecard, wording: tuple[str, int]) -> Row:
     anger = card.outcome.anger or [0.0]
     verdicts = {r.guideline: r.verdict for r in card.results}
     return Row(
@@ -149,27 +168,15 @@ def _row(card: Scorecard, wording: str) -> Row:
         stop_reason=str(card.outcome.stop_reason),
         ladder=verdicts.get("abuse.ladder", "na"),
         ends_professionally=verdicts.get("abuse.ends_professionally", "na"),
-        wording=wording,
+        wording=wording[0],
+        customer_turns=wording[1],
     )
-
-
-def _wordings(path: Path) -> dict[str, str]:
-    """conversation id -> a digest of everything the customer said."""
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = TranscriptRecord.model_validate_json(line)
-            said = "\n".join(t.text for t in record.turns if t.role == "customer")
-            out[record.conversation_id] = hashlib.sha256(said.encode()).hexdigest()[:16]
-    return out
 
 
 def collect(
     personas: Iterable[str] = ("all",),
     difficulties: Iterable[int] = range(1, 6),
     seeds: Iterable[int] = range(5),
-    *,
-    max_turns: int = 16,
 ) -> list[Row]:
     """Run personas x both agents x seeds at each difficulty; one Row per conversation."""
     rows: list[Row] = []
@@ -180,7 +187,7 @@ def collect(
                 agents=list(AGENTS),
                 seeds=list(seeds),
                 difficulty=difficulty,
-                max_turns=max_turns,
+                max_turns=MAX_TURNS,
                 concurrency=1,
             )
             out = Path(tmp) / f"d{difficulty}"
@@ -195,6 +202,34 @@ def collect(
     return rows
 
 
+def difficulty_knobs(levels: Iterable[int]) -> list[list[str]]:
+    """What each difficulty does to the customer at the start, averaged over personas."""
+    personas = [p for p, _ in all_personas()]
+    reactions = load_reactions()
+    body = []
+    for level in levels:
+        made = [ScriptedCustomer(p, reactions, seed=0, difficulty=level) for p in personas]
+        abusive = [c for c in made if c.persona.abuse.level == "abusive"]
+        body.append(
+            [
+                str(level),
+                f"{mean(c.mind.anger for c in made):.1f}",
+                f"{mean(c.mind.trust for c in made):.1f}",
+                f"{mean(c.patience for c in made):.1f}",
+                f"{mean(c.questions_needed for c in made):.1f}",
+                f"{mean(c.trust_needed for c in made):.1f}",
+                f"{mean(c.accept_at for c in made):.1f}",
+                "yes" if all(c.needs_reveal for c in made) else "no",
+                ", ".join(
+                    "keeps going" if c.abuse_persists else "backs off at the boundary"
+                    for c in abusive
+                )
+                or "—",
+            ]
+        )
+    return body
+
+
 # ---------------------------------------------------------------- judging
 
 
@@ -205,9 +240,7 @@ def abusive_personas() -> set[str]:
 
 def _split(rows: Iterable[Row], persona: str) -> tuple[list[Row], list[Row]]:
     mine = [r for r in rows if r.persona == persona]
-    good = [r for r in mine if r.agent == AGENTS[PLAYBOOK]]
-    bad = [r for r in mine if r.agent == AGENTS[ANTI]]
-    return good, bad
+    return [r for r in mine if r.agent == GOOD], [r for r in mine if r.agent == BAD]
 
 
 def judge_persona(rows: Sequence[Row], persona: str, *, abusive: bool) -> Verdict:
@@ -235,17 +268,17 @@ def judge_persona(rows: Sequence[Row], persona: str, *, abusive: bool) -> Verdic
                 f"d{level}: anger {g.final_anger:.2f} vs {b.final_anger:.2f}, "
                 f"csat {g.csat:.2f} vs {b.csat:.2f}"
             )
-    # whoever the customer is: the playbook ends a conversation only at the top of the ladder
+    # whoever the customer is, the playbook ends a conversation only at the top of the ladder
     ended = [r for r in good_rows if r.stop_reason == StopReason.agent_ended]
-    for guideline, field_name in (
+    for guideline, attr in (
         ("abuse.ladder", "ladder"),
         ("abuse.ends_professionally", "ends_professionally"),
     ):
-        off = [r for r in ended if getattr(r, field_name) != "met"]
+        off = [r for r in ended if getattr(r, attr) != "met"]
         if off:
             verdict.failures.append(
                 f"{guideline} not met in {len(off)} of {len(ended)} playbook endings "
-                f"(e.g. d{off[0].difficulty} s{off[0].seed}: {getattr(off[0], field_name)})"
+                f"(e.g. d{off[0].difficulty} s{off[0].seed}: {getattr(off[0], attr)})"
             )
     if abusive:
         off_ladder = [r for r in good_rows if r.ladder != "met"]
@@ -260,10 +293,10 @@ def judge_persona(rows: Sequence[Row], persona: str, *, abusive: bool) -> Verdic
 
 def judge_trend(rows: Sequence[Row]) -> tuple[bool, str]:
     """Playbook resolved % and turns to calm get worse (or stay) as difficulty rises."""
-    good = [r for r in rows if r.agent == AGENTS[PLAYBOOK]]
+    good = [r for r in rows if r.agent == GOOD]
     levels = sorted({r.difficulty for r in good})
     if len(levels) < 2:
-        return True, "TREND skipped (one difficulty)"
+        return True, "SKIP difficulty trend (one difficulty)"
     stats = [Stats.of([r for r in good if r.difficulty == d]) for d in levels]
     resolved = [s.resolved for s in stats]
     cost = [s.calm_cost for s in stats]
@@ -277,12 +310,40 @@ def judge_trend(rows: Sequence[Row]) -> tuple[bool, str]:
     if not cost[-1] > cost[0]:
         problems.append("turns to calm no longer at the top difficulty")
     shown = ", ".join(
-        f"d{d} {s.resolved:.0%}/{s.calm_label}" for d, s in zip(levels, stats, strict=True)
+        f"d{d} {s.resolved:.0%} / {s.calm_cost:.1f}" for d, s in zip(levels, stats, strict=True)
     )
     head = "PASS" if not problems else "FAIL"
     detail = "" if not problems else " - " + "; ".join(problems)
     line = f"{head} difficulty trend (playbook resolved / turns to calm: {shown}){detail}"
     return not problems, line
+
+
+def seed_effects(rows: Sequence[Row]) -> dict[str, object]:
+    """What the seeds change: wording (they should) and outcomes (they should not)."""
+    cells: dict[tuple[str, str, int], list[Row]] = {}
+    for r in rows:
+        cells.setdefault((r.persona, r.agent, r.difficulty), []).append(r)
+    talky = {k: v for k, v in cells.items() if max(r.customer_turns for r in v) > 1}
+    unstable = sorted(
+        f"{p} / {a} / d{d}"
+        for (p, a, d), group in cells.items()
+        if len({(r.stop_reason, r.resolved) for r in group}) > 1
+    )
+    return {
+        "cells": len(cells),
+        "seeds": len({r.seed for r in rows}),
+        "talky": len(talky),
+        "varied": sum(len({r.wording for r in v}) > 1 for v in talky.values()),
+        "unstable": unstable,
+    }
+
+
+def evaluate(rows: Sequence[Row]) -> tuple[list[Verdict], tuple[bool, str]]:
+    """Per-persona verdicts and the difficulty trend."""
+    abusive = abusive_personas()
+    personas = sorted({r.persona for r in rows})
+    verdicts = [judge_persona(rows, p, abusive=p in abusive) for p in personas]
+    return verdicts, judge_trend(rows)
 
 
 # ---------------------------------------------------------------- report
@@ -298,31 +359,40 @@ def _stat_cells(s: Stats) -> list[str]:
     return [f"{s.final_anger:.2f}", s.calm_label, f"{s.resolved:.0%}", f"{s.csat:.2f}"]
 
 
+def _counts(values: Iterable[str]) -> str:
+    tally: dict[str, int] = {}
+    for value in values:
+        tally[value] = tally.get(value, 0) + 1
+    return ", ".join(f"{k} {n}" for k, n in sorted(tally.items(), key=lambda kv: -kv[1]))
+
+
+STAT_HEADER = ["final anger", "turns to calm", "resolved", "csat"]
+
+
 def report(
     rows: Sequence[Row],
     verdicts: Sequence[Verdict],
     trend: tuple[bool, str],
-    *,
-    seeds: Sequence[int],
-    seconds: float,
 ) -> str:
     """The markdown report."""
     personas = sorted({r.persona for r in rows})
     levels = sorted({r.difficulty for r in rows})
+    seeds = sorted({r.seed for r in rows})
     by_persona = {v.persona: v for v in verdicts}
     out = [
         "# Customer validity: seed-playbook vs anti-patterns",
         "",
         "Generated by `.venv/bin/python benchmarks/customer_validity.py` (scripted customer, "
-        f"rules judge, max 16 turns): {len(personas)} personas x 2 agents x difficulty "
-        f"{levels[0]}-{levels[-1]} x seeds {seeds[0]}-{seeds[-1]} = {len(rows)} conversations "
-        f"in {seconds:.0f} s.",
+        f"rules judge, max {MAX_TURNS} turns): {len(personas)} personas x 2 agents x "
+        f"difficulty {levels[0]}-{levels[-1]} x seeds {seeds[0]}-{seeds[-1]} = {len(rows)} "
+        "conversations. The script exits 1 if any line under [Verdicts](#verdicts) fails.",
         "",
         "- **final anger**: the customer's anger (0-10) after its last turn;",
         "- **turns to calm**: the customer turn index (0 = the complaint) where anger first "
-        f"drops to {CALM_AT:.0f} or below, mean over the conversations that got there, and the "
-        "share that never did;",
-        "- **resolved**: the customer accepted an allowed offer and closed the conversation;",
+        f"drops to {CALM_AT:.0f} or below: the mean over the conversations that got there, and "
+        "the share that never did;",
+        "- **resolved**: the customer accepted an allowed offer, and believed it, and closed the "
+        "conversation;",
         "- **csat**: the customer's 1-5 rating at the end.",
         "",
         "## Per persona (all difficulties and seeds)",
@@ -332,27 +402,43 @@ def report(
     for persona in personas:
         good, bad = _split(rows, persona)
         mark = "PASS" if by_persona[persona].passed else "FAIL"
-        for agent, group in ((AGENTS[PLAYBOOK], good), (AGENTS[ANTI], bad)):
+        for agent, group in ((GOOD, good), (BAD, bad)):
             body.append([persona, agent, *_stat_cells(Stats.of(group)), mark])
-    out += _table(
-        ["persona", "agent", "final anger", "turns to calm", "resolved", "csat", "separates"],
-        body,
-    )
+    out += _table(["persona", "agent", *STAT_HEADER, "separates"], body)
+
     out += ["", "## Per difficulty (all personas and seeds)", ""]
     body = []
     for level in levels:
         for agent in AGENTS.values():
             group = [r for r in rows if r.difficulty == level and r.agent == agent]
             body.append([str(level), agent, *_stat_cells(Stats.of(group))])
+    out += _table(["difficulty", "agent", *STAT_HEADER], body)
+    out += [
+        "",
+        "What each difficulty does to the customer (mean over personas; difficulty is measured "
+        "against each persona's own base level, see `harness/customers/scripted.py`):",
+        "",
+    ]
     out += _table(
-        ["difficulty", "agent", "final anger", "turns to calm", "resolved", "csat"], body
+        [
+            "difficulty",
+            "start anger",
+            "start trust",
+            "patience (agent turns)",
+            "open questions to reveal",
+            "trust to reveal",
+            "accepts at anger",
+            "no offer before the reveal",
+            "abusive caller",
+        ],
+        difficulty_knobs(levels),
     )
     out += [
         "",
         "## Playbook by persona and difficulty",
         "",
         "Each cell: resolved % / mean turns to calm (`never` when no conversation calmed) / "
-        "mean final anger.",
+        "mean final anger / the most common ending.",
         "",
     ]
     body = []
@@ -360,11 +446,14 @@ def report(
         cells = [persona]
         good, _ = _split(rows, persona)
         for level in levels:
-            s = Stats.of([r for r in good if r.difficulty == level])
+            group = [r for r in good if r.difficulty == level]
+            s = Stats.of(group)
             turn = "never" if s.calm_turn is None else f"{s.calm_turn:.1f}"
-            cells.append(f"{s.resolved:.0%} / {turn} / {s.final_anger:.1f}")
+            ending = _counts(r.stop_reason for r in group).split(" ")[0]
+            cells.append(f"{s.resolved:.0%} / {turn} / {s.final_anger:.1f} / {ending}")
         body.append(cells)
     out += _table(["persona", *(f"d{level}" for level in levels)], body)
+
     abusive = [v.persona for v in verdicts if v.abusive]
     if abusive:
         out += ["", "## Abusive personas: how the conversations end", ""]
@@ -402,33 +491,34 @@ def report(
             ],
             body,
         )
+
+    effects = seed_effects(rows)
+    unstable = effects["unstable"]
+    assert isinstance(unstable, list)
+    out += [
+        "",
+        "## What the seeds change",
+        "",
+        f"Over {effects['cells']} persona x agent x difficulty cells of {effects['seeds']} "
+        f"seeds each: the customer's wording differs between seeds in {effects['varied']} of "
+        f"the {effects['talky']} cells where the customer speaks more than once (a customer "
+        "cut off after the complaint has nothing to vary), and the ending (stop reason and "
+        f"resolution) is the same for every seed in {effects['cells'] - len(unstable)} of "
+        f"{effects['cells']} cells"
+        + (": " + "; ".join(unstable) + "." if unstable else "."),
+    ]
     out += ["", "## Verdicts", "", "```"]
     out += [v.line() for v in verdicts]
     out += [trend[1], "```", ""]
     return "\n".join(out)
 
 
-def _counts(values: Iterable[str]) -> str:
-    tally: dict[str, int] = {}
-    for value in values:
-        tally[value] = tally.get(value, 0) + 1
-    return ", ".join(f"{k} {n}" for k, n in sorted(tally.items(), key=lambda kv: -kv[1]))
-
-
-def evaluate(rows: Sequence[Row]) -> tuple[list[Verdict], tuple[bool, str]]:
-    """Per-persona verdicts and the difficulty trend."""
-    abusive = abusive_personas()
-    personas = sorted({r.persona for r in rows})
-    verdicts = [judge_persona(rows, p, abusive=p in abusive) for p in personas]
-    return verdicts, judge_trend(rows)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
     parser.add_argument("--difficulties", default="1,2,3,4,5", help="comma list (default 1-5)")
     parser.add_argument("--personas", default="all", help="comma list of ids (default all)")
-    parser.add_argument("--out", type=Path, default=DOC, help=f"report path (default {DOC})")
+    parser.add_argument("--out", type=Path, default=DOC, help="report path (default docs/)")
     args = parser.parse_args(argv)
     seeds = list(range(args.seeds))
     levels = [int(x) for x in args.difficulties.split(",") if x.strip()]
@@ -436,11 +526,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     rows = collect(personas, levels, seeds)
     verdicts, trend = evaluate(rows)
-    text = report(rows, verdicts, trend, seeds=seeds, seconds=time.perf_counter() - started)
+    text = report(rows, verdicts, trend)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(text)
-    print(f"wrote {args.out}")
+    print(f"{len(rows)} conversations in {time.perf_counter() - started:.0f} s; wrote {args.out}")
     ok = all(v.passed for v in verdicts) and trend[0]
     return 0 if ok else 1
 

@@ -435,7 +435,8 @@ class Outcome(Strict):
     anger: list[float] | None = None
     csat: int | None = Field(default=None, ge=1, le=5)
     calmed_at_turn: int | None = Field(
-        default=None, description="Transcript index (0-based) of the first customer turn with anger <= 3."
+        default=None,
+        description="Transcript index (0-based) of the first customer turn with anger <= 3.",
     )
     real_issue_revealed: bool | None = None
     policy_breach: list[str] = Field(default_factory=list)

@@ -78,10 +78,15 @@ class MacroAgent:
         limit = self._pending_limit(transcript)
         if limit is not None:
             return limit
-        for stage in ("explore", "playback"):
-            if stage not in stages:
-                return stage, None
+        if self._unused("explore", used) and "playback" not in stages:
+            return "explore", None
+        if "playback" not in stages:
+            return "playback", None
         return "resolve", None
+
+    def _unused(self, stage: str, used: list[str]) -> bool:
+        """Whether the library still has a macro for this stage that was not used yet."""
+        return any(stage in m.stages and m.id not in used for m in self.library.macros)
 
     def _stage_of(self, macro_id: str) -> str:
         macro = next((m for m in self.library.macros if m.id == macro_id), None)

@@ -342,7 +342,7 @@ def run(
     difficulty: Annotated[
         int | None, typer.Option(min=1, max=5, help="1-5; default: each persona's own level.")
     ] = None,
-    max_turns: Annotated[int, typer.Option(min=2, help="Turn limit per conversation.")] = 16,
+    max_turns: Annotated[int, typer.Option(min=2, help="Turn limit per conversation.")] = 20,
     concurrency: Annotated[
         int, typer.Option(min=1, help="Conversations (and model calls) at once.")
     ] = 4,

@@ -486,7 +486,7 @@ class RunSettings(Strict):
     )
     rubric: str = "default"
     seeds: list[int]
-    max_turns: int = Field(default=16, ge=2)
+    max_turns: int = Field(default=20, ge=2)
     difficulty: int | None = Field(default=None, ge=1, le=5)
     concurrency: int = Field(default=4, ge=1)
     api_base: str | None = None
@@ -552,7 +552,7 @@ class EvalSuite(Strict):
     judges: list[str] = Field(default_factory=list)
     rubric: str = "default"
     seeds: int | list[int] = 3
-    max_turns: int = Field(default=16, ge=2)
+    max_turns: int = Field(default=20, ge=2)
     difficulty: int | None = Field(default=None, ge=1, le=5)
     compare_by: Literal["guideline", "persona", "agent"] = "guideline"
 

@@ -25,7 +25,7 @@ def _episode(persona_id: str, library: str, seed: int = 0, difficulty: int | Non
     persona, _ = load_persona(persona_id)
     customer = _customer(persona_id, seed, difficulty)
     agent = MacroAgent(load_macros(library)[0], CaseBrief.from_persona(persona), library)
-    return asyncio.run(run_episode(customer, agent, max_turns=16)), customer
+    return asyncio.run(run_episode(customer, agent, max_turns=20)), customer
 
 
 def _react(persona_id: str, agent_text: str) -> tuple[float, float, str]:

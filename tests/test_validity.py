@@ -87,6 +87,6 @@ def test_same_seed_same_transcript_at_every_difficulty(difficulty: int) -> None:
         for _ in range(2):
             customer = ScriptedCustomer(persona, load_reactions(), seed=1, difficulty=difficulty)
             agent = MacroAgent(load_macros(library)[0], CaseBrief.from_persona(persona), library)
-            result = asyncio.run(run_episode(customer, agent, max_turns=16))
+            result = asyncio.run(run_episode(customer, agent, max_turns=20))
             runs.append([t.model_dump_json() for t in result.turns])
         assert runs[0] == runs[1]

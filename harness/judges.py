@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from harness import signals
 from harness.errors import UsageError
 from harness.graders import REGISTRY, GradeInput
 from harness.models import (
@@ -71,6 +72,7 @@ class RulesJudge:
         stop_reason: StopReason | None,
     ) -> list[GuidelineResult]:
         """Run the registered grader of every rubric guideline."""
+        signals.clear_caches()
         view = GradeInput(turns=turns, context=context, persona=persona, stop_reason=stop_reason)
         return [self.result(view, turns, g) for g in rubric.guidelines]
 

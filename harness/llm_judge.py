@@ -159,30 +159,47 @@ class ModelJudge:
     async def ask_section(
         self, group: list[RubricGuideline], turns: list[Turn], context: Mapping[str, Any]
     ) -> dict[str, GuidelineResult]:
-        """Several guidelines of one section in one call; malformed entries are retried once
-        (one guideline per call), then unscored."""
+        """Several guidelines of one section in one call. A reply that is not JSON gets one
+        retry, then the section is unscored; a JSON reply missing a guideline's entry gets
+        that guideline asked on its own."""
         prompt = "".join(guideline_prompt(g, context) + "\n" for g in group)
         messages = [
             {"role": "system", "content": SYSTEM + SECTION_FORMAT},
             {"role": "user", "content": prompt + transcript_block(turns)},
         ]
-        try:
-            reply = await self.gateway.complete(
-                role="judge",
-                model=self.model,
-                messages=messages,
-                temperature=self.temperature,
-                seed=self.seed,
-                max_tokens=200 * len(group),
-            )
-        except ModelError as exc:
-            return {g.id: _unscored(g, self.spec, f"model call failed: {exc}") for g in group}
-        self.usage.add(reply.usage)
+        data: dict[str, Any] | None = None
+        problem = ""
+        for attempt in range(2):
+            if problem:
+                messages = [
+                    *messages,
+                    {
+                        "role": "user",
+                        "content": f"That reply was invalid "
+                        f"({problem}). Answer with the JSON object only.",
+                    },
+                ]
+            try:
+                reply = await self.gateway.complete(
+                    role="judge",
+                    model=self.model,
+                    messages=messages,
+                    temperature=self.temperature,
+                    seed=self.seed + attempt,
+                    max_tokens=200 * len(group),
+                )
+            except ModelError as exc:
+                return {g.id: _unscored(g, self.spec, f"model call failed: {exc}") for g in group}
+            self.usage.add(reply.usage)
+            try:
+                data = parse_json_object(reply.text)
+                break
+            except ValueError as exc:
+                problem = str(exc)[:120]
+        if data is None:
+            why = f"malformed judge output twice: {problem}"
+            return {g.id: _unscored(g, self.spec, why) for g in group}
         out: dict[str, GuidelineResult] = {}
-        try:
-            data = parse_json_object(reply.text)
-        except ValueError:
-            data = {}
         for g in group:
             try:
                 verdict = ModelVerdict.model_validate(data.get(g.id))

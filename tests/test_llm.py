@@ -367,3 +367,14 @@ def test_section_batching_grades_a_section_in_one_call(tmp_path: Path) -> None:
     by_id = {r.guideline: r for r in results}
     assert all(by_id[g.id].verdict == "missed" for g in applicable)
     assert len(results) == len(rubric.guidelines)
+
+
+def test_section_reply_that_is_not_json_retries_once_then_unscored(tmp_path: Path) -> None:
+    rubric, _ = load_rubric("default")
+    group = [g for g in rubric.guidelines if g.section == rubric.guidelines[0].section][:3]
+    with FakeOpenAI(lambda body: Scripted("All good, the agent was lovely.")) as server:
+        judge = ModelJudge(model=MODEL, gateway=gateway(server, tmp_path),
+                           spec=f"model:{MODEL}", batch="section")
+        results = asyncio.run(judge.ask_section(group, _judge_turns(), {}))
+    assert len(server.requests) == 2
+    assert {r.verdict for r in results.values()} == {"unscored"}

@@ -13,21 +13,27 @@ from harness.fake_openai import FakeOpenAI, Scripted
 from tests.conftest import read_jsonl
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sigint_mid_run_keeps_results_and_resume_finishes(tmp_path: Path) -> None:
     out = tmp_path / "run"
     env = {**os.environ, "TOUGHTALK_CACHE": str(tmp_path / "cache"), "OPENAI_API_KEY": "x"}
     with FakeOpenAI(lambda body: Scripted("I can overnight a replacement by noon tomorrow.",
-                                          delay=0.15)) as server:
+                                          delay=0.4)) as server:
         args = [sys.executable, "-m", "harness.cli", "run", "--persona",
                 "late-gift,wrong-model,discontinued", "--agent", "model:openai/fake",
-                "--seeds", "4", "--concurrency", "2", "--max-turns", "6",
+                "--seeds", "5", "--concurrency", "2", "--max-turns", "6",
                 "--api-base", server.base, "--out", str(out)]
+        # A background CI shell starts children with SIGINT ignored; restore the default so
+        # that Python installs its Ctrl-C handler as it does in a terminal.
         proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+                                text=True, preexec_fn=_default_sigint)
         scorecards = out / "scorecards.jsonl"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if scorecards.exists() and len(read_jsonl(scorecards)) >= 2:
+            if scorecards.exists() and len(read_jsonl(scorecards)) >= 1:
                 break
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
@@ -36,13 +42,13 @@ def test_sigint_mid_run_keeps_results_and_resume_finishes(tmp_path: Path) -> Non
         assert "interrupted" in err and "--resume" in err
         assert "Traceback" not in err
         kept = read_jsonl(scorecards)
-        assert 2 <= len(kept) < 12
+        assert 1 <= len(kept) < 15
         resumed = subprocess.run([*args, "--resume"], env=env, capture_output=True, text=True,
                                  timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     cards = read_jsonl(scorecards)
     ids = [c["conversation_id"] for c in cards]
-    assert len(ids) == 12 and len(set(ids)) == 12
+    assert len(ids) == 15 and len(set(ids)) == 15
     assert {c["conversation_id"] for c in kept} <= set(ids)
     records = read_jsonl(out / "transcripts.jsonl")
     assert sorted(r["conversation_id"] for r in records) == sorted(ids)

@@ -186,7 +186,7 @@ class ModelJudge:
                     messages=messages,
                     temperature=self.temperature,
                     seed=self.seed + attempt,
-                    max_tokens=200 * len(group),
+                    max_tokens=min(800, 150 * len(group)),
                 )
             except ModelError as exc:
                 return {g.id: _unscored(g, self.spec, f"model call failed: {exc}") for g in group}

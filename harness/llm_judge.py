@@ -159,9 +159,9 @@ class ModelJudge:
     async def ask_section(
         self, group: list[RubricGuideline], turns: list[Turn], context: Mapping[str, Any]
     ) -> dict[str, GuidelineResult]:
-        """Several guidelines of one section in one call. A reply that is not JSON gets one
-        retry, then the section is unscored; a JSON reply missing a guideline's entry gets
-        that guideline asked on its own."""
+        """Several guidelines of one section in one call. A reply that is not a JSON object
+        keyed by guideline id gets one retry, then the section is unscored; an entry that is
+        missing or invalid leaves that guideline unscored."""
         prompt = "".join(guideline_prompt(g, context) + "\n" for g in group)
         messages = [
             {"role": "system", "content": SYSTEM + SECTION_FORMAT},
@@ -193,9 +193,12 @@ class ModelJudge:
             self.usage.add(reply.usage)
             try:
                 data = parse_json_object(reply.text)
-                break
             except ValueError as exc:
                 problem = str(exc)[:120]
+                continue
+            if any(g.id in data for g in group):
+                break
+            data, problem = None, "no entry keyed by a guideline id"
         if data is None:
             why = f"malformed judge output twice: {problem}"
             return {g.id: _unscored(g, self.spec, why) for g in group}
@@ -203,8 +206,9 @@ class ModelJudge:
         for g in group:
             try:
                 verdict = ModelVerdict.model_validate(data.get(g.id))
-            except ValidationError:
-                out[g.id] = await self.ask(g, turns, context)
+            except ValidationError as exc:
+                why = f"section reply had no valid entry: {str(exc).splitlines()[0][:100]}"
+                out[g.id] = _unscored(g, self.spec, why)
                 continue
             out[g.id] = settle(g, verdict, turns, self.spec)
         return out

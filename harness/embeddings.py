@@ -79,12 +79,13 @@ class Embedder:
     @property
     def dimension(self) -> int:
         """Length of one embedding vector."""
-        return int(self.model.get_sentence_embedding_dimension())
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None)  # sentence-transformers >= 6
+        return int(getter() if getter else model.get_sentence_embedding_dimension())
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length embeddings, one row per text (cached by exact text)."""
-        import numpy as np
-
+        np = _numpy()
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
             vectors = self.model.encode(
@@ -103,6 +104,15 @@ class Embedder:
     def cached(self) -> int:
         """How many distinct texts are in the cache."""
         return len(self._cache)
+
+
+def _numpy() -> Any:
+    """numpy, or the one-line error naming the extra."""
+    try:
+        import numpy
+    except ImportError as exc:  # pragma: no cover - numpy comes with the extra
+        raise EmbeddingsUnavailable(MISSING_EXTRA) from exc
+    return numpy
 
 
 def _load_model(max_seq_length: int) -> Any:
@@ -179,8 +189,7 @@ class ExemplarDetector:
 
     def sentence_scores(self, texts: Sequence[str], method: str | None = None) -> np.ndarray:
         """One score per sentence: the logit (logreg) or the cosine margin (knn)."""
-        import numpy as np
-
+        np = _numpy()
         if not texts:
             return np.zeros(0, dtype=np.float32)
         vectors = self.model.embed(list(texts))
@@ -228,8 +237,7 @@ def fit_logistic(
     Deterministic and numpy-only; a few hundred exemplars x 384 dimensions fit in
     milliseconds. The bias is not penalised.
     """
-    import numpy as np
-
+    np = _numpy()
     x = np.vstack([positives, negatives]).astype(np.float64)
     y = np.r_[np.ones(len(positives)), np.zeros(len(negatives))]
     weight = np.where(y == 1, len(negatives) / len(positives), 1.0)
@@ -254,12 +262,14 @@ def load_exemplars(path: Path = EXEMPLARS) -> dict[str, Any]:
     skills = data.get("skills")
     if not isinstance(skills, dict) or not skills:
         raise ToughtalkError(f"{path}: no skills")
-    lists = [("shared_negatives", data.get("shared_negatives", []))]
+    lists = [("shared_negatives", data["shared_negatives"])] if "shared_negatives" in data else []
     for skill, spec in skills.items():
         lists += [(f"{skill}.{key}", spec.get(key)) for key in ("positives", "negatives")]
     for where, values in lists:
-        if not isinstance(values, list) or not all(
-            isinstance(v, str) and v.strip() for v in values
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) and v.strip() for v in values)
         ):
             raise ToughtalkError(f"{path}: {where} must be a list of sentences")
     return data
@@ -271,7 +281,11 @@ def build_detector(skill: str, data: dict[str, Any], method: str | None = None) 
     if skill not in skills:
         raise ToughtalkError(f"no embedding exemplars for {skill!r} (have {', '.join(skills)})")
     spec = skills[skill]
-    others = [p for name, other in skills.items() if name != skill for p in other["positives"]]
+    borrowed = spec.get("negatives_from", [name for name in skills if name != skill])
+    unknown = [name for name in borrowed if name not in skills or name == skill]
+    if unknown:
+        raise ToughtalkError(f"{skill}.negatives_from: unknown skill(s) {', '.join(unknown)}")
+    others = [p for name in borrowed for p in skills[name]["positives"]]
     negatives = list(
         dict.fromkeys([*spec["negatives"], *data.get("shared_negatives", []), *others])
     )

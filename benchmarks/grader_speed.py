@@ -37,6 +37,7 @@ from benchmarks.common import (  # noqa: E402
     write_doc,
 )
 from harness.catalog import load_rubric, parse_conversation  # noqa: E402
+from harness.signals import clear_caches  # noqa: E402
 from harness.errors import InputError  # noqa: E402
 from harness.graders import REGISTRY, GradeInput  # noqa: E402
 from harness.judges import RulesJudge  # noqa: E402
@@ -193,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def one(fn=fn) -> int:
             for turns, context in convs:
+                clear_caches()  # as the judge does per conversation: no memo across them
                 fn(GradeInput(turns=turns, context=context, stop_reason=StopReason.imported))
             return len(convs)
 

@@ -8,9 +8,9 @@ returns `Hit`s: spans of the original text, so evidence quotes are exact substri
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, wraps
 from typing import Any
 
 FLAGS = re.IGNORECASE
@@ -35,11 +35,28 @@ def find(patterns: Iterable[str], text: str) -> list[Hit]:
     return list(_find(tuple(patterns), text))
 
 
+_MEMOS: list[Any] = []
+
+
+def memo(fn: Callable[[str], list[Hit]]) -> Callable[[str], list[Hit]]:
+    """Memoise a text detector (results are copied out; cleared by `clear_caches`)."""
+    cached = lru_cache(maxsize=5_000)(lambda text: tuple(fn(text)))
+    _MEMOS.append(cached)
+
+    @wraps(fn)
+    def wrapper(text: str) -> list[Hit]:
+        return list(cached(text))
+
+    return wrapper
+
+
 def clear_caches() -> None:
     """Forget memoised detector results (the judge does this per conversation, so that
     timings stay honest and memory stays bounded)."""
     _find.cache_clear()
     _sentences.cache_clear()
+    for cached in _MEMOS:
+        cached.cache_clear()
 
 
 @lru_cache(maxsize=20_000)
@@ -129,6 +146,7 @@ JUDGEMENTAL_LABEL = (
 )
 
 
+@memo
 def names_emotion(text: str) -> list[Hit]:
     """Labels the customer's feeling specifically ("it sounds really stressful")."""
     out = []
@@ -179,6 +197,7 @@ def validates(text: str) -> list[Hit]:
     return find(VALIDATION, text)
 
 
+@memo
 def empathy(text: str) -> list[Hit]:
     """Any empathic acknowledgement: a named feeling, a validation or a specific apology."""
     hits = names_emotion(text) + validates(text) + specific_apology(text)
@@ -372,6 +391,7 @@ def robotic_apology(text: str) -> list[Hit]:
     return find(ROBOTIC_APOLOGY, text)
 
 
+@memo
 def specific_apology(text: str) -> list[Hit]:
     """An apology that names the specific impact or the company's part in it."""
     out: list[Hit] = []
@@ -463,6 +483,7 @@ DEFLECTION = (
 )
 
 
+@memo
 def ownership(text: str) -> list[Hit]:
     """Owns the issue ("I'll take care of this", "that's on us")."""
     return find(OWNERSHIP, text)
@@ -496,6 +517,7 @@ _ID_ASK = (
 )
 
 
+@memo
 def questions(text: str) -> list[Hit]:
     """Every question sentence."""
     return [s for s in sentences(text) if s.text.rstrip().endswith("?")]
@@ -547,6 +569,7 @@ def asks_identifier(sentence: str) -> re.Match[str] | None:
     )
 
 
+@memo
 def exploratory_questions(text: str) -> list[Hit]:
     """Open questions that uncover what is at stake (not asking for an ID or a choice)."""
     out: list[Hit] = []
@@ -582,6 +605,7 @@ def stacked_questions(found: list[Hit]) -> bool:
     return len(found) >= 3 or (len(found) >= 2 and listy >= 1)
 
 
+@memo
 def closed_questions(text: str) -> list[Hit]:
     """Yes/no questions."""
     return [
@@ -690,6 +714,7 @@ _OPTION_SPLIT = re.compile(
 _CONTINUATION = r"(or|alternatively|another option|second|third|option|choice|\(?\d|[a-c]\))"
 
 
+@memo
 def offers(text: str) -> list[Hit]:
     """Clauses that put a concrete action on the table (one per option)."""
     out: list[Hit] = []
@@ -737,6 +762,7 @@ OPTIONS_MARKER = (
 )
 
 
+@memo
 def options_offered(text: str) -> list[Hit]:
     """Two or more alternatives in one reply."""
     found = offers(text)
@@ -830,6 +856,7 @@ def vague_timeline(text: str) -> list[Hit]:
     return find(VAGUE_TIME, text)
 
 
+@memo
 def commitments(text: str) -> list[Hit]:
     """Commits to an action."""
     return find(COMMITMENT, text)

@@ -37,11 +37,11 @@ from benchmarks.common import (  # noqa: E402
     write_doc,
 )
 from harness.catalog import load_rubric, parse_conversation  # noqa: E402
-from harness.signals import clear_caches  # noqa: E402
 from harness.errors import InputError  # noqa: E402
 from harness.graders import REGISTRY, GradeInput  # noqa: E402
 from harness.judges import RulesJudge  # noqa: E402
 from harness.models import Conversation, StopReason, Turn  # noqa: E402
+from harness.signals import clear_caches  # noqa: E402
 
 DEVSET = ROOT / "benchmarks" / "devset.jsonl"
 

@@ -10,9 +10,9 @@ JSON asked for gets one retry, then the guideline is `unscored` (never a silent 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -29,6 +29,8 @@ from harness.models import (
     StopReason,
     Turn,
 )
+
+T = TypeVar("T")
 
 
 class ModelVerdict(BaseModel):
@@ -167,41 +169,17 @@ class ModelJudge:
             {"role": "system", "content": SYSTEM + SECTION_FORMAT},
             {"role": "user", "content": prompt + transcript_block(turns)},
         ]
-        data: dict[str, Any] | None = None
-        problem = ""
-        for attempt in range(2):
-            if problem:
-                messages = [
-                    *messages,
-                    {
-                        "role": "user",
-                        "content": f"That reply was invalid "
-                        f"({problem}). Answer with the JSON object only.",
-                    },
-                ]
-            try:
-                reply = await self.gateway.complete(
-                    role="judge",
-                    model=self.model,
-                    messages=messages,
-                    temperature=self.temperature,
-                    seed=self.seed + attempt,
-                    max_tokens=min(800, 150 * len(group)),
-                )
-            except ModelError as exc:
-                return {g.id: _unscored(g, self.spec, f"model call failed: {exc}") for g in group}
-            self.usage.add(reply.usage)
-            try:
-                data = parse_json_object(reply.text)
-            except ValueError as exc:
-                problem = str(exc)[:120]
-                continue
-            if any(g.id in data for g in group):
-                break
-            data, problem = None, "no entry keyed by a guideline id"
-        if data is None:
-            why = f"malformed judge output twice: {problem}"
-            return {g.id: _unscored(g, self.spec, why) for g in group}
+
+        def keyed(text: str) -> dict[str, Any]:
+            data = parse_json_object(text)
+            if not any(g.id in data for g in group):
+                raise ValueError("no entry keyed by a guideline id")
+            return data
+
+        try:
+            data = await self._ask_json(messages, keyed, max_tokens=min(800, 150 * len(group)))
+        except JudgeFailure as exc:
+            return {g.id: _unscored(g, self.spec, str(exc)) for g in group}
         out: dict[str, GuidelineResult] = {}
         for g in group:
             try:
@@ -221,17 +199,25 @@ class ModelJudge:
             {"role": "system", "content": SYSTEM},
             {"role": "user", "content": guideline_prompt(g, context) + transcript_block(turns)},
         ]
+        try:
+            verdict = await self._ask_json(
+                messages,
+                lambda text: ModelVerdict.model_validate(parse_json_object(text)),
+                max_tokens=300,
+            )
+        except JudgeFailure as exc:
+            return _unscored(g, self.spec, str(exc))
+        return settle(g, verdict, turns, self.spec)
+
+    async def _ask_json(
+        self, messages: list[dict[str, str]], parse: Callable[[str], T], *, max_tokens: int
+    ) -> T:
+        """Call the judge model and parse its reply; one retry that says what was wrong."""
         problem = ""
         for attempt in range(2):
             if problem:
-                messages = [
-                    *messages,
-                    {
-                        "role": "user",
-                        "content": f"That reply was invalid "
-                        f"({problem}). Answer with the JSON object only.",
-                    },
-                ]
+                note = f"That reply was invalid ({problem}). Answer with the JSON object only."
+                messages = [*messages, {"role": "user", "content": note}]
             try:
                 done = await self.gateway.complete(
                     role="judge",
@@ -239,18 +225,20 @@ class ModelJudge:
                     messages=messages,
                     temperature=self.temperature,
                     seed=self.seed + attempt,
-                    max_tokens=300,
+                    max_tokens=max_tokens,
                 )
             except ModelError as exc:
-                return _unscored(g, self.spec, f"model call failed: {exc}")
+                raise JudgeFailure(f"model call failed: {exc}") from exc
             self.usage.add(done.usage)
             try:
-                verdict = ModelVerdict.model_validate(parse_json_object(done.text))
+                return parse(done.text)
             except (ValueError, ValidationError) as exc:
                 problem = str(exc).splitlines()[0][:120]
-                continue
-            return settle(g, verdict, turns, self.spec)
-        return _unscored(g, self.spec, f"malformed judge output twice: {problem}")
+        raise JudgeFailure(f"malformed judge output twice: {problem}")
+
+
+class JudgeFailure(Exception):
+    """The judge model gave no usable verdict (the guideline becomes `unscored`)."""
 
 
 def _unscored(g: RubricGuideline, grader: str, why: str) -> GuidelineResult:

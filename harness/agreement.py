@@ -1,4 +1,5 @@
-"""Agreement between judges: Cohen's kappa over verdict labels."""
+"""Agreement between judges over verdict labels: Cohen's kappa (pairs) and Krippendorff's
+alpha (any number of judges, nominal data, missing values allowed)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,30 @@ def cohen_kappa(a: list[str], b: list[str]) -> float | None:
     if expected == 1.0:
         return 1.0 if observed == 1.0 else None
     return round((observed - expected) / (1 - expected), 4)
+
+
+def krippendorff_alpha(units: list[list[str | None]]) -> float | None:
+    """Nominal Krippendorff's alpha; each unit lists every judge's label (None = missing).
+
+    Units with fewer than two labels are not pairable and are skipped. None when there is
+    no disagreement possible (a single category overall) or nothing to pair."""
+    pairable = [[v for v in unit if v is not None] for unit in units]
+    pairable = [u for u in pairable if len(u) >= 2]
+    if not pairable:
+        return None
+    coincidence: Counter[tuple[str, str]] = Counter()
+    for unit in pairable:
+        m = len(unit)
+        for i, a in enumerate(unit):
+            for j, b in enumerate(unit):
+                if i != j:
+                    coincidence[(a, b)] += 1 / (m - 1)
+    totals: Counter[str] = Counter()
+    for (a, _), count in coincidence.items():
+        totals[a] += count
+    n = sum(totals.values())
+    observed = sum(c for (a, b), c in coincidence.items() if a != b)
+    expected = sum(totals[a] * totals[b] for a in totals for b in totals if a != b) / (n - 1)
+    if expected == 0:
+        return None
+    return round(1 - observed / expected, 4)

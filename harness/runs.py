@@ -567,13 +567,15 @@ def summed_usage(cards: list[Scorecard]) -> dict[str, RoleUsage]:
 
 
 def judge_agreement(cards: list[Scorecard]) -> dict[str, dict[str, float | None]]:
-    """Per guideline: Cohen's kappa between the primary judge and each panel judge."""
-    from harness.agreement import cohen_kappa
+    """Per guideline: Cohen's kappa between the primary judge and each panel judge, and
+    Krippendorff's alpha over all judges."""
+    from harness.agreement import cohen_kappa, krippendorff_alpha
 
     if not cards or not cards[0].panel:
         return {}
     out: dict[str, dict[str, float | None]] = {}
-    for spec in cards[0].panel:
+    specs = list(cards[0].panel)
+    for spec in specs:
         pairs: dict[str, tuple[list[str], list[str]]] = {}
         for card in cards:
             other = {r.guideline: r.verdict for r in card.panel.get(spec, [])}
@@ -582,8 +584,18 @@ def judge_agreement(cards: list[Scorecard]) -> dict[str, dict[str, float | None]
                     a, b = pairs.setdefault(r.guideline, ([], []))
                     a.append(r.verdict)
                     b.append(other[r.guideline])
-        key = f"{cards[0].judge} vs {spec}"
-        out[key] = {g: cohen_kappa(a, b) for g, (a, b) in pairs.items()}
+        out[f"{cards[0].judge} vs {spec} (Cohen's kappa)"] = {
+            g: cohen_kappa(a, b) for g, (a, b) in pairs.items()
+        }
+    units: dict[str, list[list[str | None]]] = {}
+    for card in cards:
+        panel = {spec: {r.guideline: r.verdict for r in card.panel.get(spec, [])} for spec in specs}
+        for r in card.results:
+            labels = [r.verdict, *(panel[s].get(r.guideline) for s in specs)]
+            units.setdefault(r.guideline, []).append(
+                [v if v != "unscored" else None for v in labels]
+            )
+    out["all judges (Krippendorff's alpha)"] = {g: krippendorff_alpha(u) for g, u in units.items()}
     return out
 
 

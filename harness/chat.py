@@ -325,6 +325,7 @@ class ChatSession:
             turns=self.turns,
             stop_reason=stop,
             error=self.error,
+            coaching={"hints": len(self.hinted), "rewinds": self.rewinds},
         )
         card = self._scorecard(
             scorecard,

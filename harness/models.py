@@ -389,6 +389,9 @@ class TranscriptRecord(Strict):
     stop_reason: StopReason
     error: str | None = None
     sim_faults: list[str] = Field(default_factory=list)
+    coaching: dict[str, int] | None = Field(
+        default=None, description="Trainee sessions: hints and rewinds used (toughtalk chat)."
+    )
 
 
 # --------------------------------------------------------------------------- scorecards

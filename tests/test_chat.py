@@ -239,6 +239,7 @@ def test_piped_stdin(tmp_path: Path) -> None:
         "Thanks Priya, I'll email you a recap.",
     ]
     assert record["turns"][-1]["action"] == "end"
+    assert record["coaching"]["hints"] >= 1 and record["coaching"]["rewinds"] == 0
 
 
 def test_quit_and_end_of_input_save_nothing(tmp_path: Path) -> None:

@@ -161,7 +161,7 @@ class _LocalRuntime:
                     n_ctx=4096,
                     verbose=False,
                     seed=0,
-                    n_threads=max(1, (os.cpu_count() or 2) // 2),
+                    n_threads=max(1, os.cpu_count() or 1),
                 )
                 self.locks[name] = threading.Lock()
             return self.models[name], self.locks[name]

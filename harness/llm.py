@@ -18,7 +18,7 @@ import os
 import random
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -431,11 +431,3 @@ def parse_json_object(text: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("the reply is JSON but not an object")
     return data
-
-
-@dataclass
-class UsageMeter:
-    """Usage of one participant within one conversation."""
-
-    role: str
-    usage: Usage = field(default_factory=Usage)

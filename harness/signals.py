@@ -1322,7 +1322,6 @@ ACCEPTANCE = (
     r"|I can live with|I accept|go ahead|do (that|it|the first|the second)( one)?\b|"
     r"(first|second) one|that (actually )?works|works for me)",
 )
-THANKS = (r"\b(thank(s| you)|appreciate|cheers|great|brilliant|lovely|wonderful)\b",)
 AFFIRMATIVE_START = (
     r"^\W*(ok(ay)?|yes|yeah|yep|yup|fine|sure|great|perfect|brilliant|lovely|alright|all right|"
     r"right|good|deal|go on then|please do|oh\W+yes|no,? that'?s (fine|great|all|perfect))\b",

@@ -9,7 +9,6 @@ still fails the episode is flagged `sim_fault` (compare can exclude it).
 
 from __future__ import annotations
 
-import json
 import re
 
 from pydantic import BaseModel, Field, ValidationError
@@ -196,8 +195,3 @@ def _overlap(secret: str, reply: str) -> float:
     words = {w for w in re.findall(r"[a-z]{4,}", secret.lower())}
     said = {w for w in re.findall(r"[a-z]{4,}", reply.lower())}
     return len(words & said) / len(words) if words else 0.0
-
-
-def dump_move(move: CustomerMove) -> str:
-    """A move as the JSON the model is asked to produce (for tests and fake servers)."""
-    return json.dumps(move.model_dump())

@@ -82,13 +82,6 @@ class GradeInput:
         """Every hit of a detector across the given turns."""
         return [Quote(index, h) for index, text in turns for h in detector(text)]
 
-    def previous_customer(self, agent_index: int) -> str:
-        """The customer message just before an agent turn."""
-        for index in range(agent_index - 1, -1, -1):
-            if self.turns[index].role == "customer":
-                return self.turns[index].text
-        return ""
-
     def next_agent(self, customer_index: int) -> tuple[int, str] | None:
         """The agent reply right after a customer turn."""
         for index, text in self.agent:

@@ -337,7 +337,7 @@ class ScriptedCustomer:
             "over_policing": not abusive_customer
             and not answers_abuse
             and sig.warns_customer(text),
-            "stacked_questions": len(sig.questions(text)) >= 3,
+            "stacked_questions": sig.stacked_questions(sig.questions(text)),
             "ladder": answers_abuse,
         }
         refused = (

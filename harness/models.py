@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -316,6 +316,10 @@ class Turn(Strict):
     macro: str | None = None
 
 
+# Benchmark sets name their human verdicts differently; these keys all mean `labels`.
+LABEL_KEYS = ("labels", "verdicts", "human_labels", "gold", "annotations")
+
+
 class Conversation(Strict):
     """A conversation to grade (transcript import format)."""
 
@@ -324,7 +328,14 @@ class Conversation(Strict):
     persona: str | None = None
     turns: list[Turn] = Field(min_length=1)
     labels: dict[str, Verdict] | None = Field(
-        default=None, description="Human verdicts per guideline id (benchmark sets only)."
+        default=None,
+        validation_alias=AliasChoices(*LABEL_KEYS),
+        description="Human verdicts per guideline id (benchmark sets only).",
+    )
+    meta: dict[str, Any] | None = Field(
+        default=None,
+        validation_alias=AliasChoices("meta", "metadata"),
+        description="Free-form metadata about the conversation (kept, not graded).",
     )
 
 
@@ -343,7 +354,12 @@ class OpenAIConversation(Strict):
     context: dict[str, Any] = Field(default_factory=dict)
     persona: str | None = None
     messages: list[OpenAIMessage] = Field(min_length=1)
-    labels: dict[str, Verdict] | None = None
+    labels: dict[str, Verdict] | None = Field(
+        default=None, validation_alias=AliasChoices(*LABEL_KEYS)
+    )
+    meta: dict[str, Any] | None = Field(
+        default=None, validation_alias=AliasChoices("meta", "metadata")
+    )
 
     def to_conversation(self) -> Conversation:
         """Convert to the native shape; system messages are dropped."""
@@ -357,7 +373,12 @@ class OpenAIConversation(Strict):
             role: Role = "customer" if message.role == "user" else "agent"
             turns.append(Turn(role=role, text=content or ""))
         return Conversation(
-            id=self.id, context=self.context, persona=self.persona, turns=turns, labels=self.labels
+            id=self.id,
+            context=self.context,
+            persona=self.persona,
+            turns=turns,
+            labels=self.labels,
+            meta=self.meta,
         )
 
 

@@ -432,3 +432,30 @@ def test_builtin_files_load_through_catalog(repo: Path) -> None:
     for spec in ("evals/macros/seed-playbook.yaml", "evals/macros/anti-patterns.yaml"):
         library, _ = catalog.load_macros(spec)
         assert isinstance(library, MacroLibrary)
+
+
+def test_label_and_metadata_keys_other_sets_use_are_accepted(tmp_path: Path) -> None:
+    from harness.catalog import read_conversations
+
+    turns = [{"role": "customer", "text": "Late again!"}, {"role": "agent", "text": "Sorry."}]
+    lines = [
+        {
+            "id": "a",
+            "turns": turns,
+            "verdicts": {"deesc.no_calm_down": "met"},
+            "metadata": {"x": 1},
+        },
+        {
+            "id": "b",
+            "messages": [{"role": "user", "content": "Hi"}],
+            "gold": {"open.calm_opener": "missed"},
+        },
+    ]
+    path = tmp_path / "held.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    (_, a), (_, b) = read_conversations(path)
+    assert a.labels == {"deesc.no_calm_down": "met"} and a.meta == {"x": 1}
+    assert b.labels == {"open.calm_opener": "missed"}
+    path.write_text(json.dumps({"id": "c", "turns": turns, "surprise": 1}) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"held\.jsonl:1: surprise"):
+        list(read_conversations(path))

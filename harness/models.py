@@ -315,6 +315,12 @@ class Turn(Strict):
     action: str | None = Field(default=None, description="end / transfer / accept / leave …")
     macro: str | None = None
 
+    @field_validator("role", mode="before")
+    @classmethod
+    def _chat_roles(cls, value: object) -> object:
+        """Accept the chat-API names: user is the customer, assistant the agent."""
+        return {"user": "customer", "assistant": "agent"}.get(value, value)  # type: ignore[arg-type]
+
 
 # Benchmark sets name their human verdicts differently; these keys all mean `labels`.
 LABEL_KEYS = ("labels", "verdicts", "human_labels", "gold", "annotations")

@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from harness.graders import REGISTRY, GradeInput
+from harness.graders import GradeInput
 from harness.judges import RulesJudge
 from harness.llm import Gateway, ModelError, Usage, parse_json_object
 from harness.models import (
@@ -143,8 +143,9 @@ class ModelJudge:
         done: dict[str, GuidelineResult] = {}
         pending: list[RubricGuideline] = []
         for g in rubric.guidelines:
-            if REGISTRY[g.grader.removeprefix("rules:")](view).verdict == "na":
-                done[g.id] = self.rules.result(view, turns, g)
+            rule = self.rules.result(view, turns, g)
+            if rule.verdict == "na":
+                done[g.id] = rule
             else:
                 pending.append(g)
         if self.batch == "section":

@@ -1,0 +1,790 @@
+"""Pure text detectors for what an agent or a customer does in one message.
+
+Graders (to score a reply) and the scripted customer (to react to it) share these, so
+that the customer reacts to exactly what the graders reward or punish. Every detector
+returns `Hit`s: spans of the original text, so evidence quotes are exact substrings.
+
+The regexes are data: `harness/signals/patterns/*.yaml`, one file per detector family,
+each set with its meaning and example sentences (checked by tests/test_signals.py). This
+module holds the few detectors that combine sets with guards in code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from harness.signals.engine import (
+    FLAGS,
+    LIBRARY,
+    Hit,
+    clear_caches,
+    find,
+    fragment,
+    memo,
+    pattern_set,
+    sentence_of,
+    sentences,
+)
+
+__all__ = ["FLAGS", "LIBRARY", "Hit", "clear_caches", "find", "memo", "sentence_of", "sentences"]
+
+# ---------------------------------------------------------------- feelings and empathy
+
+FEELING = fragment("feeling")
+_FEELING_LEAD = fragment("feeling_lead")
+EMOTION_NAMING = pattern_set("emotion_naming")
+JUDGEMENTAL_LABEL = pattern_set("judgemental_label")
+
+
+@memo
+def names_emotion(text: str) -> list[Hit]:
+    """Labels the customer's feeling specifically ("it sounds really stressful")."""
+    out = []
+    for hit in find(EMOTION_NAMING, text):
+        sentence = sentence_of(text, hit).text
+        asked = sentence.endswith("?") and re.match(
+            r"\W*(why|what|how|are|is|do)\b", sentence, FLAGS
+        )
+        if not _negated(text, hit) and not asked:
+            out.append(hit)
+    return out
+
+
+def judgemental_label(text: str) -> list[Hit]:
+    """Labels a feeling judgementally ("you're being dramatic")."""
+    return find(JUDGEMENTAL_LABEL, text)
+
+
+def _negated(text: str, hit: Hit) -> bool:
+    before = text[max(0, hit.start - 12) : hit.start].lower()
+    if re.search(r"\b(no|not|don't|isn't)\s*$", before):
+        return True
+    clause = re.split(r"[,;:.!?]", text[max(0, hit.start - 60) : hit.start])[-1].lower()
+    return bool(re.search(r"\b(don'?t|do not|never|won'?t) (let|make|get)\b", clause))
+
+
+VALIDATION = pattern_set("validation")
+
+
+def validates(text: str) -> list[Hit]:
+    """Validates the customer's experience or request (not necessarily naming a feeling)."""
+    return find(VALIDATION, text)
+
+
+@memo
+def empathy(text: str) -> list[Hit]:
+    """Any empathic acknowledgement: a named feeling, a validation or a specific apology."""
+    hits = names_emotion(text) + validates(text) + specific_apology(text)
+    return sorted(hits, key=lambda h: h.start)
+
+
+# ---------------------------------------------------------------- language and register
+
+WE_FRAMING = pattern_set("we_framing")
+
+
+def we_language(text: str) -> list[Hit]:
+    """Collaborative framing: we / let's / together."""
+    return find(WE_FRAMING, text)
+
+
+CALM_DOWN = pattern_set("calm_down")
+
+
+def tells_calm_down(text: str) -> list[Hit]:
+    """Tells the customer to calm down, or talks down ("as I said", "you misunderstood")."""
+    return find(CALM_DOWN, text)
+
+
+_ACRONYMS = {
+    "ID",
+    "ASAP",
+    "OK",
+    "USA",
+    "UK",
+    "FAQ",
+    "PM",
+    "AM",
+    "SMS",
+    "PDF",
+    "URL",
+    "CEO",
+    "VIP",
+    "USD",
+    "EUR",
+    "GBP",
+    "IT",
+    "TV",
+    "API",
+    "SKU",
+    "UPS",
+    "DHL",
+    "RMA",
+    "EST",
+    "PST",
+    "GMT",
+    "UTC",
+    "CC",
+    "ETA",
+    "APR",
+    "DM",
+    "ACH",
+    "LTE",
+    "QA",
+    "HR",
+    "CSV",
+}
+
+
+def shouting(text: str) -> list[Hit]:
+    """Capitals for shouting, '!!', or sarcasm."""
+    hits: list[Hit] = []
+    caps = [m for m in re.finditer(r"\b[A-Z]{3,}\b", text) if m.group(0) not in _ACRONYMS]
+    if len(caps) >= 2 or any(len(m.group(0)) >= 6 for m in caps):
+        hits.extend(Hit(m.start(), m.end(), m.group(0)) for m in caps)
+    hits.extend(find([r"[!?]*![!?]*!+", r"\?{2,}"], text))
+    hits.extend(find(SARCASM, text))
+    return sorted(hits, key=lambda h: h.start)
+
+
+SARCASM = pattern_set("sarcasm")
+
+
+def long_sentences(text: str, limit: int = 32) -> list[Hit]:
+    """Sentences (or ;/: clauses) longer than `limit` words: a rambling, heated register."""
+    out = []
+    for s in sentences(text):
+        clauses = re.split(r"[;:]", s.text)
+        if any(len(c.split()) > limit for c in clauses):
+            out.append(s)
+    return out
+
+
+# ---------------------------------------------------------------- understanding
+
+_UNDERSTAND = re.compile(
+    r"\bI (completely |totally |fully |really |do |definitely )?(understand|get it|hear you)\b"
+    r"(?P<rest>[^.!?;]*)",
+    FLAGS,
+)
+_GENERIC_REST = re.compile(
+    r"\b(your|the|my|this|that|how|you|feel|frustration|frustrations|concerns?|situation|point|"
+    r"feelings?|completely|totally|fully|perfectly|where|coming|from|you're|are|but|sir|madam|"
+    r"ma'am|and|so|I|it|is|upset|annoyance|position|please|though|however|just|very|well|all|"
+    r"of|why|what|mean|saying|trying|to|say|a|an|do|am|sorry|yes|ok|okay|right|now|here|can|"
+    r"really|know|see)\b",
+    FLAGS,
+)
+
+
+def understand_claims(text: str) -> list[tuple[Hit, bool]]:
+    """Each "I understand" with whether it is backed by specifics (True) or bare (False)."""
+    out: list[tuple[Hit, bool]] = []
+    for m in _UNDERSTAND.finditer(text):
+        if m.group(2).lower() == "hear you":
+            continue
+        rest = m.group("rest")
+        cut = re.split(r",?\s+\b(but|however|unfortunately)\b", rest, maxsplit=1, flags=FLAGS)[0]
+        content = _GENERIC_REST.sub(" ", cut)
+        words = [w for w in re.findall(r"[A-Za-z0-9$%']+", content) if len(w) > 1]
+        specific = len(words) >= 3
+        end = m.start() + len(m.group(0).rstrip())
+        out.append((Hit(m.start(), end, text[m.start() : end]), specific))
+    return out
+
+
+def bare_understand(text: str) -> list[Hit]:
+    """A bare or generic "I understand" with no specifics."""
+    return [hit for hit, specific in understand_claims(text) if not specific]
+
+
+# ---------------------------------------------------------------- apologies
+
+APOLOGY = pattern_set("apology")
+ROBOTIC_APOLOGY = pattern_set("robotic_apology")
+
+
+def apologies(text: str) -> list[Hit]:
+    """Any apology."""
+    return find(APOLOGY, text)
+
+
+def robotic_apology(text: str) -> list[Hit]:
+    """Boilerplate apology ("sorry for the inconvenience")."""
+    return find(ROBOTIC_APOLOGY, text)
+
+
+@memo
+def specific_apology(text: str) -> list[Hit]:
+    """An apology that names the specific impact or the company's part in it."""
+    out: list[Hit] = []
+    robotic = robotic_apology(text)
+    for hit in apologies(text):
+        if any(r.start <= hit.start < r.end for r in robotic):
+            continue
+        sentence = sentence_of(text, hit)
+        after = sentence.text[hit.end - sentence.start :]
+        if re.match(r"\s*(to hear|,? but)\b", after, FLAGS) and len(after.split()) < 5:
+            continue
+        content = re.findall(r"[A-Za-z0-9$']{3,}", after)
+        if len(content) >= 3 or re.search(r"\b(on us|our (fault|mistake|error))", after, FLAGS):
+            out.append(sentence)
+    return out
+
+
+# ---------------------------------------------------------------- blame and ownership
+
+BLAME = pattern_set("blame")
+
+
+def blame(text: str) -> list[Hit]:
+    """Passes the blame to another department, a partner, "the system" or the customer."""
+    return find(BLAME, text)
+
+
+OWNERSHIP = pattern_set("ownership")
+DEFLECTION = pattern_set("deflection")
+
+
+@memo
+def ownership(text: str) -> list[Hit]:
+    """Owns the issue ("I'll take care of this", "that's on us")."""
+    return find(OWNERSHIP, text)
+
+
+def deflection(text: str) -> list[Hit]:
+    """Deflects the issue elsewhere."""
+    return find(DEFLECTION, text)
+
+
+# ---------------------------------------------------------------- questions
+
+_WH = fragment("wh")
+_OPEN_LEAD = fragment("open_lead")
+_ID_ASK = fragment("id_ask")
+
+
+@memo
+def questions(text: str) -> list[Hit]:
+    """Every question sentence."""
+    return [s for s in sentences(text) if s.text.rstrip().endswith("?")]
+
+
+def is_open_question(sentence: str) -> bool:
+    """Opens with a wh-word or an invitation to explain; not a yes/no question."""
+    s = sentence.strip().lstrip("-•*\"' ").lower()
+    filler = (
+        r"^(so|and|also|okay|ok|now|first|then|but|just|great|right|thanks|yeah|mm+|oh)[,.]?\s+"
+    )
+    for clause in re.split(r"\s[-–—]\s|[,;:]\s", s):
+        clause = re.sub(filler, "", clause.strip())
+        if re.match(_WH + r"\b", clause):
+            return True
+    return bool(re.search(r"\b(" + _OPEN_LEAD + r")", s, FLAGS))
+
+
+def is_choice_question(sentence: str) -> bool:
+    """Asks the customer to choose among options."""
+    return bool(
+        re.search(
+            r"\b(which (one|option|of (these|those|them|the)|would you (prefer|like)|works|sounds|"
+            r"do you (prefer|want|like|fancy|choose)|suits|is better|would suit|would work)|"
+            r"what (suits|works) (you )?(best|better)|your (preference|pick)|"
+            r"would you (prefer|rather|like (me to|one|the))|what would you prefer|"
+            r"(your|you) cho(ice|ose)|up to you|prefer one|either of (these|those)|"
+            r"(this|that|the first|the second) or (the|that|this)|or would you)\b",
+            sentence,
+            FLAGS,
+        )
+    )
+
+
+def asks_identifier(sentence: str) -> re.Match[str] | None:
+    """A question asking for an identifier or a case fact (order number, e-mail, date…)."""
+    if not re.search(
+        r"\?|\b(please (send|provide|confirm|give|share)|can I (have|get)|"
+        r"I('ll| will) need|I need)\b",
+        sentence,
+        FLAGS,
+    ):
+        return None
+    return re.search(
+        r"\b(what('s| is| was)|can (I|you)|could (I|you)|may I|please|confirm|provide|share|"
+        r"send|give|need|have)\b[^.?!]{0,30}?\b(your |the )?(" + _ID_ASK + r")\b",
+        sentence,
+        FLAGS,
+    )
+
+
+@memo
+def exploratory_questions(text: str) -> list[Hit]:
+    """Open questions that uncover what is at stake (not asking for an ID or a choice)."""
+    out: list[Hit] = []
+    for q in questions(text):
+        if asks_identifier(q.text) or is_choice_question(q.text) or find(CLOSERS, q.text):
+            continue
+        if is_open_question(q.text) or re.search(_STAKES, q.text, FLAGS):
+            out.append(q)
+    return out
+
+
+CLOSERS = pattern_set("closers")
+_STAKES = fragment("stakes")
+
+
+def stacked_questions(found: list[Hit]) -> bool:
+    """Several questions fired at once: three or more, or two with a list of asks."""
+    listy = sum(bool(re.search(r",[^,?]+(,|\band\b|\bor\b)[^?]*\?$", q.text)) for q in found)
+    return len(found) >= 3 or (len(found) >= 2 and listy >= 1)
+
+
+@memo
+def closed_questions(text: str) -> list[Hit]:
+    """Yes/no questions."""
+    return [
+        q
+        for q in questions(text)
+        if not is_open_question(q.text) and not is_choice_question(q.text)
+    ]
+
+
+PLAYBACK = pattern_set("playback")
+SO_SUMMARY = pattern_set("so_summary")
+INVITE_CORRECTION = pattern_set("invite_correction")
+
+
+def playback(text: str) -> list[Hit]:
+    """Summarises the problem back in the agent's own words."""
+    hits = find(PLAYBACK, text)
+    if not hits and invites_correction(text):
+        hits = [sentence_of(text, h) for h in find(SO_SUMMARY, text)]
+    return hits
+
+
+def invites_correction(text: str) -> list[Hit]:
+    """Checks its understanding with the customer."""
+    return find(INVITE_CORRECTION, text)
+
+
+AFFIRMATION = pattern_set("affirmation")
+
+
+def affirmations(text: str) -> list[Hit]:
+    """Brief signals of listening ("got it", "thanks for explaining", "I hear you")."""
+    return find(AFFIRMATION, text)
+
+
+# ---------------------------------------------------------------- offers and options
+
+ACTION_VERB = fragment("action_verb")
+_OFFER_LEAD = fragment("offer_lead")
+_OPTION_SPLIT = re.compile(
+    r"(?:[;\n•]|\.\s+|\bor\b|\balternatively\b|\banother option\b|\bsecond(ly)?\b|\bthird\b|"
+    r"\b(option|choice) (\d|[a-c]|one|two|three)\b|\(\d\)|\b\d\)|\b[a-c]\))",
+    FLAGS,
+)
+
+
+_CONTINUATION = fragment("continuation")
+
+
+@memo
+def offers(text: str) -> list[Hit]:
+    """Clauses that put a concrete action on the table (one per option)."""
+    out: list[Hit] = []
+    pos, joiner = 0, ""
+    for m in [*_OPTION_SPLIT.finditer(text), None]:
+        end = m.start() if m else len(text)
+        chunk = text[pos:end]
+        stripped = chunk.strip(" ,:-")
+        lead = re.search(r"(" + _OFFER_LEAD + r")", chunk, FLAGS)
+        has_verb = re.search(
+            r"\b" + ACTION_VERB + r"\w*\b", chunk[lead.start() :] if lead else chunk, FLAGS
+        )
+        is_offer = bool(lead and has_verb)
+        continues_options = bool(
+            out
+            and re.match(_CONTINUATION, joiner.strip(), FLAGS)
+            and len(stripped.split()) >= 2
+            and not stripped.endswith("?")
+        )
+        if stripped and (is_offer or continues_options):
+            start = pos + chunk.index(stripped)
+            out.append(Hit(start, start + len(stripped), stripped))
+        joiner = m.group(0) if m else ""
+        pos = m.end() if m else len(text)
+    return out
+
+
+_HANDOVER = re.compile(
+    r"\b(transfer|connect|put you through|hand (you|this) over|manager|supervisor)\b", FLAGS
+)
+
+
+def fixes(text: str) -> list[Hit]:
+    """Offers of a fix (not offers to hand the customer to someone else)."""
+    return [h for h in offers(text) if not _HANDOVER.search(h.text)]
+
+
+OPTIONS_MARKER = pattern_set("options_marker")
+
+
+@memo
+def options_offered(text: str) -> list[Hit]:
+    """Two or more alternatives in one reply."""
+    found = offers(text)
+    marker = find(OPTIONS_MARKER, text)
+    if marker:
+        return found if len(found) >= 2 else [*marker, *found, *marker][:2]
+    if len(found) >= 2 and re.search(
+        r"\b(or|either|option|options|alternatively|which|prefer|choose|choice|two ways|"
+        r"a few ways|couple of)\b",
+        text,
+        FLAGS,
+    ):
+        return found
+    return []
+
+
+RECOMMEND = pattern_set("recommend")
+
+
+def recommends(text: str) -> list[Hit]:
+    """Recommends one option."""
+    return find(RECOMMEND, text)
+
+
+def choice_questions(text: str) -> list[Hit]:
+    """Lets the customer choose."""
+    return [q for q in questions(text) if is_choice_question(q.text)] + [
+        h for h in find([r"\blet me know which\b", r"\bup to you\b", r"\byour call\b"], text)
+    ]
+
+
+# ---------------------------------------------------------------- timelines and commitments
+
+_DAY = fragment("day")
+PRECISE_TIME = pattern_set("precise_time")
+VAGUE_TIME = pattern_set("vague_time")
+COMMITMENT = pattern_set("commitment")
+
+
+def precise_timeline(text: str) -> list[Hit]:
+    """A timeline that names a time ("within 15 minutes", "by Tuesday noon")."""
+    return find(PRECISE_TIME, text)
+
+
+def vague_timeline(text: str) -> list[Hit]:
+    """A vague timeline ("soon", "shortly", "ASAP")."""
+    return find(VAGUE_TIME, text)
+
+
+@memo
+def commitments(text: str) -> list[Hit]:
+    """Commits to an action."""
+    return find(COMMITMENT, text)
+
+
+# ---------------------------------------------------------------- saying no
+
+REFUSAL = pattern_set("refusal")
+POLICY_ONLY = pattern_set("policy_only")
+REASON = pattern_set("reason")
+ALTERNATIVE = pattern_set("alternative")
+CAVE = pattern_set("cave")
+
+
+def refusals(text: str) -> list[Hit]:
+    """Says no to something."""
+    return find(REFUSAL, text)
+
+
+def policy_only(text: str) -> list[Hit]:
+    """ "That's our policy" as the answer."""
+    return find(POLICY_ONLY, text)
+
+
+def reasons(text: str) -> list[Hit]:
+    """Explains why (policy reason, fairness/precedent or capability)."""
+    return find(REASON, text)
+
+
+def alternatives(text: str) -> list[Hit]:
+    """Offers something it can do instead."""
+    return find(ALTERNATIVE, text)
+
+
+def caves(text: str) -> list[Hit]:
+    """Gives in under pressure."""
+    return find(CAVE, text)
+
+
+# ---------------------------------------------------------------- abuse and the ladder
+
+NAME_CALLING = pattern_set("name_calling")
+INSULT = pattern_set("insult")
+THREAT = pattern_set("threat")
+PERSONAL = fragment("personal")
+
+
+def abusive(text: str) -> list[Hit]:
+    """Personal attacks, slurs, threats or profanity aimed at the agent or the company."""
+    hits = find(THREAT, text) + find(NAME_CALLING, text)
+    for hit in find(INSULT, text):
+        window = text[max(0, hit.start - 40) : hit.end + 25]
+        profanity = re.match(r"(f|sh|b\*|bastard|screw|piss|ass|shut|go to)", hit.text, FLAGS)
+        if profanity or re.search(PERSONAL, window, FLAGS):
+            hits.append(hit)
+    return sorted(hits, key=lambda h: h.start)
+
+
+UPSET = pattern_set("upset")
+
+
+def upset(text: str) -> list[Hit]:
+    """Signs that the customer is upset (anger, worry or distress), abuse included."""
+    return sorted(find(UPSET, text) + abusive(text), key=lambda h: h.start)
+
+
+ATTACK = pattern_set("attack")
+
+
+def attacks_agent(text: str) -> list[Hit]:
+    """Attacks the agent or the company (insults or "you people are…")."""
+    return sorted(abusive(text) + find(ATTACK, text), key=lambda h: h.start)
+
+
+MANAGER_ASK = pattern_set("manager_ask")
+
+
+def asks_manager(text: str) -> list[Hit]:
+    """Asks for a manager or supervisor."""
+    return find(MANAGER_ASK, text)
+
+
+THREATENS_TO_LEAVE = pattern_set("threatens_to_leave")
+
+
+def pressure(text: str) -> list[Hit]:
+    """Threatens to leave, post publicly, charge back or sue."""
+    return find(THREATENS_TO_LEAVE, text)
+
+
+RUNG_REDIRECT = pattern_set("rung_redirect")
+RUNG_NAME = pattern_set("rung_name")
+RUNG_BOUNDARY = pattern_set("rung_boundary")
+AGENT_ENDS = pattern_set("agent_ends")
+PATH_BACK = pattern_set("path_back")
+END_REASON = pattern_set("end_reason")
+
+
+def ladder_rung(text: str) -> int:
+    """Which escalation-ladder rung a reply stands on: 0 none, 1 redirect, 2 name the
+    behaviour, 3 set a boundary, 4 end the interaction."""
+    conditional = re.search(r"\bif\b[^.?!]*\b(end|clos|disconnect|hang)", text, FLAGS)
+    if find(AGENT_ENDS, text) and not conditional:
+        return 4
+    if find(RUNG_BOUNDARY, text) or conditional:
+        return 3
+    if find(RUNG_NAME, text):
+        return 2
+    if find(RUNG_REDIRECT, text):
+        return 1
+    return 0
+
+
+def ends_conversation(text: str) -> list[Hit]:
+    """The agent ends the conversation."""
+    if re.search(r"\bif\b[^.?!]*\b(end|close|disconnect)\b", text, FLAGS):
+        return [h for h in find(AGENT_ENDS, text) if h.text.lower() != "goodbye"]
+    return find(AGENT_ENDS, text)
+
+
+def path_back(text: str) -> list[Hit]:
+    """Tells the customer how to come back."""
+    return find(PATH_BACK, text)
+
+
+def end_reason(text: str) -> list[Hit]:
+    """Says why it is ending the conversation."""
+    return find(END_REASON, text)
+
+
+WARNS_CUSTOMER = pattern_set("warns_customer")
+
+
+def warns_customer(text: str) -> list[Hit]:
+    """Polices the customer's tone or threatens to end the conversation."""
+    return find(WARNS_CUSTOMER, text)
+
+
+DEFENSIVE = pattern_set("defensive")
+
+
+def defensive(text: str) -> list[Hit]:
+    """Defensive, wounded or retaliatory answers to an attack."""
+    return find(DEFENSIVE, text) + [h for h in abusive(text)]
+
+
+# ---------------------------------------------------------------- escalation
+
+ESCALATE = pattern_set("escalate")
+AUTHORITY = pattern_set("authority")
+TRANSFER_OFFER = pattern_set("transfer_offer")
+RESPECT_REQUEST = pattern_set("respect_request")
+ASK_CHANCE = pattern_set("ask_chance")
+PROMISE_TRANSFER = pattern_set("promise_transfer")
+STONEWALL = pattern_set("stonewall")
+
+
+def escalates(text: str) -> list[Hit]:
+    """Mentions escalating to a supervisor/specialist."""
+    return find(ESCALATE, text)
+
+
+def authority_limit(text: str) -> list[Hit]:
+    """Says the fix is outside its authority."""
+    return find(AUTHORITY, text)
+
+
+BACKS_TEAM = pattern_set("backs_team")
+UNDERMINES_TEAM = pattern_set("undermines_team")
+
+
+def backs_team(text: str) -> list[Hit]:
+    """(Manager) backs the team member's decision."""
+    return find(BACKS_TEAM, text)
+
+
+def undermines_team(text: str) -> list[Hit]:
+    """(Manager) blames or undermines the team member."""
+    return find(UNDERMINES_TEAM, text)
+
+
+# ---------------------------------------------------------------- resolution and close
+
+ACCEPTANCE = pattern_set("acceptance")
+AFFIRMATIVE_START = pattern_set("affirmative_start")
+REJECTION = pattern_set("rejection")
+
+
+def accepts(text: str) -> list[Hit]:
+    """The customer accepts an offer (explicitly, or by a short affirmative reply)."""
+    if find(REJECTION, text):
+        return []
+    hits = find(ACCEPTANCE, text)
+    if not hits and len(text.split()) <= 25:
+        hits = find(AFFIRMATIVE_START, text)
+    return hits
+
+
+TEACH_BACK = pattern_set("teach_back")
+CONFIRM_SATISFACTION = pattern_set("confirm_satisfaction")
+FOLLOW_UP = pattern_set("follow_up")
+EMPOWER = pattern_set("empower")
+PICKLE = pattern_set("pickle")
+OPENER_GREETING = pattern_set("opener_greeting")
+OPENER_PURPOSE = pattern_set("opener_purpose")
+OPENER_GOAL = pattern_set("opener_goal")
+UNSURE = pattern_set("unsure")
+GUESS = pattern_set("guess")
+
+
+def teach_back(text: str) -> list[Hit]:
+    """Restates the agreed next step ("To confirm, …")."""
+    return find(TEACH_BACK, text)
+
+
+def confirm_satisfaction(text: str) -> list[Hit]:
+    """Checks that the plan meets the customer's expectations."""
+    return find(CONFIRM_SATISFACTION, text)
+
+
+def follow_up(text: str) -> list[Hit]:
+    """Promises or describes a follow-up."""
+    return find(FOLLOW_UP, text)
+
+
+def empower(text: str) -> list[Hit]:
+    """Shows the customer how to avoid the problem or how the fix works."""
+    return find(EMPOWER, text)
+
+
+def pickle(text: str) -> list[Hit]:
+    """An unexpected extra beyond the fix."""
+    return find(PICKLE, text)
+
+
+def unsure(text: str) -> list[Hit]:
+    """Admits not knowing."""
+    return find(UNSURE, text)
+
+
+def guesses(text: str) -> list[Hit]:
+    """Hedged guesses about facts or policy."""
+    return find(GUESS, text)
+
+
+# ---------------------------------------------------------------- repeat asks
+
+_FACT_KEYS: dict[str, tuple[str, ...]] = {
+    "order": ("order",),
+    "account": ("account", "customer_id", "member"),
+    "reference": ("reference", "ticket", "case"),
+    "ticket": ("ticket", "case", "reference"),
+    "case": ("case", "ticket", "reference"),
+    "tracking": ("tracking",),
+    "confirmation": ("confirmation", "order"),
+    "invoice": ("invoice", "bill"),
+    "e-mail": ("email", "e-mail"),
+    "email": ("email", "e-mail"),
+    "address": ("address",),
+    "name": ("name",),
+    "plan": ("plan", "tier", "subscription"),
+    "phone": ("phone", "mobile"),
+    "serial": ("serial", "model"),
+    "date": ("date", "ordered", "purchase", "bought", "_on", "since"),
+    "when": ("date", "ordered", "purchase", "bought", "_on"),
+    "membership": ("member", "account"),
+    "policy": ("policy",),
+}
+_ID_TOKEN = re.compile(r"\b(?=[A-Z0-9-]*\d)[A-Z0-9]{1,5}-?\d{3,}[A-Z0-9-]*\b|#\s?\d{3,}")
+
+
+def repeat_asks(text: str, context: Mapping[str, Any], earlier_customer_text: str) -> list[Hit]:
+    """Questions asking for a fact the case context or the customer already gave."""
+    out: list[Hit] = []
+    keys = [str(k).lower() for k in context]
+    customer_ids = bool(_ID_TOKEN.search(earlier_customer_text))
+    for sentence in sentences(text):
+        m = asks_identifier(sentence.text)
+        if not m:
+            continue
+        asked = m.group(m.lastindex or 0).lower() if m.lastindex else m.group(0).lower()
+        asked_word = re.search(
+            r"(order|account|reference|ticket|case|tracking|confirmation|invoice|e-?mail|address|"
+            r"name|plan|phone|serial|date|when|membership|policy)",
+            asked,
+        )
+        if not asked_word:
+            continue
+        word = asked_word.group(1).replace("e-mail", "email")
+        wanted = _FACT_KEYS.get(word, (word,))
+        in_context = any(any(w in key for w in wanted) for key in keys)
+        if word == "name" and "customer_name" not in keys:
+            in_context = False
+        said = customer_ids and word in {
+            "order",
+            "account",
+            "reference",
+            "ticket",
+            "case",
+            "tracking",
+            "confirmation",
+            "invoice",
+        }
+        if in_context or said:
+            out.append(sentence)
+    return out

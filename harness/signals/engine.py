@@ -1,0 +1,229 @@
+"""The small engine under the text detectors: hits, sentences, memoising, and pattern data.
+
+Detector patterns live in `harness/signals/patterns/*.yaml`, one file per detector family.
+Each file has `fragments` (named regex pieces, inserted into patterns as `{@name}`) and
+`sets` (named lists of regexes, each with a one-line `meaning` and `match` / `no_match`
+example sentences). Files are validated with pydantic at import; a bad file is an
+`InputError` naming the file and the set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache, lru_cache, wraps
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.errors import InputError
+
+FLAGS = re.IGNORECASE
+PATTERN_DIR = Path(__file__).with_name("patterns")
+_FRAGMENT_REF = re.compile(r"\{@([a-z_][a-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A span of a message that shows a behaviour."""
+
+    start: int
+    end: int
+    text: str
+
+
+class Examples(BaseModel):
+    """Example sentences a detector must find (`match`) and must not find (`no_match`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    match: list[str] = Field(default_factory=list)
+    no_match: list[str] = Field(default_factory=list)
+
+
+class PatternSet(Examples):
+    """A named list of regexes with what they mean and examples."""
+
+    meaning: str = Field(min_length=3)
+    patterns: list[str] = Field(min_length=1)
+
+
+class PatternFile(BaseModel):
+    """One detector family's data file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str
+    fragments: dict[str, str] = Field(default_factory=dict)
+    sets: dict[str, PatternSet] = Field(default_factory=dict)
+    detectors: dict[str, Examples] = Field(
+        default_factory=dict,
+        description="Examples for a whole detector function (its guards included).",
+    )
+
+
+@dataclass(frozen=True)
+class PatternLibrary:
+    """Every family's patterns, fragments expanded and regexes checked."""
+
+    files: dict[str, PatternFile]
+    fragments: dict[str, str]
+    sets: dict[str, tuple[str, ...]]
+    origin: dict[str, str]  # set or fragment name -> file name
+
+    def examples(self) -> Iterable[tuple[str, str, PatternSet]]:
+        """(file, set name, set) for every pattern set."""
+        for fname, data in self.files.items():
+            for name, pset in data.sets.items():
+                yield fname, name, pset
+
+    def detector_examples(self) -> Iterable[tuple[str, str, Examples]]:
+        """(file, detector function name, examples) for every detector-level entry."""
+        for fname, data in self.files.items():
+            for name, ex in data.detectors.items():
+                yield fname, name, ex
+
+
+def _expand(text: str, raw: dict[str, str], where: str, depth: int = 0) -> str:
+    if depth > 8:
+        raise InputError(where, "fragments refer to each other in a loop")
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in raw:
+            raise InputError(where, f"unknown fragment {{@{name}}}")
+        return _expand(raw[name], raw, where, depth + 1)
+
+    return _FRAGMENT_REF.sub(sub, text)
+
+
+def load_library(directory: Path = PATTERN_DIR) -> PatternLibrary:
+    """Read, validate and compile every pattern file in `directory`."""
+    files: dict[str, PatternFile] = {}
+    origin: dict[str, str] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = PatternFile.model_validate(raw)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise InputError(path, f"cannot read pattern file: {exc}") from exc
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise InputError(path, f"{loc}: {first['msg']}") from exc
+        for name in [*data.fragments, *data.sets]:
+            if name in origin:
+                raise InputError(path, f"{name!r} is also defined in {origin[name]}")
+            origin[name] = path.name
+        files[path.name] = data
+    raw_fragments = {k: v for data in files.values() for k, v in data.fragments.items()}
+    fragments = {
+        k: _expand(v, raw_fragments, f"{PATTERN_DIR / origin[k]}: fragment {k}")
+        for k, v in raw_fragments.items()
+    }
+    sets: dict[str, tuple[str, ...]] = {}
+    for fname, data in files.items():
+        for name, pset in data.sets.items():
+            where = f"{directory / fname}: set {name}"
+            expanded = tuple(_expand(p, raw_fragments, where) for p in pset.patterns)
+            for pattern in expanded:
+                try:
+                    re.compile(pattern, FLAGS)
+                except re.error as exc:
+                    raise InputError(where, f"bad regex {pattern!r}: {exc}") from exc
+            sets[name] = expanded
+    return PatternLibrary(files, fragments, sets, origin)
+
+
+LIBRARY = load_library()
+
+
+def pattern_set(name: str) -> tuple[str, ...]:
+    """The expanded regexes of a named pattern set."""
+    return LIBRARY.sets[name]
+
+
+def fragment(name: str) -> str:
+    """An expanded named regex fragment."""
+    return LIBRARY.fragments[name]
+
+
+@cache
+def rx(pattern: str) -> re.Pattern[str]:
+    """A compiled, case-insensitive regex (compiled once)."""
+    return re.compile(pattern, FLAGS)
+
+
+def find(patterns: Iterable[str], text: str) -> list[Hit]:
+    """All non-overlapping matches of any pattern, in text order (memoised per text)."""
+    return list(_find(tuple(patterns), text))
+
+
+_MEMOS: list[Any] = []
+
+
+def memo(fn: Callable[[str], list[Hit]]) -> Callable[[str], list[Hit]]:
+    """Memoise a text detector (results are copied out; cleared by `clear_caches`)."""
+    cached = lru_cache(maxsize=5_000)(lambda text: tuple(fn(text)))
+    _MEMOS.append(cached)
+
+    @wraps(fn)
+    def wrapper(text: str) -> list[Hit]:
+        return list(cached(text))
+
+    return wrapper
+
+
+def clear_caches() -> None:
+    """Forget memoised detector results (the judge does this per conversation, so that
+    timings stay honest and memory stays bounded)."""
+    _find.cache_clear()
+    _sentences.cache_clear()
+    for cached in _MEMOS:
+        cached.cache_clear()
+
+
+@lru_cache(maxsize=20_000)
+def _find(patterns: tuple[str, ...], text: str) -> tuple[Hit, ...]:
+    hits: list[Hit] = []
+    for pattern in patterns:
+        hits.extend(Hit(m.start(), m.end(), m.group(0)) for m in rx(pattern).finditer(text))
+    hits.sort(key=lambda h: h.start)
+    merged: list[Hit] = []
+    for hit in hits:
+        if merged and hit.start < merged[-1].end:
+            continue
+        merged.append(hit)
+    return tuple(merged)
+
+
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+
+
+def sentences(text: str) -> list[Hit]:
+    """Split into sentences, keeping exact spans (leading space trimmed)."""
+    return list(_sentences(text))
+
+
+@lru_cache(maxsize=5_000)
+def _sentences(text: str) -> tuple[Hit, ...]:
+    out: list[Hit] = []
+    for m in _SENTENCE.finditer(text):
+        raw = m.group(0)
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        start = m.start() + raw.index(stripped)
+        out.append(Hit(start, start + len(stripped), stripped))
+    return tuple(out)
+
+
+def sentence_of(text: str, hit: Hit) -> Hit:
+    """The sentence that contains a hit (for a readable evidence quote)."""
+    for sentence in sentences(text):
+        if sentence.start <= hit.start < sentence.end:
+            return sentence
+    return hit

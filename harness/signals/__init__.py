@@ -32,37 +32,54 @@ __all__ = ["FLAGS", "LIBRARY", "Hit", "clear_caches", "find", "memo", "sentence_
 
 # ---------------------------------------------------------------- feelings and empathy
 
-FEELING = fragment("feeling")
-_FEELING_LEAD = fragment("feeling_lead")
-EMOTION_NAMING = pattern_set("emotion_naming")
+EMOTION_SETS = (
+    "emotion_named",
+    "emotion_noun",
+    "emotion_situation",
+    "emotion_perceived",
+    "emotion_fair",
+    "emotion_shared",
+)
+EMOTION_NAMING = tuple(p for name in EMOTION_SETS for p in pattern_set(name))
+FEELING_NOT_NOW = pattern_set("feeling_not_now")
+FEELING_AGENT_OWN = pattern_set("feeling_agent_own")
 JUDGEMENTAL_LABEL = pattern_set("judgemental_label")
+_CLAUSE_BREAK = re.compile(r"[,;:.!?()\n]|\s[-–—]\s|\b(but|and then|although|though)\b", FLAGS)
+_ASKED = re.compile(r"\W*(why|what|how|are|is|do|did|were|was|have)\b", FLAGS)
+
+
+def clause_before(text: str, end: int, start: int = 0) -> str:
+    """The clause of `text` that ends at `end`: from the last clause break before `start`."""
+    head = text[:start] if start else text[:end]
+    breaks = list(_CLAUSE_BREAK.finditer(head))
+    begin = breaks[-1].end() if breaks else 0
+    return text[begin:end]
 
 
 @memo
 def names_emotion(text: str) -> list[Hit]:
-    """Labels the customer's feeling specifically ("it sounds really stressful")."""
+    """Labels the customer's own present or past feeling ("it sounds really stressful").
+
+    Hypothetical, future, advised-against or denied feelings ("so you won't worry", "try
+    not to stress", "you're not stuck") and the agent's own ("I'm so excited") do not count,
+    nor does a feeling only asked about ("are you worried?")."""
     out = []
     for hit in find(EMOTION_NAMING, text):
+        clause = clause_before(text, hit.end, hit.start)
         sentence = sentence_of(text, hit).text
-        asked = sentence.endswith("?") and re.match(
-            r"\W*(why|what|how|are|is|do)\b", sentence, FLAGS
+        asked = sentence.endswith("?") and _ASKED.match(sentence)
+        own = find(FEELING_AGENT_OWN, text[: hit.start]) and not re.match(
+            r"\W*I('d| would)\b|\W*(anyone|anybody)\b", hit.text, FLAGS
         )
-        if not _negated(text, hit) and not asked:
-            out.append(hit)
+        if asked or own or find(FEELING_NOT_NOW, clause):
+            continue
+        out.append(hit)
     return out
 
 
 def judgemental_label(text: str) -> list[Hit]:
     """Labels a feeling judgementally ("you're being dramatic")."""
     return find(JUDGEMENTAL_LABEL, text)
-
-
-def _negated(text: str, hit: Hit) -> bool:
-    before = text[max(0, hit.start - 12) : hit.start].lower()
-    if re.search(r"\b(no|not|don't|isn't)\s*$", before):
-        return True
-    clause = re.split(r"[,;:.!?]", text[max(0, hit.start - 60) : hit.start])[-1].lower()
-    return bool(re.search(r"\b(don'?t|do not|never|won'?t) (let|make|get)\b", clause))
 
 
 VALIDATION = pattern_set("validation")

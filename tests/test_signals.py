@@ -1,0 +1,120 @@
+"""Every detector pattern set and detector function against its own example sentences.
+
+The examples live beside the patterns (harness/signals/patterns/*.yaml). A set's `match`
+sentences must each be found by the set and its `no_match` sentences by none of its
+patterns; every pattern must be the only one finding at least one of the set's `match`
+sentences, so that deleting a pattern fails here. Detector-level examples (`detectors:`)
+run the whole function, guards included, so that deleting a guard fails here too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness import signals as sig
+from harness.errors import InputError
+from harness.signals.engine import LIBRARY, load_library
+
+SETS = list(LIBRARY.examples())
+DETECTORS = list(LIBRARY.detector_examples())
+
+
+def _found(patterns: tuple[str, ...], text: str) -> bool:
+    return bool(sig.find(patterns, text))
+
+
+@pytest.mark.parametrize(("fname", "name", "pset"), SETS, ids=[s[1] for s in SETS])
+def test_set_has_meaning_and_examples(fname: str, name: str, pset: object) -> None:
+    assert pset.meaning.strip(), f"{fname}: {name} has no meaning"  # type: ignore[attr-defined]
+    assert pset.match, f"{fname}: {name} has no match examples"  # type: ignore[attr-defined]
+    assert pset.no_match, f"{fname}: {name} has no no_match examples"  # type: ignore[attr-defined]
+
+
+EXAMPLES = [
+    (name, text, positive)
+    for _, name, pset in SETS
+    for positive, texts in ((True, pset.match), (False, pset.no_match))
+    for text in texts
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "positive"),
+    EXAMPLES,
+    ids=[f"{n}:{'+' if p else '-'}:{t[:30]}" for n, t, p in EXAMPLES],
+)
+def test_set_example(name: str, text: str, positive: bool) -> None:
+    found = _found(LIBRARY.sets[name], text)
+    assert found == positive, f"{name} {'missed' if positive else 'wrongly found'}: {text!r}"
+
+
+PATTERNS = [
+    (name, index)
+    for _, name, pset in SETS
+    for index in range(len(pset.patterns))
+    if len(pset.patterns) > 1
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "index"), PATTERNS, ids=[f"{n}[{i}]" for n, i in PATTERNS]
+)
+def test_every_pattern_is_needed(name: str, index: int) -> None:
+    """Some `match` example is found by this pattern and by no other in its set."""
+    patterns = LIBRARY.sets[name]
+    others = patterns[:index] + patterns[index + 1 :]
+    pset = next(p for _, n, p in SETS if n == name)
+    only_this = [t for t in pset.match if _found((patterns[index],), t) and not _found(others, t)]
+    assert only_this, (
+        f"{name}[{index}] {pset.patterns[index]!r}: no match example needs this pattern "
+        "(add one that only it finds, or delete the pattern)"
+    )
+
+
+DETECTOR_EXAMPLES = [
+    (name, text, positive)
+    for _, name, ex in DETECTORS
+    for positive, texts in ((True, ex.match), (False, ex.no_match))
+    for text in texts
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "positive"),
+    DETECTOR_EXAMPLES,
+    ids=[f"{n}:{'+' if p else '-'}:{t[:30]}" for n, t, p in DETECTOR_EXAMPLES],
+)
+def test_detector_example(name: str, text: str, positive: bool) -> None:
+    detector = getattr(sig, name)
+    hits = detector(text)
+    assert bool(hits) == positive, f"{name} {'missed' if positive else 'wrongly found'}: {text!r}"
+    for hit in hits:
+        assert text[hit.start : hit.end] == hit.text, "evidence must be an exact substring"
+
+
+def test_detector_entries_name_real_functions() -> None:
+    for fname, name, _ in DETECTORS:
+        assert callable(getattr(sig, name, None)), f"{fname}: detectors.{name} is not a detector"
+
+
+def test_bad_regex_is_a_clean_error(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").write_text(
+        "description: x\nsets:\n  s:\n    meaning: broken\n    patterns: ['(unclosed']\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"x\.yaml: set s: bad regex"):
+        load_library(tmp_path)
+
+
+def test_unknown_key_and_fragment_are_clean_errors(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("description: a\nsetz: {}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"a\.yaml: setz"):
+        load_library(tmp_path)
+    (tmp_path / "a.yaml").write_text(
+        "description: a\nsets:\n  s:\n    meaning: uses a fragment\n    patterns: ['{@nope}']\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="unknown fragment"):
+        load_library(tmp_path)

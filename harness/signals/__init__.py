@@ -543,18 +543,32 @@ def caves(text: str) -> list[Hit]:
 NAME_CALLING = pattern_set("name_calling")
 INSULT = pattern_set("insult")
 THREAT = pattern_set("threat")
+HARASSMENT = pattern_set("harassment")
+SLUR = pattern_set("slur")
+PROFANITY_AT_YOU = pattern_set("profanity_at_you")
+NOT_AT_AGENT = pattern_set("not_at_agent")
 PERSONAL = fragment("personal")
+_YOU = re.compile(r"\b(you|u|ya|ur|your|yourself|youre)\b", FLAGS)
+ALWAYS_ABUSIVE = THREAT + HARASSMENT + SLUR + PROFANITY_AT_YOU
 
 
+@memo
 def abusive(text: str) -> list[Hit]:
-    """Personal attacks, slurs, threats or profanity aimed at the agent or the company."""
-    hits = find(THREAT, text) + find(NAME_CALLING, text)
-    for hit in find(INSULT, text):
-        window = text[max(0, hit.start - 40) : hit.end + 25]
-        profanity = re.match(r"(f|sh|b\*|bastard|screw|piss|ass|shut|go to)", hit.text, FLAGS)
-        if profanity or re.search(PERSONAL, window, FLAGS):
-            hits.append(hit)
-    return sorted(hits, key=lambda h: h.start)
+    """Abuse aimed at the agent, staff or company: threats, slurs, sexual harassment,
+    name-calling, insults about the person and swearing at them. Not abuse: swearing at
+    the situation, insulting oneself or a third party, criticising the service."""
+    hits = find(ALWAYS_ABUSIVE, text)
+    for hit in find(NAME_CALLING + INSULT, text):
+        clause = clause_before(text, hit.end, hit.start)
+        if not _YOU.search(hit.text) and find(NOT_AT_AGENT, clause):
+            continue
+        hits.append(hit)
+    hits.sort(key=lambda h: h.start)
+    merged: list[Hit] = []
+    for hit in hits:
+        if not merged or hit.start >= merged[-1].end:
+            merged.append(hit)
+    return merged
 
 
 UPSET = pattern_set("upset")

@@ -79,6 +79,22 @@ class Counts:
         return 2 * self.tp / (2 * self.tp + self.fp + self.fn)
 
     @property
+    def f1_negative(self) -> float | None:
+        """F1 of the negative class (1.0 when neither side has a negative)."""
+        if not self.n:
+            return None
+        if self.tn + self.fp + self.fn == 0:
+            return 1.0
+        return 2 * self.tn / (2 * self.tn + self.fp + self.fn)
+
+    @property
+    def balanced_f1(self) -> float | None:
+        """Mean of the positive-class and negative-class F1 (the labelled sets' metric)."""
+        if self.f1 is None or self.f1_negative is None:
+            return None
+        return (self.f1 + self.f1_negative) / 2
+
+    @property
     def accuracy(self) -> float | None:
         """Share of items where truth and prediction agree."""
         return (self.tp + self.tn) / self.n if self.n else None

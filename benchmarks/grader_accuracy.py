@@ -1,21 +1,30 @@
-"""How well the rule graders agree with human verdicts on a labelled conversation set.
+"""How well the rule graders agree with human verdicts on labelled conversation sets.
 
-    .venv/bin/python benchmarks/grader_accuracy.py                  # benchmarks/devset.jsonl
-    .venv/bin/python benchmarks/grader_accuracy.py --show-errors 30 --guideline defuse.playback
-    .venv/bin/python benchmarks/grader_accuracy.py --file held-out.jsonl --json
+    .venv/bin/python benchmarks/grader_accuracy.py            # every part, docs/grader-accuracy.md
+    .venv/bin/python benchmarks/grader_accuracy.py --part held-out --show-errors 0
+    .venv/bin/python benchmarks/grader_accuracy.py --file my.jsonl --guideline defuse.playback
+    .venv/bin/python benchmarks/grader_accuracy.py --file t.jsonl --labels labels.jsonl --json
+
+Parts (each a list of files; `--part` picks one):
+- tuning: `benchmarks/devset.jsonl` (written beside the graders) and
+  `benchmarks/labelled/tuning-*.jsonl` (written blind to them). Rules may be changed
+  because of what these show.
+- held-out: `benchmarks/labelled/heldout-*.jsonl`, written in a separate pass by writers
+  who never saw the graders or the tuning part. Never change a rule because of an item
+  here; it is only measured.
+- independent-dev: `../shared/data/independent-dev` (or `$TOUGHTALK_DATA`), written and
+  labelled outside the project; read at run time, never copied.
 
 Input: transcript-import JSONL (native or OpenAI shape) whose lines carry
-`labels: {guideline_id: verdict}`. Every conversation is graded exactly as `toughtalk grade`
-grades it (RulesJudge, the default rubric, stop reason `imported`, persona resolved when the
-line names one).
+`labels: {guideline_id: verdict}`, or a separate labels file of `{"id", "guideline",
+"verdict"}` lines (`--labels`). Every conversation is graded exactly as `toughtalk grade`
+grades it (RulesJudge, the default rubric, stop reason `imported`).
 
-Per guideline:
-- quality: positive = met|partial, negative = missed|violated, counted only where BOTH the
-  human and the grader say the guideline applies; precision, recall, F1 of "positive";
-  `exact` is exact 4-way verdict agreement on the same items.
-- applicability: agreement of "na" vs "applies" over every labelled item, with the two kinds
-  of disagreement counted.
-Macro-F1 averages F1 over guidelines with any quality support. A measurement: exits 0.
+Per guideline, positive = met|partial, negative = missed|violated, counted only where BOTH
+the human and the grader say the guideline applies: F1 of each class, and `bF1`, their mean
+(the metric of the labelled sets; macro-F1 is the mean of bF1 over guidelines). `pF1` is
+the positive-class F1 alone (the figure earlier reports gave). Applicability (na vs
+applies) is scored separately over every labelled item. A measurement: exits 0.
 """
 
 from __future__ import annotations
@@ -43,12 +52,28 @@ from benchmarks.common import (  # noqa: E402
     text_table,
     write_doc,
 )
+from benchmarks.datasets import data_root  # noqa: E402
 from harness.catalog import load_persona, load_rubric, parse_conversation  # noqa: E402
 from harness.errors import InputError  # noqa: E402
 from harness.judges import RulesJudge  # noqa: E402
 from harness.models import Conversation, GuidelineResult, Persona, StopReason  # noqa: E402
 
 DEVSET = ROOT / "benchmarks" / "devset.jsonl"
+LABELLED = ROOT / "benchmarks" / "labelled"
+
+
+def parts() -> dict[str, list[tuple[Path, Path | None]]]:
+    """The named labelled parts: (transcripts, separate labels file or None) per file."""
+    found: dict[str, list[tuple[Path, Path | None]]] = {
+        "tuning": [(DEVSET, None)] + [(f, None) for f in sorted(LABELLED.glob("tuning-*.jsonl"))],
+        "held-out": [(f, None) for f in sorted(LABELLED.glob("heldout-*.jsonl"))],
+    }
+    independent = data_root() / "independent-dev"
+    if (independent / "transcripts.jsonl").is_file():
+        found["independent-dev"] = [
+            (independent / "transcripts.jsonl", independent / "labels.jsonl")
+        ]
+    return {name: files for name, files in found.items() if files}
 POSITIVE = {"met", "partial"}
 NEGATIVE = {"missed", "violated"}
 ORDINAL = {"met": 3, "partial": 2, "missed": 1, "violated": 0}
@@ -97,6 +122,8 @@ class GuidelineStats:
             q.precision,
             q.recall,
             q.f1,
+            q.f1_negative,
+            q.balanced_f1,
             self.exact / q.n if q.n else None,
             a.accuracy,
             a.fn,  # human applies, grader na
@@ -111,7 +138,9 @@ HEADERS = [
     "neg",
     "P",
     "R",
-    "F1",
+    "pF1",
+    "nF1",
+    "bF1",
     "exact",
     "appl.acc",
     "h→g:na",
@@ -122,10 +151,24 @@ HEADERS = [
 # ---------------------------------------------------------------- reading and grading
 
 
-def read_labelled(path: Path) -> tuple[list[Conversation], list[str]]:
+def read_labels(path: Path) -> dict[str, dict[str, str]]:
+    """A separate labels file: `{"id", "guideline", "verdict"}` per line."""
+    out: dict[str, dict[str, str]] = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                row = json.loads(line)
+                out.setdefault(row["id"], {})[row["guideline"]] = row["verdict"]
+    return out
+
+
+def read_labelled(
+    path: Path, labels_path: Path | None = None
+) -> tuple[list[Conversation], list[str]]:
     """Labelled conversations of a JSONL file, with problems reported instead of raised."""
     conversations: list[Conversation] = []
     problems: list[str] = []
+    labels = read_labels(labels_path) if labels_path else {}
     seen: set[str] = set()
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
@@ -140,6 +183,8 @@ def read_labelled(path: Path) -> tuple[list[Conversation], list[str]]:
                 problems.append(f"{path}:{number}: duplicate id {conv.id!r}, skipped")
                 continue
             seen.add(conv.id)
+            if conv.id in labels:
+                conv = conv.model_copy(update={"labels": labels[conv.id]})
             if not conv.labels:
                 problems.append(f"{path}:{number}: {conv.id!r} has no labels, skipped")
                 continue
@@ -219,7 +264,12 @@ def evaluate(
 
 def summary(stats: dict[str, GuidelineStats]) -> dict[str, Any]:
     """Macro-F1 (guidelines with quality support), micro-F1 and overall applicability."""
-    scored = [s.quality.f1 for s in stats.values() if s.quality.n and s.quality.f1 is not None]
+    scored = [
+        s.quality.balanced_f1
+        for s in stats.values()
+        if s.quality.n and s.quality.balanced_f1 is not None
+    ]
+    positive = [s.quality.f1 for s in stats.values() if s.quality.n and s.quality.f1 is not None]
     micro = Counts()
     appl = Counts()
     exact = 0
@@ -230,6 +280,12 @@ def summary(stats: dict[str, GuidelineStats]) -> dict[str, Any]:
         exact += s.exact
     return {
         "macro_f1": sum(scored) / len(scored) if scored else None,
+        "macro_positive_f1": sum(positive) / len(positive) if positive else None,
+        "below_080": sorted(
+            g
+            for g, s in stats.items()
+            if s.quality.n and s.quality.balanced_f1 is not None and s.quality.balanced_f1 < 0.8
+        ),
         "guidelines_scored": len(scored),
         "guidelines_skipped": [g for g, s in stats.items() if not s.quality.n],
         "micro_f1": micro.f1,
@@ -280,52 +336,130 @@ def confusion_table(stats: GuidelineStats) -> str:
     return text_table(["", *[f"g:{v}" for v in verdicts]], rows)
 
 
-def markdown(
-    source: Path,
-    conversations: int,
-    graded: int,
-    stats: dict[str, GuidelineStats],
-    ids: list[str],
-    totals: dict[str, Any],
-    problems: list[str],
-) -> str:
-    """docs/grader-accuracy.md."""
+@dataclass
+class PartResult:
+    """One labelled part, graded."""
+
+    name: str
+    files: list[Path]
+    conversations: int
+    graded: int
+    stats: dict[str, GuidelineStats]
+    errors: list[Disagreement]
+    ids: list[str]
+    totals: dict[str, Any]
+    problems: list[str]
+
+
+def run_part(name: str, files: list[tuple[Path, Path | None]]) -> PartResult:
+    """Read and grade every file of one part."""
+    conversations: list[Conversation] = []
+    problems: list[str] = []
+    for path, labels in files:
+        found, issues = read_labelled(path, labels)
+        conversations += found
+        problems += issues
+    personas = personas_for(conversations, problems)
+    stats, errors, ids, graded = evaluate(conversations, personas, problems)
+    return PartResult(
+        name,
+        [f for f, _ in files],
+        len(conversations),
+        graded,
+        stats,
+        errors,
+        ids,
+        summary(stats),
+        problems,
+    )
+
+
+SUMMARY_HEADERS = ["part", "conversations", "macro-F1", "pF1 macro", "appl.acc", "below 0.80"]
+
+
+def summary_row(part: PartResult) -> list[Any]:
+    """One line of the parts table."""
+    t = part.totals
+    return [
+        part.name,
+        part.conversations,
+        t["macro_f1"],
+        t["macro_positive_f1"],
+        t["applicability_accuracy"],
+        len(t["below_080"]),
+    ]
+
+
+def markdown(results: list[PartResult]) -> str:
+    """docs/grader-accuracy.md: the parts side by side, then each part's table."""
+    ids = results[0].ids
     lines = [
         "# Rule-grader accuracy against human labels",
         "",
-        f"Labelled set: `{shown_path(source)}` ({conversations} labelled conversations, "
-        f"{graded} graded). Judge: `rules`, rubric `default`, stop reason `imported`.",
+        "Judge: `rules`, rubric `default`, stop reason `imported` (exactly what "
+        "`toughtalk grade --judge rules` does). Command: "
+        "`.venv/bin/python benchmarks/grader_accuracy.py`.",
         "",
         *provenance(),
         "",
-        f"**Macro-F1: {fmt(totals['macro_f1'])}** over {totals['guidelines_scored']} "
-        f"guidelines with support · micro-F1 {fmt(totals['micro_f1'])} "
-        f"(P {fmt(totals['micro_precision'])}, R {fmt(totals['micro_recall'])}) · "
-        f"exact verdict agreement {fmt(totals['exact'])} · "
-        f"applicability accuracy {fmt(totals['applicability_accuracy'])} "
-        f"over {totals['items_labelled']} labelled items.",
+        "Positive = `met`/`partial`, negative = `missed`/`violated`, scored only where both "
+        "the human and the grader say the guideline applies. `bF1` = mean of the positive- "
+        "and negative-class F1 (the labelled sets' own metric); **macro-F1** = mean bF1 over "
+        "guidelines with support. `pF1` = positive-class F1 alone (what earlier reports "
+        "gave; it flatters a grader that says `met` too often). `appl.acc` = agreement on "
+        "na vs applies over all labelled items.",
         "",
-        "Positive = `met`/`partial`, negative = `missed`/`violated`; P/R/F1 and `exact` "
-        "(4-way verdict agreement) only on items where both human and grader say the "
-        "guideline applies (`n`, of which `pos`/`neg` by the human). F1 is 1.0 when "
-        "neither side has a positive. `appl.acc`: agreement on na vs applies over all "
-        "labelled items; `h→g:na` = human says it applies, grader says na; `h:na→g` = "
-        "human says na, grader grades it.",
+        "- **tuning**: `benchmarks/devset.jsonl` (88, written beside the graders) and "
+        "`benchmarks/labelled/tuning-*.jsonl` (written blind to the graders); rules may "
+        "change because of these.",
+        "- **held-out**: `benchmarks/labelled/heldout-*.jsonl`, written in a separate pass "
+        "by writers who never saw the graders or the tuning part; only measured, never "
+        "tuned on.",
+        "- **independent-dev**: `../shared/data/independent-dev`, written and labelled "
+        "outside the project (read at run time, never copied).",
         "",
-        md_table(HEADERS, [stats[g].row(g) for g in ids]),
+        md_table(SUMMARY_HEADERS, [summary_row(r) for r in results]),
+        "",
+        "## bF1 per guideline",
+        "",
+        md_table(
+            ["guideline", *[f"{r.name} (n)" for r in results]],
+            [
+                [
+                    g,
+                    *[
+                        f"{fmt(r.stats[g].quality.balanced_f1)} ({r.stats[g].quality.n})"
+                        for r in results
+                    ],
+                ]
+                for g in ids
+            ],
+        ),
     ]
-    if totals["guidelines_skipped"]:
-        skipped = ", ".join(f"`{g}`" for g in totals["guidelines_skipped"])
-        lines += ["", f"Not in the macro-F1 (no item where both say it applies): {skipped}."]
-    if problems:
-        lines += ["", "Input problems:", "", *[f"- {p}" for p in problems[:20]]]
-    return "\n".join(lines)
+    for r in results:
+        lines += [
+            "",
+            f"## {r.name}: {r.conversations} conversations",
+            "",
+            "Files: " + ", ".join(f"`{shown_path(f)}`" for f in r.files),
+            "",
+            md_table(HEADERS, [r.stats[g].row(g) for g in ids]),
+        ]
+        if r.totals["below_080"]:
+            lines += ["", "Below 0.80: " + ", ".join(f"`{g}`" for g in r.totals["below_080"])]
+        if r.problems:
+            lines += ["", "Input problems:", "", *[f"- {p}" for p in r.problems[:20]]]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; always returns 0 (a measurement, not a test)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--file", type=Path, default=DEVSET, help="labelled JSONL to score")
+    parser.add_argument(
+        "--file", type=Path, action="append", help="labelled JSONL to score (repeatable)"
+    )
+    parser.add_argument("--labels", type=Path, help="separate labels file for --file")
+    parser.add_argument("--part", action="append", help="only these parts (default: all)")
     parser.add_argument(
         "--show-errors", type=int, default=15, metavar="N", help="worst disagreements to list"
     )
@@ -334,82 +468,56 @@ def main(argv: list[str] | None = None) -> int:
         "--turns", action="store_true", help="print the agent's turns under each disagreement"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    parser.add_argument(
-        "--md",
-        type=Path,
-        help="markdown report (default docs/grader-accuracy.md for the devset, "
-        "docs/grader-accuracy-<stem>.md for other files)",
-    )
+    parser.add_argument("--md", type=Path, help="markdown report (default docs/grader-accuracy.md)")
     parser.add_argument("--no-md", action="store_true", help="do not write the markdown report")
     args = parser.parse_args(argv)
 
-    source: Path = args.file
-    if not source.is_file():
-        print(
-            f"grader_accuracy: no labelled set at {source}.\n"
-            "  Expected transcript-import JSONL with `labels: {guideline_id: verdict}` per "
-            "line (benchmarks/devset.jsonl is being written); pass another with --file.",
-            file=sys.stderr,
-        )
-        return 0
-
-    conversations, problems = read_labelled(source)
-    personas = personas_for(conversations, problems)
-    stats, errors, ids, graded = evaluate(conversations, personas, problems)
-    totals = summary(stats)
-
-    if args.guideline and args.guideline not in stats:
-        problems.append(f"--guideline {args.guideline!r} is not a default-rubric id")
-    shown = worst([e for e in errors if not args.guideline or e.guideline == args.guideline])
-    shown = shown[: max(args.show_errors, 0)]
+    if args.file:
+        missing = [f for f in args.file if not f.is_file()]
+        if missing:
+            print(f"grader_accuracy: no labelled set at {missing[0]}", file=sys.stderr)
+            return 0
+        chosen = {"file": [(f, args.labels) for f in args.file]}
+    else:
+        available = parts()
+        chosen = {k: v for k, v in available.items() if not args.part or k in args.part}
+    results = [run_part(name, files) for name, files in chosen.items()]
 
     if args.json:
         payload = {
-            "file": str(source),
-            "conversations": len(conversations),
-            "graded": graded,
-            "summary": totals,
-            "guidelines": {
-                g: dict(zip(HEADERS[1:], stats[g].row(g)[1:], strict=True)) for g in ids
-            },
-            "disagreements": [
-                {k: v for k, v in e.__dict__.items() if k != "agent_turns"}
-                | {"severity": e.severity}
-                for e in shown
-            ],
-            "problems": problems,
+            r.name: {
+                "files": [str(f) for f in r.files],
+                "conversations": r.conversations,
+                "graded": r.graded,
+                "summary": r.totals,
+                "guidelines": {
+                    g: dict(zip(HEADERS[1:], r.stats[g].row(g)[1:], strict=True)) for g in r.ids
+                },
+                "problems": r.problems,
+            }
+            for r in results
         }
         print(json.dumps(payload, indent=2, default=str))
     else:
-        print(f"{source}: {len(conversations)} labelled conversations, {graded} graded\n")
-        print(text_table(HEADERS, [stats[g].row(g) for g in ids]))
-        print(
-            f"\nmacro-F1 {fmt(totals['macro_f1'])} over {totals['guidelines_scored']} guidelines"
-            f" · micro-F1 {fmt(totals['micro_f1'])} · exact {fmt(totals['exact'])}"
-            f" · applicability accuracy {fmt(totals['applicability_accuracy'])}"
-        )
-        if totals["guidelines_skipped"]:
-            print("no quality support: " + ", ".join(totals["guidelines_skipped"]))
-        if args.guideline in stats:
-            print(f"\n{args.guideline}: human (rows) vs grader (columns)")
-            print(confusion_table(stats[args.guideline]))
-        if shown:
-            label = f" on {args.guideline}" if args.guideline else ""
-            print(f"\nworst {len(shown)} of {len(errors)} disagreements{label}:")
-            print("\n".join(error_lines(shown, args.turns)))
-        for p in problems:
-            print(f"note: {p}", file=sys.stderr)
+        for r in results:
+            print(f"\n== {r.name}: {r.conversations} labelled conversations, {r.graded} graded\n")
+            print(text_table(HEADERS, [r.stats[g].row(g) for g in r.ids]))
+            shown = worst(
+                [e for e in r.errors if not args.guideline or e.guideline == args.guideline]
+            )[: max(args.show_errors, 0)]
+            if args.guideline in r.stats:
+                print(f"\n{args.guideline}: human (rows) vs grader (columns)")
+                print(confusion_table(r.stats[args.guideline]))
+            if shown:
+                print(f"\nworst {len(shown)} of {len(r.errors)} disagreements:")
+                print("\n".join(error_lines(shown, args.turns)))
+            for problem in r.problems:
+                print(f"note: {problem}", file=sys.stderr)
+        print()
+        print(text_table(SUMMARY_HEADERS, [summary_row(r) for r in results]))
 
-    if not args.no_md:
-        default_md = (
-            DOCS / "grader-accuracy.md"
-            if source.resolve() == DEVSET.resolve()
-            else DOCS / f"grader-accuracy-{source.stem}.md"
-        )
-        path = write_doc(
-            args.md or default_md,
-            markdown(source, len(conversations), graded, stats, ids, totals, problems),
-        )
+    if not args.no_md and not args.file:
+        path = write_doc(args.md or DOCS / "grader-accuracy.md", markdown(results))
         if not args.json:
             print(f"\nwrote {shown_path(path)}")
     return 0

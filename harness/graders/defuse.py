@@ -82,13 +82,16 @@ def find_real_issue(g: GradeInput) -> Finding:
 @grader("defuse.playback")
 def playback(g: GradeInput) -> Finding:
     """defuse.playback (000 §2 U): summarise back in its own words and invite correction."""
+    unchecked: Quote | None = None
     for index, text in g.agent:
-        summary = sig.playback(text)
+        said = " ".join(t for i, t in g.customer if i < index)
+        summary = sig.playback(text) or sig.restatement(text, said)
         if summary and sig.invites_correction(text):
             return finding("met", "plays the problem back and checks it", Quote(index, summary[0]))
-    summary = g.first(sig.playback, g.agent)
-    if summary:
-        return finding("partial", "plays the problem back without inviting correction", summary)
+        if summary and unchecked is None:
+            unchecked = Quote(index, summary[0])
+    if unchecked:
+        return finding("partial", "plays the problem back without inviting correction", unchecked)
     return finding("missed", "looked for a summary of the problem in the agent's own words")
 
 

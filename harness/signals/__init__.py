@@ -335,11 +335,46 @@ def asks_identifier(sentence: str) -> re.Match[str] | None:
     )
 
 
+RHETORICAL = pattern_set("rhetorical")
+SELF_QUESTION = pattern_set("self_question")
+ANSWER_LEAD = pattern_set("answer_lead")
+
+
+@memo
+def rhetorical_questions(text: str) -> list[Hit]:
+    """Questions asked for effect ("guess what?") or answered by the agent itself straight
+    after ("So what happened? Our depot…"): not questions for the customer."""
+    out: list[Hit] = []
+    found = sentences(text)
+    for index, sentence in enumerate(found):
+        if not sentence.text.endswith("?"):
+            continue
+        following = found[index + 1].text if index + 1 < len(found) else ""
+        answered = bool(following) and not following.endswith("?")
+        if find(RHETORICAL, sentence.text) or (
+            answered and (find(SELF_QUESTION, sentence.text) or find(ANSWER_LEAD, following))
+        ):
+            out.append(sentence)
+    return out
+
+
+def question_type(text: str, question: Hit) -> str:
+    """One question of `text` typed: rhetorical, choice, open or closed."""
+    if any(r.start == question.start for r in rhetorical_questions(text)):
+        return "rhetorical"
+    if is_choice_question(question.text):
+        return "choice"
+    return "open" if is_open_question(question.text) else "closed"
+
+
 @memo
 def exploratory_questions(text: str) -> list[Hit]:
     """Open questions that uncover what is at stake (not asking for an ID or a choice)."""
     out: list[Hit] = []
+    rhetorical = {r.start for r in rhetorical_questions(text)}
     for q in questions(text):
+        if q.start in rhetorical:
+            continue
         if asks_identifier(q.text) or is_choice_question(q.text) or find(CLOSERS, q.text):
             continue
         if is_open_question(q.text) or re.search(_STAKES, q.text, FLAGS):
@@ -360,10 +395,13 @@ def stacked_questions(found: list[Hit]) -> bool:
 @memo
 def closed_questions(text: str) -> list[Hit]:
     """Yes/no questions."""
+    rhetorical = {r.start for r in rhetorical_questions(text)}
     return [
         q
         for q in questions(text)
-        if not is_open_question(q.text) and not is_choice_question(q.text)
+        if q.start not in rhetorical
+        and not is_open_question(q.text)
+        and not is_choice_question(q.text)
     ]
 
 
@@ -378,6 +416,50 @@ def playback(text: str) -> list[Hit]:
     if not hits and invites_correction(text):
         hits = [sentence_of(text, h) for h in find(SO_SUMMARY, text)]
     return hits
+
+
+RESTATEMENT_FRAME = pattern_set("restatement_frame")
+_GENERIC_WORD = re.compile("^" + fragment("generic_word") + "$", FLAGS)
+_WORD = re.compile(r"[A-Za-z0-9£$€'’]+")
+
+
+def _stem(word: str) -> str:
+    word = word.lower().strip("'’")
+    for suffix in ("'s", "’s", "ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_stems(text: str) -> set[str]:
+    """Crude stems of the words that carry content (numbers and amounts included)."""
+    out = set()
+    for word in _WORD.findall(text):
+        if any(ch.isdigit() for ch in word) or (len(word) >= 4 and not _GENERIC_WORD.match(word)):
+            out.add(_stem(word))
+    return out
+
+
+def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
+    """Sentences that restate the customer's situation in plain words: framed as a recap
+    ("So…", "Right, you…") and sharing at least `shared` content words with what the
+    customer said. Questions count only when they end by checking ("…, is that right?")."""
+    said = content_stems(customer_text)
+    if len(said) < shared:
+        return []
+    out = []
+    for sentence in sentences(text):
+        question = sentence.text.endswith("?")
+        if question and not invites_correction(sentence.text):
+            continue
+        frame = [h for h in find(RESTATEMENT_FRAME, sentence.text)]
+        if not frame:
+            continue
+        recap = re.match(RESTATEMENT_FRAME[0], sentence.text, FLAGS) is not None
+        needed = shared if recap else shared + 1
+        if len(content_stems(sentence.text) & said) >= needed:
+            out.append(sentence)
+    return out
 
 
 def invites_correction(text: str) -> list[Hit]:

@@ -91,12 +91,9 @@ def pick_persona(ref: str | None, *, rng: random.Random | None = None) -> tuple[
 
 def mask_abuse(text: str) -> str:
     """Mask insults and profanity (not threats) as their first letter and asterisks."""
-    threats = {(h.start, h.end) for h in sig.find(sig.THREAT, text)}
     out = text
-    for hit in sorted(sig.abusive(text), key=lambda h: h.start, reverse=True):
-        if (hit.start, hit.end) in threats:
-            continue
-        masked = re.sub(r"(?<=\w)\w", "*", hit.text)
+    for hit in sorted(sig.offensive_words(text), key=lambda h: h.start, reverse=True):
+        masked = hit.text[0] + re.sub(r"\w", "*", hit.text[1:])
         out = out[: hit.start] + masked + out[hit.end :]
     return out
 

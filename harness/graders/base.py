@@ -232,10 +232,27 @@ class GradeInput:
 
     @cached_property
     def resolved(self) -> bool:
-        """A resolution was agreed."""
+        """A resolution was agreed.
+
+        Simulated runs: the customer accepted. Recorded transcripts: the agent put a plan in
+        place and the contact did not end in a hand-over, an agent-ended call or a customer
+        who gave up (a reluctant "fine" still counts, as a trainer would read it)."""
         if self.stop_reason == StopReason.resolved:
             return True
-        return self.acceptance_turn is not None
+        if self.states or self.stop_reason not in (None, StopReason.imported):
+            return self.acceptance_turn is not None
+        if self.acceptance_turn is not None:
+            return True
+        if self.agent_ended_at is not None or not self.agent:
+            return False
+        planned = [i for i, text in self.agent if sig.fixes(text) or sig.commitments(text)]
+        if not planned:
+            return False
+        last_index, last_agent = self.agent[-1]
+        if sig.hands_over(last_agent) and not sig.precise_timeline(last_agent):
+            return False
+        after = [text for i, text in self.customer if i > planned[0]]
+        return not (after and sig.gives_up(after[-1]))
 
     @cached_property
     def fix_offered(self) -> bool:

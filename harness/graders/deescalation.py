@@ -90,15 +90,13 @@ def no_premature_solution(g: GradeInput) -> Finding:
             Quote(index, fix[0]),
         )
     if fix and ack and fix[0].start < ack[0].start:
-        return finding("violated", "the fix comes before any acknowledgement", Quote(index, fix[0]))
-    if fix:
         return finding(
-            "partial",
-            "acknowledges, but proposes a fix in the same first reply",
-            Quote(index, ack[0]),
+            "partial", "the fix comes before the acknowledgement", Quote(index, fix[0])
         )
     if ack:
-        return finding("met", "acknowledges first and holds the fix back", Quote(index, ack[0]))
+        return finding(
+            "met", "acknowledges the upset before putting any fix forward", Quote(index, ack[0])
+        )
     return finding("missed", "first reply neither acknowledges nor lets the customer finish")
 
 

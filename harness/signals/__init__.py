@@ -653,6 +653,28 @@ def abusive(text: str) -> list[Hit]:
     return merged
 
 
+_OFFENSIVE_WORD = re.compile(
+    r"\b("
+    + "|".join(
+        fragment(name) for name in ("insult_noun", "insult_adj", "offensive_word")
+    )
+    + r")(?!\w)|"
+    + "|".join(SLUR),
+    FLAGS,
+)
+
+
+def offensive_words(text: str) -> list[Hit]:
+    """The insulting, slurring or profane words inside abusive spans (what masking hides);
+    the rest of an insult ("you're", "the lot of you") is left readable."""
+    out: list[Hit] = []
+    for span in abusive(text):
+        for m in _OFFENSIVE_WORD.finditer(text, span.start, span.end):
+            if m.group(0).strip():
+                out.append(Hit(m.start(), m.end(), m.group(0)))
+    return out
+
+
 UPSET = pattern_set("upset")
 
 
@@ -901,3 +923,18 @@ def repeat_asks(text: str, context: Mapping[str, Any], earlier_customer_text: st
         if in_context or said:
             out.append(sentence)
     return out
+
+
+GIVES_UP = pattern_set("gives_up")
+HANDS_OVER = pattern_set("hands_over")
+
+
+def gives_up(text: str) -> list[Hit]:
+    """The customer gives up, leaves or refuses the plan outright."""
+    return find(GIVES_UP, text)
+
+
+def hands_over(text: str) -> list[Hit]:
+    """The agent passes the customer on to someone else now."""
+    return find(HANDS_OVER, text)
+

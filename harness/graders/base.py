@@ -248,7 +248,7 @@ class GradeInput:
         planned = [i for i, text in self.agent if sig.fixes(text) or sig.commitments(text)]
         if not planned:
             return False
-        last_index, last_agent = self.agent[-1]
+        last_agent = self.agent[-1][1]
         if sig.hands_over(last_agent) and not sig.precise_timeline(last_agent):
             return False
         after = [text for i, text in self.customer if i > planned[0]]

@@ -39,11 +39,11 @@ def calm_register(g: GradeInput) -> Finding:
     heat = g.first(sig.shouting, g.agent)
     if heat:
         return finding("violated", "shouting capitals, '!!' or sarcasm in a reply", heat)
-    rambling = g.first(sig.long_sentences, g.agent)
-    if rambling:
-        return finding("partial", "calm, but with very long sentences", rambling)
     if not g.agent:
         return finding("na", "no agent replies")
+    rambling = g.first(sig.long_sentences, g.agent)
+    if rambling:
+        return finding("met", "calm throughout, though some sentences run long", rambling)
     return finding("met", "short, calm sentences throughout")
 
 

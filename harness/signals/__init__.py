@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from itertools import pairwise
 from typing import Any
 
 from harness.signals.engine import (
@@ -155,18 +156,30 @@ _ACRONYMS = {
 }
 
 
+# A shouted word: capitals only, two letters or more (acronyms like SLA and e-mail "RE:" /
+# "FW:" prefixes are not shouting). One capitalised word is emphasis; two in a row or three
+# in a message is shouting.
+_CAPS_WORD = re.compile(r"\b(?!RE\b|FWD?\b)[A-Z]{2,}\b")
+
+
 def shouting(text: str) -> list[Hit]:
-    """Capitals for shouting, '!!', or sarcasm."""
+    """Capitals for shouting, '!!', sarcasm, or a snapped, retaliatory reply."""
     hits: list[Hit] = []
-    caps = [m for m in re.finditer(r"\b[A-Z]{3,}\b", text) if m.group(0) not in _ACRONYMS]
-    if len(caps) >= 2 or any(len(m.group(0)) >= 6 for m in caps):
+    caps = [m for m in _CAPS_WORD.finditer(text) if m.group(0) not in _ACRONYMS]
+    shouted = [
+        a
+        for a, b in pairwise(caps)
+        if re.fullmatch(r"\W*", text[a.end() : b.start()])
+    ]
+    if shouted or len(caps) >= 3:
         hits.extend(Hit(m.start(), m.end(), m.group(0)) for m in caps)
     hits.extend(find([r"[!?]*![!?]*!+", r"\?{2,}"], text))
-    hits.extend(find(SARCASM, text))
+    hits.extend(find(SARCASM + HEATED, text))
     return sorted(hits, key=lambda h: h.start)
 
 
 SARCASM = pattern_set("sarcasm")
+HEATED = pattern_set("heated")
 
 
 def long_sentences(text: str, limit: int = 32) -> list[Hit]:
@@ -655,9 +668,7 @@ def abusive(text: str) -> list[Hit]:
 
 _OFFENSIVE_WORD = re.compile(
     r"\b("
-    + "|".join(
-        fragment(name) for name in ("insult_noun", "insult_adj", "offensive_word")
-    )
+    + "|".join(fragment(name) for name in ("insult_noun", "insult_adj", "offensive_word"))
     + r")(?!\w)|"
     + "|".join(SLUR),
     FLAGS,
@@ -937,4 +948,3 @@ def gives_up(text: str) -> list[Hit]:
 def hands_over(text: str) -> list[Hit]:
     """The agent passes the customer on to someone else now."""
     return find(HANDS_OVER, text)
-

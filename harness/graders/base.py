@@ -197,7 +197,19 @@ class GradeInput:
             return bool(self.persona.policy.forbids) and (
                 bool(self.forbidden_asks) or bool(self.granted_forbidden)
             )
-        return bool(self.refusal_turns)
+        if not self.policy_text:
+            return False
+        return bool(self.refusal_turns) or any(sig.caves(t) for _, t in self.agent)
+
+    @cached_property
+    def policy_text(self) -> str:
+        """Policy limits written in a recorded transcript's case context (keys naming a
+        policy, rules, terms, limits or authority); empty when there are none."""
+        return " ".join(
+            str(value)
+            for key, value in self.context.items()
+            if re.search(r"polic|rule|term|limit|authori|allow|exclu", str(key), re.IGNORECASE)
+        )
 
     @cached_property
     def granted_forbidden(self) -> list[Quote]:

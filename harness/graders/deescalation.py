@@ -132,6 +132,9 @@ def no_blame_passing(g: GradeInput) -> Finding:
     hit = g.first(sig.blame, g.agent)
     if hit:
         return finding("violated", "passes the blame", hit)
+    colleague = g.first(sig.undermines_team, g.agent)
+    if colleague:
+        return finding("violated", "blames a colleague instead of owning it as a team", colleague)
     owned = g.first(sig.ownership, g.agent)
     return finding("met", "no blame passed" + (", and owns the problem" if owned else ""), owned)
 

@@ -143,7 +143,7 @@ def no_blame_passing(g: GradeInput) -> Finding:
 def affirmations(g: GradeInput) -> Finding:
     """deesc.affirmations (002 §1, 003): brief listening signals; one question at a time."""
     stacked = [
-        Quote(i, qs[0]) for i, text in g.agent if sig.stacked_questions(qs := sig.questions(text))
+        Quote(i, qs[0]) for i, text in g.agent if sig.stacked_questions(qs := sig.asks(text))
     ]
     if stacked:
         return finding("violated", "stacks several questions in one reply", stacked[0])

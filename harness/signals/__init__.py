@@ -371,6 +371,20 @@ def rhetorical_questions(text: str) -> list[Hit]:
     return out
 
 
+def asks(text: str) -> list[Hit]:
+    """Questions that ask the customer for something: not rhetorical, not a check that the
+    agent understood or that the plan works ("Is that right?", "Does that work?")."""
+    rhetorical = {r.start for r in rhetorical_questions(text)}
+    return [
+        q
+        for q in questions(text)
+        if q.start not in rhetorical
+        and not invites_correction(q.text)
+        and not confirm_satisfaction(q.text)
+        and not find(CLOSERS, q.text)
+    ]
+
+
 def question_type(text: str, question: Hit) -> str:
     """One question of `text` typed: rhetorical, choice, open or closed."""
     if any(r.start == question.start for r in rhetorical_questions(text)):

@@ -181,11 +181,22 @@ def close_follow_up(g: GradeInput) -> Finding:
     """close.follow_up (002 §8, 001 close the loop): promise and describe a follow-up."""
     if not g.resolved:
         return finding("na", "the conversation was not resolved")
-    hits = g.all(sig.follow_up, g.agent)
-    if len(hits) >= 2:
-        return finding("met", "describes the follow-up and what to do if it slips", hits[0])
-    if hits:
-        return finding("partial", "mentions a follow-up without the details", hits[0])
+    timed = [
+        Quote(i, sig.sentence_of(text, h))
+        for i, text in g.agent
+        for h in sig.follow_up(text)
+        if sig.precise_timeline(sig.sentence_of(text, h).text)
+    ]
+    promised = timed or g.all(sig.follow_up, g.agent)
+    backup = g.first(sig.follow_up_contingency, g.agent)
+    if timed and backup:
+        return finding("met", "promises a timed follow-up and what to do if it slips", timed[0])
+    if promised or backup:
+        return finding(
+            "partial",
+            "a follow-up without a time, or without what to do if it slips",
+            (promised[0] if promised else backup),
+        )
     return finding("missed", "looked for a follow-up (summary, what if it slips, feedback)")
 
 

@@ -867,6 +867,14 @@ def follow_up(text: str) -> list[Hit]:
     return find(FOLLOW_UP, text)
 
 
+FOLLOW_UP_CONTINGENCY = pattern_set("follow_up_contingency")
+
+
+def follow_up_contingency(text: str) -> list[Hit]:
+    """What to do if the plan slips, or a feedback ask."""
+    return find(FOLLOW_UP_CONTINGENCY, text)
+
+
 def empower(text: str) -> list[Hit]:
     """Shows the customer how to avoid the problem or how the fix works."""
     return find(EMPOWER, text)

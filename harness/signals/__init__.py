@@ -469,8 +469,8 @@ def content_stems(text: str) -> set[str]:
 
 def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
     """Sentences that restate the customer's situation in plain words: framed as a recap
-    ("So…", "Right, you…") and sharing at least `shared` content words with what the
-    customer said. Questions count only when they end by checking ("…, is that right?")."""
+    ("So…", "Right, so…", "From what you've said…") and sharing at least `shared` content
+    words with what the customer said. Questions count only when they end by checking ("…, is that right?")."""
     said = content_stems(customer_text)
     if len(said) < shared:
         return []
@@ -479,12 +479,9 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
         question = sentence.text.endswith("?")
         if question and not invites_correction(sentence.text):
             continue
-        frame = [h for h in find(RESTATEMENT_FRAME, sentence.text)]
-        if not frame:
+        if not find(RESTATEMENT_FRAME, sentence.text):
             continue
-        recap = re.match(RESTATEMENT_FRAME[0], sentence.text, FLAGS) is not None
-        needed = shared if recap else shared + 1
-        if len(content_stems(sentence.text) & said) >= needed:
+        if len(content_stems(sentence.text) & said) >= shared:
             out.append(sentence)
     return out
 

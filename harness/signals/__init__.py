@@ -470,7 +470,8 @@ def content_stems(text: str) -> set[str]:
 def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
     """Sentences that restate the customer's situation in plain words: framed as a recap
     ("So…", "Right, so…", "From what you've said…") and sharing at least `shared` content
-    words with what the customer said. Questions count only when they end by checking ("…, is that right?")."""
+    words with what the customer said. Questions count only when they end by checking
+    ("…, is that right?")."""
     said = content_stems(customer_text)
     if len(said) < shared:
         return []

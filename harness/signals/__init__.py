@@ -349,6 +349,7 @@ def asks_identifier(sentence: str) -> re.Match[str] | None:
 
 
 RHETORICAL = pattern_set("rhetorical")
+GENERIC_ASK = pattern_set("generic_ask")
 SELF_QUESTION = pattern_set("self_question")
 ANSWER_LEAD = pattern_set("answer_lead")
 
@@ -400,7 +401,9 @@ def exploratory_questions(text: str) -> list[Hit]:
     out: list[Hit] = []
     rhetorical = {r.start for r in rhetorical_questions(text)}
     for q in questions(text):
-        if q.start in rhetorical:
+        if q.start in rhetorical or find(GENERIC_ASK, q.text):
+            continue
+        if invites_correction(q.text) or confirm_satisfaction(q.text):
             continue
         if asks_identifier(q.text) or is_choice_question(q.text) or find(CLOSERS, q.text):
             continue

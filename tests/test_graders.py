@@ -16,6 +16,8 @@ from harness.models import Turn
 
 ANGRY = "My order CR-1 is four days late and nobody has told me anything. This is ridiculous!"
 CTX = {"customer_name": "Priya Shah", "order_id": "CR-1", "plan": "Basic"}
+# Saying no is graded on a recorded transcript only when its case file states the limit.
+POLICY_CTX = {**CTX, "policy": "Refunds only within 60 days and with the item returned."}
 
 CASES: list[tuple[str, str, list[str]]] = [
     # ---------------------------------------------------------------- de-escalation
@@ -490,7 +492,8 @@ def _turns(texts: list[str]) -> list[Turn]:
 )
 def test_grader_verdict(guideline: str, expected: str, texts: list[str]) -> None:
     turns = _turns(texts)
-    found = REGISTRY[guideline](GradeInput(turns=turns, context=CTX))
+    context = POLICY_CTX if guideline.startswith("no.") else CTX
+    found = REGISTRY[guideline](GradeInput(turns=turns, context=context))
     assert found.verdict == expected, found.rationale
     for quote in found.evidence:
         assert quote.hit.text in turns[quote.turn].text
@@ -512,3 +515,11 @@ def test_every_guideline_has_a_positive_and_a_negative_case() -> None:
         verdicts = {v for g, v, _ in CASES if g == guideline}
         assert "met" in verdicts, guideline
         assert verdicts & {"missed", "violated"}, guideline
+
+
+def test_saying_no_needs_a_stated_policy_on_recorded_transcripts() -> None:
+    turns = _turns(["I want a full refund.", "I can't refund that, it's past the window."])
+    assert REGISTRY["no.sandwich"](GradeInput(turns=turns, context=CTX)).verdict == "na"
+    found = REGISTRY["no.sandwich"](GradeInput(turns=turns, context=POLICY_CTX))
+    assert found.verdict == "violated"
+

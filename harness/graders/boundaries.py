@@ -106,10 +106,15 @@ def ladder(g: GradeInput) -> Finding:
     """abuse.ladder (000 §4 escalation ladder): redirect, name, boundary, end - in order."""
     if not g.customer_abusive or not g.abusive_turns:
         return finding("na", "the customer was not abusive")
-    # Every agent reply from the first abusive turn on (abuse the detector missed in between
-    # still deserves a rung).
-    first_abuse = g.abusive_turns[0]
-    rungs = [(i, sig.ladder_rung(text)) for i, text in g.agent if i > first_abuse]
+    # Every agent reply from the first abusive turn to the reply after the last one (abuse
+    # the detector missed in between still deserves a rung; once the customer stops, the
+    # agent need not keep climbing).
+    first_abuse, last_abuse = g.abusive_turns[0], g.abusive_turns[-1]
+    answer_to_last = g.next_agent(last_abuse)
+    until = answer_to_last[0] if answer_to_last else len(g.turns)
+    if g.agent_ended_at is not None:
+        until = max(until, g.agent_ended_at)
+    rungs = [(i, sig.ladder_rung(text)) for i, text in g.agent if first_abuse < i <= until]
     if not rungs:
         return finding("na", "no reply to the abusive turns")
     first_index, first_rung = rungs[0]

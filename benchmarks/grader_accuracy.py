@@ -74,6 +74,8 @@ def parts() -> dict[str, list[tuple[Path, Path | None]]]:
             (independent / "transcripts.jsonl", independent / "labels.jsonl")
         ]
     return {name: files for name, files in found.items() if files}
+
+
 POSITIVE = {"met", "partial"}
 NEGATIVE = {"missed", "violated"}
 ORDINAL = {"met": 3, "partial": 2, "missed": 1, "violated": 0}
@@ -390,15 +392,21 @@ def summary_row(part: PartResult) -> list[Any]:
     ]
 
 
-def markdown(results: list[PartResult]) -> str:
+def markdown(results: list[PartResult], semantic: bool = False) -> str:
     """docs/grader-accuracy.md: the parts side by side, then each part's table."""
     ids = results[0].ids
+    judge = (
+        "`rules` combined with the semantic layer (embedding classifiers for feelings, "
+        "playback and open questions; the `[embed]` extra). Command: "
+        "`.venv/bin/python benchmarks/grader_accuracy.py --semantic`."
+        if semantic
+        else "`rules`. Command: `.venv/bin/python benchmarks/grader_accuracy.py`."
+    )
     lines = [
-        "# Rule-grader accuracy against human labels",
+        "# Grader accuracy against human labels"
+        + (" (rules + semantic layer)" if semantic else ""),
         "",
-        "Judge: `rules`, rubric `default`, stop reason `imported` (exactly what "
-        "`toughtalk grade --judge rules` does). Command: "
-        "`.venv/bin/python benchmarks/grader_accuracy.py`.",
+        f"Judge: {judge} Rubric `default`, stop reason `imported` (what `toughtalk grade` does).",
         "",
         *provenance(),
         "",
@@ -470,7 +478,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--md", type=Path, help="markdown report (default docs/grader-accuracy.md)")
     parser.add_argument("--no-md", action="store_true", help="do not write the markdown report")
+    parser.add_argument(
+        "--semantic",
+        action="store_true",
+        help="combine the rules with the embedding classifiers (the [embed] extra); the "
+        "report goes to docs/grader-accuracy-semantic.md",
+    )
     args = parser.parse_args(argv)
+    if args.semantic:
+        from harness import signals
+
+        signals.use_semantic(True)
 
     if args.file:
         missing = [f for f in args.file if not f.is_file()]
@@ -517,7 +535,8 @@ def main(argv: list[str] | None = None) -> int:
         print(text_table(SUMMARY_HEADERS, [summary_row(r) for r in results]))
 
     if not args.no_md and not args.file:
-        path = write_doc(args.md or DOCS / "grader-accuracy.md", markdown(results))
+        default = DOCS / ("grader-accuracy-semantic.md" if args.semantic else "grader-accuracy.md")
+        path = write_doc(args.md or default, markdown(results, semantic=args.semantic))
         if not args.json:
             print(f"\nwrote {shown_path(path)}")
     return 0

@@ -12,7 +12,7 @@ module holds the few detectors that combine sets with guards in code.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from itertools import pairwise
 from typing import Any
 
@@ -30,6 +30,44 @@ from harness.signals.engine import (
 )
 
 __all__ = ["FLAGS", "LIBRARY", "Hit", "clear_caches", "find", "memo", "sentence_of", "sentences"]
+
+# ---------------------------------------------------------------- the semantic layer
+
+# Skill name -> an embedding classifier (harness/embeddings.py, the [embed] extra). Empty by
+# default: the rules alone. `use_semantic()` fills it; a rule hit or a confident classifier
+# hit then counts, and the evidence is the sentence the classifier fired on.
+_SEMANTIC: dict[str, Callable[[str], list[Hit]]] = {}
+SEMANTIC_SKILLS = ("names_emotion", "playback", "exploratory_questions")
+
+
+def use_semantic(enabled: bool = True) -> None:
+    """Combine the rules with the embedding classifiers for feelings, playback and open
+    questions (needs the [embed] extra; raises EmbeddingsUnavailable without it)."""
+    _SEMANTIC.clear()
+    if enabled:
+        from harness import embeddings
+
+        if not embeddings.available():
+            raise embeddings.EmbeddingsUnavailable(embeddings.MISSING_EXTRA)
+        for skill in SEMANTIC_SKILLS:
+            _SEMANTIC[skill] = getattr(embeddings, skill)
+    clear_caches()
+
+
+def semantic_enabled() -> bool:
+    """Whether the semantic layer is combined with the rules."""
+    return bool(_SEMANTIC)
+
+
+def _with_semantic(skill: str, text: str, hits: list[Hit]) -> list[Hit]:
+    classifier = _SEMANTIC.get(skill)
+    if classifier is None:
+        return hits
+    extra = [
+        h for h in classifier(text) if not any(h.start < r.end and r.start < h.end for r in hits)
+    ]
+    return sorted(hits + extra, key=lambda h: h.start)
+
 
 # ---------------------------------------------------------------- feelings and empathy
 
@@ -75,7 +113,7 @@ def names_emotion(text: str) -> list[Hit]:
         if asked or own or find(FEELING_NOT_NOW, clause):
             continue
         out.append(hit)
-    return out
+    return _with_semantic("names_emotion", text, out)
 
 
 def judgemental_label(text: str) -> list[Hit]:
@@ -409,7 +447,7 @@ def exploratory_questions(text: str) -> list[Hit]:
             continue
         if is_open_question(q.text) or re.search(_STAKES, q.text, FLAGS):
             out.append(q)
-    return out
+    return _with_semantic("exploratory_questions", text, out)
 
 
 CLOSERS = pattern_set("closers")
@@ -440,12 +478,13 @@ SO_SUMMARY = pattern_set("so_summary")
 INVITE_CORRECTION = pattern_set("invite_correction")
 
 
+@memo
 def playback(text: str) -> list[Hit]:
     """Summarises the problem back in the agent's own words."""
     hits = find(PLAYBACK, text)
     if not hits and invites_correction(text):
         hits = [sentence_of(text, h) for h in find(SO_SUMMARY, text)]
-    return hits
+    return _with_semantic("playback", text, hits)
 
 
 RESTATEMENT_FRAME = pattern_set("restatement_frame")

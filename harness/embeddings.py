@@ -23,7 +23,7 @@ exact substrings.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -165,6 +165,7 @@ class ExemplarDetector:
     method: str = "logreg"
     logreg_threshold: float = 0.0
     knn_margin: float = 0.0
+    combine_threshold: float | None = None
     l2: float = 1.0
     description: str = ""
     model: Embedder = field(default_factory=embedder, repr=False)
@@ -296,6 +297,9 @@ def build_detector(skill: str, data: dict[str, Any], method: str | None = None) 
         method=method or str(spec.get("method", data.get("method", "logreg"))),
         logreg_threshold=float(spec.get("logreg_threshold", 0.0)),
         knn_margin=float(spec.get("knn_margin", 0.0)),
+        combine_threshold=(
+            float(spec["combine_threshold"]) if "combine_threshold" in spec else None
+        ),
         l2=float(spec.get("l2", 1.0)),
         description=str(spec.get("description", "")),
     )
@@ -323,3 +327,17 @@ def playback(text: str) -> list[Hit]:
 def exploratory_questions(text: str) -> list[Hit]:
     """Open questions that invite the other person to explain (embedding version)."""
     return detector("exploratory_questions").detect(text)
+
+
+def confident(skill: str) -> Callable[[str], list[Hit]]:
+    """The skill's detector at its stricter `combine_threshold`: what grading adds to the
+    rules when the semantic layer is on (signals.use_semantic)."""
+    found = detector(skill)
+    cut = found.combine_threshold
+
+    def detect(text: str) -> list[Hit]:
+        return found.detect(text, cut)
+
+    detect.__doc__ = f"{skill} (embedding classifier, combined cut {cut})"
+    return detect
+

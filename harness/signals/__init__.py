@@ -50,7 +50,7 @@ def use_semantic(enabled: bool = True) -> None:
         if not embeddings.available():
             raise embeddings.EmbeddingsUnavailable(embeddings.MISSING_EXTRA)
         for skill in SEMANTIC_SKILLS:
-            _SEMANTIC[skill] = getattr(embeddings, skill)
+            _SEMANTIC[skill] = embeddings.confident(skill)
     clear_caches()
 
 

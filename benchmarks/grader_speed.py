@@ -41,7 +41,7 @@ from harness.errors import InputError  # noqa: E402
 from harness.graders import REGISTRY, GradeInput  # noqa: E402
 from harness.judges import RulesJudge  # noqa: E402
 from harness.models import Conversation, StopReason, Turn  # noqa: E402
-from harness.signals import clear_caches  # noqa: E402
+from harness.signals import start_conversation  # noqa: E402
 
 DEVSET = ROOT / "benchmarks" / "devset.jsonl"
 
@@ -119,7 +119,7 @@ def profile(work, top: int) -> None:
         patterns = list(patterns)
         for pattern in patterns:
             start = time.perf_counter()
-            for _ in signals._rx(pattern).finditer(text):
+            for _ in signals.engine.rx(pattern).finditer(text):
                 pass
             spent[pattern] = spent.get(pattern, 0.0) + time.perf_counter() - start
             calls[pattern] = calls.get(pattern, 0) + 1
@@ -152,7 +152,17 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", type=int, default=0, metavar="N", help="also print the top N functions"
     )
     parser.add_argument("--no-md", action="store_true", help="do not write docs/grader-speed.md")
+    parser.add_argument(
+        "--semantic",
+        action="store_true",
+        help="rules + the embedding classifiers ([embed] extra); sentence embeddings are not "
+        "cached across conversations; writes docs/grader-speed-semantic.md",
+    )
     args = parser.parse_args(argv)
+    if args.semantic:
+        from harness import signals
+
+        signals.use_semantic(True)
 
     if args.file.is_file():
         source = shown_path(args.file)
@@ -194,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
 
         def one(fn=fn) -> int:
             for turns, context in convs:
-                clear_caches()  # as the judge does per conversation: no memo across them
+                # as the judge does per conversation: no memo (or embedding) across them
+                start_conversation(t.text for t in turns if t.role == "agent")
                 fn(GradeInput(turns=turns, context=context, stop_reason=StopReason.imported))
             return len(convs)
 
@@ -236,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_md:
         text = "\n".join(
             [
-                "# Rule-judge speed",
+                "# Rule-judge speed" + (" with the semantic layer" if args.semantic else ""),
                 "",
                 f"Input: `{source}`, {len(convs)} conversations cycled to {args.turns} turns "
                 f"each; `RulesJudge().grade` with the default rubric ({n_guidelines} "
@@ -261,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
                 md_table(["guideline", "µs/conv", "share of sum"], top_rows),
             ]
         )
-        path = write_doc(DOCS / "grader-speed.md", text)
+        name = "grader-speed-semantic.md" if args.semantic else "grader-speed.md"
+        path = write_doc(DOCS / name, text)
         print(f"\nwrote {shown_path(path)}")
     return 0
 

@@ -69,6 +69,10 @@ class Embedder:
         self._model: Any = None
         self._cache: dict[str, np.ndarray] = {}
 
+    def clear(self) -> None:
+        """Forget the cached sentence embeddings."""
+        self._cache.clear()
+
     @property
     def model(self) -> Any:
         """The SentenceTransformer, loaded from the files inside the wheel."""

@@ -72,7 +72,7 @@ class RulesJudge:
         stop_reason: StopReason | None,
     ) -> list[GuidelineResult]:
         """Run the registered grader of every rubric guideline."""
-        signals.clear_caches()
+        signals.start_conversation(t.text for t in turns if t.role == "agent")
         view = GradeInput(turns=turns, context=context, persona=persona, stop_reason=stop_reason)
         return [self.result(view, turns, g) for g in rubric.guidelines]
 

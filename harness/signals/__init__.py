@@ -12,7 +12,7 @@ module holds the few detectors that combine sets with guards in code.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import pairwise
 from typing import Any
 
@@ -52,6 +52,18 @@ def use_semantic(enabled: bool = True) -> None:
         for skill in SEMANTIC_SKILLS:
             _SEMANTIC[skill] = embeddings.confident(skill)
     clear_caches()
+
+
+def start_conversation(texts: Iterable[str]) -> None:
+    """Forget every memo (bounded memory, honest timings) and, with the semantic layer on,
+    embed every sentence of `texts` (the agent turns) in one batch, faster than per message."""
+    clear_caches()
+    if _SEMANTIC:
+        from harness import embeddings
+
+        model = embeddings.embedder()
+        model.clear()
+        model.embed([s.text for text in texts for s in sentences(text)])
 
 
 def semantic_enabled() -> bool:

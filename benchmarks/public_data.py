@@ -153,6 +153,7 @@ def section_esconv(report: Report, split: str, examples: int) -> None:
                 ("names_emotion", lambda t: bool(sig.names_emotion(t))),
                 ("empathy (names_emotion|validates|apology)", lambda t: bool(sig.empathy(t))),
                 ("baseline: 'feel' in text", kw(r"\bfeel")),
+                FLAG_ALL,
             ],
         ),
         (
@@ -161,6 +162,7 @@ def section_esconv(report: Report, split: str, examples: int) -> None:
             [
                 ("playback", lambda t: bool(sig.playback(t))),
                 ("baseline: 'so you' / 'sounds like'", kw(r"\bso you\b|\bsounds like\b")),
+                FLAG_ALL,
             ],
         ),
         (
@@ -170,6 +172,7 @@ def section_esconv(report: Report, split: str, examples: int) -> None:
                 ("exploratory_questions", lambda t: bool(sig.exploratory_questions(t))),
                 ("questions (any '?' sentence)", lambda t: bool(sig.questions(t))),
                 ("baseline: '?' in text", kw(r"\?")),
+                FLAG_ALL,
             ],
         ),
     ]
@@ -218,6 +221,8 @@ def _open_question_sentence(text: str) -> bool:
 
 WH_BASELINE = kw(r"\b(what|how|why|when|where|which|who|tell me)\b")
 REFLECT_BASELINE = kw(r"\bso you\b|\bsounds like\b|\byou feel\b|\bit seems\b|\byou'?re saying\b")
+# The other floor every detector must beat: say "yes" to every item.
+FLAG_ALL = ("baseline: flag everything", lambda t: True)
 
 ANNOMI_TASKS: dict[str, dict[str, Any]] = {
     "open question": {
@@ -230,6 +235,7 @@ ANNOMI_TASKS: dict[str, dict[str, Any]] = {
             ("is_open_question on '?' sentences", _open_question_sentence),
             ("is_open_question on any sentence", _open_any_sentence),
             ("baseline: wh-word / 'tell me' anywhere", WH_BASELINE),
+            FLAG_ALL,
         ],
     },
     "reflection": {
@@ -240,7 +246,12 @@ ANNOMI_TASKS: dict[str, dict[str, Any]] = {
         "detectors": [
             ("playback", lambda t: bool(sig.playback(t))),
             ("names_emotion", lambda t: bool(sig.names_emotion(t))),
+            (
+                "reflection (playback or names_emotion)",
+                lambda t: bool(sig.playback(t) or sig.names_emotion(t)),
+            ),
             ("baseline: 'so you'/'sounds like'/'you feel'/…", REFLECT_BASELINE),
+            FLAG_ALL,
         ],
     },
     "options": {
@@ -254,6 +265,7 @@ ANNOMI_TASKS: dict[str, dict[str, Any]] = {
                 "baseline: ' or ' and 'option|choice|could'",
                 kw(r"(?=.*\bor\b)(?=.*\b(option|choice|could)\b)"),
             ),
+            FLAG_ALL,
         ],
     },
 }

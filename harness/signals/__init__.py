@@ -348,21 +348,36 @@ _ID_ASK = fragment("id_ask")
 
 @memo
 def questions(text: str) -> list[Hit]:
-    """Every question sentence."""
-    return [s for s in sentences(text) if s.text.rstrip().endswith("?")]
+    """Every question sentence, and invitations to explain that are questions in all but
+    punctuation ("Tell me a bit about what happened.")."""
+    return [
+        s
+        for s in sentences(text)
+        if s.text.rstrip().endswith("?") or find(INVITATION, s.text)
+    ]
+
+
+INVITATION = pattern_set("invitation")
 
 
 def is_open_question(sentence: str) -> bool:
     """Opens with a wh-word or an invitation to explain; not a yes/no question."""
-    s = sentence.strip().lstrip("-•*\"' ").lower()
-    filler = (
-        r"^(so|and|also|okay|ok|now|first|then|but|just|great|right|thanks|yeah|mm+|oh)[,.]?\s+"
-    )
-    for clause in re.split(r"\s[-–—]\s|[,;:]\s", s):
-        clause = re.sub(filler, "", clause.strip())
+    s = _STUTTER.sub("", sentence.strip().lstrip("-•*\"' ").lower())
+    for clause in re.split(r"\s[-–—]\s|--|[,;:]\s", s):
+        clause = _FILLERS.sub("", clause.strip())
         if re.match(_WH + r"\b", clause):
             return True
     return bool(re.search(r"\b(" + _OPEN_LEAD + r")", s, FLAGS))
+
+
+# "wha-what", "and-and": a spoken stutter repeats the start of the word.
+_STUTTER = re.compile(r"\b(\w+)-(?=\1)", FLAGS)
+# Words a spoken or typed question may start with before its wh-word ("Okay, um, so what…").
+_FILLERS = re.compile(
+    r"^((so|and|also|okay|ok|now|first|then|but|just|great|right|thanks|yeah|yes|mm+|hmm+|oh|"
+    r"um+|uh+|erm|er|well|alright|hey|look|sure|and then|you know|I mean)[,.]?\s+)+",
+    FLAGS,
+)
 
 
 def is_choice_question(sentence: str) -> bool:

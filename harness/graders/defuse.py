@@ -14,9 +14,17 @@ def dont_take_personally(g: GradeInput) -> Finding:
     replies = [r for i in g.attack_turns if (r := g.next_agent(i))]
     if not replies:
         return finding("na", "no reply after the attack")
-    hurt = g.first(sig.defensive, replies)
+    hurt = g.first(sig.defensive, replies) or g.first(sig.shouting, replies)
     if hurt:
         return finding("violated", "defensive or retaliatory after an attack", hurt)
+    curt = g.first(
+        lambda t: (
+            sig.ends_conversation(t) if not sig.path_back(t) and not sig.end_reason(t) else []
+        ),
+        replies,
+    )
+    if curt:
+        return finding("violated", "cuts the customer off after the attack", curt)
     helpful = g.first(
         lambda t: (
             sig.find(sig.RUNG_REDIRECT, t)

@@ -28,6 +28,8 @@ demo: $(STAMP)
 
 test: $(LOCAL)
 	$(BIN)/ruff check harness tests benchmarks
+	$(BIN)/ruff format --check harness tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 bench: $(STAMP)

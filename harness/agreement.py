@@ -30,16 +30,16 @@ def krippendorff_alpha(units: list[list[str | None]]) -> float | None:
     pairable = [u for u in pairable if len(u) >= 2]
     if not pairable:
         return None
-    coincidence: Counter[tuple[str, str]] = Counter()
+    coincidence: dict[tuple[str, str], float] = {}
     for unit in pairable:
         m = len(unit)
         for i, a in enumerate(unit):
             for j, b in enumerate(unit):
                 if i != j:
-                    coincidence[(a, b)] += 1 / (m - 1)
-    totals: Counter[str] = Counter()
+                    coincidence[(a, b)] = coincidence.get((a, b), 0.0) + 1 / (m - 1)
+    totals: dict[str, float] = {}
     for (a, _), count in coincidence.items():
-        totals[a] += count
+        totals[a] = totals.get(a, 0.0) + count
     n = sum(totals.values())
     observed = sum(c for (a, b), c in coincidence.items() if a != b)
     expected = sum(totals[a] * totals[b] for a in totals for b in totals if a != b) / (n - 1)

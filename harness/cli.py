@@ -16,6 +16,7 @@ from rich.table import Table
 
 from harness import __version__
 from harness.errors import ToughtalkError, UsageError
+from harness.models import RunKind
 
 app = typer.Typer(
     name="toughtalk",
@@ -215,7 +216,7 @@ def _run_settings(**kwargs: Any) -> Any:
         raise UsageError(f"--{first['loc'][0]}: {first['msg']}") from exc
 
 
-def _execute(settings: Any, out: Path | None, name: str, kind: str, resume: bool) -> Path:
+def _execute(settings: Any, out: Path | None, name: str, kind: RunKind, resume: bool) -> Path:
     from harness.runs import default_out, execute, start_run
 
     if resume and out is None:

@@ -114,7 +114,7 @@ def summary_rows(paths: list[Path]) -> list[tuple[str, ...]]:
     labels = _labels(loaded)
     for _, card in loaded:
         by_agent[card.agent].append(card)
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for agent, cards in by_agent.items():
         errors = sum(c.outcome.stop_reason == "error" for c in cards)
         scores = [c.score for c in cards if c.score is not None]

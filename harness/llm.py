@@ -182,7 +182,7 @@ def _local_handler(litellm: Any) -> Any:
     from litellm.types.utils import Choices, Message, ModelResponse
     from litellm.types.utils import Usage as LiteUsage
 
-    class LocalLlama(CustomLLM):  # type: ignore[misc]
+    class LocalLlama(CustomLLM):
         """litellm provider `local/<name>`: llama.cpp in this process."""
 
         def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:

@@ -28,6 +28,7 @@ from harness.models import (
     RubricGuideline,
     StopReason,
     Turn,
+    Verdict,
 )
 
 T = TypeVar("T")
@@ -91,7 +92,7 @@ def check_evidence(turns: list[Turn], verdict: ModelVerdict) -> tuple[list[Evide
     return kept, flags
 
 
-_DOWNGRADE = {"met": "partial", "partial": "missed", "violated": "unscored"}
+_DOWNGRADE: dict[str, Verdict] = {"met": "partial", "partial": "missed", "violated": "unscored"}
 
 
 def settle(
@@ -99,7 +100,7 @@ def settle(
 ) -> GuidelineResult:
     """Turn a model verdict into a result: verify quotes, downgrade unsupported verdicts."""
     evidence, flags = check_evidence(turns, verdict)
-    final = verdict.verdict
+    final: Verdict = verdict.verdict
     if final in _DOWNGRADE and not evidence:
         final = _DOWNGRADE[final]
         flags.append(f"downgraded from {verdict.verdict}: no verifiable quote")

@@ -319,7 +319,9 @@ class Turn(Strict):
     @classmethod
     def _chat_roles(cls, value: object) -> object:
         """Accept the chat-API names: user is the customer, assistant the agent."""
-        return {"user": "customer", "assistant": "agent"}.get(value, value)  # type: ignore[arg-type]
+        if isinstance(value, str):
+            return {"user": "customer", "assistant": "agent"}.get(value, value)
+        return value
 
 
 # Benchmark sets name their human verdicts differently; these keys all mean `labels`.
@@ -546,13 +548,16 @@ class RunSettings(Strict):
     )
 
 
+RunKind = Literal["run", "eval", "grade", "chat"]
+
+
 class RunManifest(Strict):
     """run.json: what ran, with which versions and inputs."""
 
     schema_version: int = SCHEMA_VERSION
     run_id: str
     name: str
-    kind: Literal["run", "eval", "grade", "chat"]
+    kind: RunKind
     harness_version: str
     git_sha: str | None
     python: str

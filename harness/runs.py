@@ -43,6 +43,7 @@ from harness.models import (
     Persona,
     RoleUsage,
     Rubric,
+    RunKind,
     RunManifest,
     RunSettings,
     Scorecard,
@@ -246,9 +247,13 @@ async def scorecard(
 ) -> Scorecard:
     """Grade one conversation (with every judge) and build its scorecard."""
     rubric = grading.rubric
-    kwargs = {"context": context, "persona": persona, "stop_reason": stop}
-    results = await grading.judge.agrade(turns, rubric, **kwargs)
-    panel = {j.spec: await j.agrade(turns, rubric, **kwargs) for j in grading.panel}
+    results = await grading.judge.agrade(
+        turns, rubric, context=context, persona=persona, stop_reason=stop
+    )
+    panel = {
+        j.spec: await j.agrade(turns, rubric, context=context, persona=persona, stop_reason=stop)
+        for j in grading.panel
+    }
     roles = dict(usage or {})
     for judge in (grading.judge, *grading.panel):
         judge_usage = getattr(judge, "usage", None)
@@ -324,12 +329,12 @@ def plan(settings: RunSettings) -> tuple[list[Job], dict[str, str]]:
         str(rubric_path): file_hash(rubric_path),
         str(reactions_path()): file_hash(reactions_path()),
     }
-    for _, path in personas:
-        files[str(path)] = file_hash(path)
+    for _, persona_path in personas:
+        files[str(persona_path)] = file_hash(persona_path)
     for spec in settings.agents:
         make_agent(spec, None, http=HttpOptions.from_settings(settings))  # fail fast
-        for path in agent_files(spec):
-            files[path] = file_hash(Path(path))
+        for agent_file in agent_files(spec):
+            files[agent_file] = file_hash(Path(agent_file))
     jobs = [
         Job(cap_abuse(persona, settings.max_intensity), agent, seed, settings.difficulty)
         for persona, _ in personas
@@ -419,11 +424,11 @@ async def _run_jobs(
             )
             result: EpisodeResult = await run_episode(customer, agent, max_turns=settings.max_turns)
             csat = customer.satisfaction(result.stop_reason == StopReason.resolved)
-            usage = {
-                role: who.usage
-                for role, who in (("agent", agent), ("customer", customer))
-                if getattr(who, "usage", None) is not None
-            }
+            usage: dict[str, Usage] = {}
+            for role, who in (("agent", agent), ("customer", customer)):
+                used = getattr(who, "usage", None)
+                if isinstance(used, Usage):
+                    usage[role] = used
             faults = list(getattr(customer, "faults", []))
             level = job.difficulty or job.persona.difficulty
             record = TranscriptRecord(
@@ -478,7 +483,7 @@ def _changed_identity(old: RunSettings | None, new: RunSettings) -> list[str]:
 
 
 def start_run(
-    settings: RunSettings, out: Path, *, name: str, kind: str, resume: bool
+    settings: RunSettings, out: Path, *, name: str, kind: RunKind, resume: bool
 ) -> tuple[RunStore, RunManifest, list[Job]]:
     """Create (or reopen with resume) a run directory; return the jobs still to do."""
     store = RunStore(out)
@@ -509,7 +514,7 @@ def start_run(
             run_id=new_run_id(name),
             name=name,
             kind=kind,
-            harness_version=__version__,  # type: ignore[arg-type]
+            harness_version=__version__,
             git_sha=git_sha(),
             python=platform.python_version(),
             settings=settings,

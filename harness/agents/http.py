@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from harness.episode import CaseBrief, Reply
+from harness.episode import Action, CaseBrief, Reply
 from harness.errors import UsageError
 from harness.models import Turn
 
@@ -281,7 +281,7 @@ class HttpAgent:
         end, transfer = data.get("end") is True, data.get("transfer") is True
         if not isinstance(text, str) or not text.strip():
             raise BotError(f"{self.url}: 'reply' must be a non-empty string, got {_kind(text)}")
-        action = "transfer" if transfer else ("end" if end else None)
+        action: Action | None = "transfer" if transfer else ("end" if end else None)
         return Reply(text=text.strip(), action=action)
 
     def _openai_text(self, data: Any) -> str:

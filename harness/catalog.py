@@ -178,19 +178,19 @@ def load_reactions() -> ReactionLines:
 
 @cache
 def _load_rubric(path: Path) -> Rubric:
-    from harness.graders import REGISTRY
+    from harness.registry import GRADERS
 
     rubric = parse_yaml(path, Rubric)
     node = yaml.compose(path.read_text(encoding="utf-8"))
     for n, guideline in enumerate(rubric.guidelines):
         name = guideline.grader.removeprefix("rules:")
-        if guideline.id not in REGISTRY:
+        if GRADERS.find(guideline.id) is None:
             raise InputError(
                 path,
                 f"unknown guideline id {guideline.id!r}",
                 _node_line(node, ("guidelines", n, "id")),
             )
-        if not guideline.grader.startswith("rules:") or name not in REGISTRY:
+        if not guideline.grader.startswith("rules:") or GRADERS.find(name) is None:
             raise InputError(
                 path,
                 f"unknown grader {guideline.grader!r}",

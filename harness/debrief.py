@@ -23,7 +23,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from harness.judges import RulesJudge
+from harness.judging import Case
+from harness.judging.rules import RulesJudge
 from harness.models import (
     GuidelineResult,
     Persona,
@@ -114,9 +115,8 @@ def grade_now(
     stop_reason: StopReason | None = None,
 ) -> list[GuidelineResult]:
     """The rule graders' verdicts on the conversation so far."""
-    return RulesJudge().grade(
-        turns, rubric, context=context, persona=persona, stop_reason=stop_reason
-    )
+    case = Case(turns=turns, context=context, persona=persona, stop_reason=stop_reason)
+    return RulesJudge().grade(case, rubric)
 
 
 def next_hint(

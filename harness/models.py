@@ -99,10 +99,13 @@ class Emotion(Strict):
     )
 
 
+AbuseLevel = Literal["none", "rude", "abusive"]
+
+
 class AbuseBehaviour(Strict):
     """How abusive the customer gets: none, rude (upset, not abusive) or abusive."""
 
-    level: Literal["none", "rude", "abusive"] = "none"
+    level: AbuseLevel = "none"
     starts_at_turn: int = Field(default=1, ge=0)
     persists_after_boundary: bool = Field(
         default=True, description="Keeps insulting after the agent sets a boundary."
@@ -505,6 +508,10 @@ class Scorecard(Strict):
 # --------------------------------------------------------------------------- runs and suites
 
 
+JudgeBatch = Literal["guideline", "section"]
+CompareBy = Literal["guideline", "persona", "agent"]
+
+
 class RunSettings(Strict):
     """Everything that determines what a run does."""
 
@@ -513,7 +520,7 @@ class RunSettings(Strict):
     customer: str = "scripted"
     judge: str = "rules"
     judges: list[str] = Field(default_factory=list, description="Extra judges for agreement.")
-    judge_batch: Literal["guideline", "section"] = Field(
+    judge_batch: JudgeBatch = Field(
         default="guideline", description="LLM judges: one call per guideline or per section."
     )
     rubric: str = "default"
@@ -528,24 +535,39 @@ class RunSettings(Strict):
     stream: bool = False
     system_prompt: str | None = Field(default=None, description="Agent prompt file (model:ID).")
     temperature: float = Field(default=0.7, ge=0, le=2, description="Agent and customer models.")
-    http_format: Literal["openai", "webhook"] | None = Field(
-        default=None, description="http:URL agents: request shape (default openai)."
+    agent_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per agent kind, that kind's options, e.g. {'http': {'format': 'webhook', "
+        "'headers': {'Authorization': 'Bearer $BOT_TOKEN'}}} (header values stay templates).",
     )
-    http_headers: dict[str, str] | None = Field(
-        default=None,
-        description="http:URL agents: header name -> template such as 'Bearer $BOT_TOKEN' "
-        "($VAR expanded at run time; expanded values are never stored).",
-    )
-    http_timeout: float | None = Field(
-        default=None, gt=0, description="http:URL agents: seconds per attempt (default 30)."
-    )
-    http_retries: int | None = Field(
-        default=None, ge=0, le=10, description="http:URL agents: retries on 5xx and timeouts."
-    )
-    http_model: str | None = Field(default=None, description="http:URL openai: 'model' field.")
-    max_intensity: Literal["none", "rude", "abusive"] | None = Field(
+    max_intensity: AbuseLevel | None = Field(
         default=None, description="Cap on how abusive the customer may get (default: persona's)."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_http_fields(cls, data: Any) -> Any:
+        """Run manifests written before `agent_options` kept the http agent's options in five
+        `http_*` fields: read them as `agent_options.http`."""
+        if not isinstance(data, dict) or not any(key in data for key in _LEGACY_HTTP):
+            return data
+        data = dict(data)
+        http = {new: data.pop(old) for old, new in _LEGACY_HTTP.items() if old in data}
+        http = {k: v for k, v in http.items() if v is not None}
+        if http:
+            options = dict(data.get("agent_options") or {})
+            options["http"] = {**http, **options.get("http", {})}
+            data["agent_options"] = options
+        return data
+
+
+_LEGACY_HTTP = {
+    "http_format": "format",
+    "http_headers": "headers",
+    "http_timeout": "timeout",
+    "http_retries": "retries",
+    "http_model": "model",
+}
 
 
 RunKind = Literal["run", "eval", "grade", "chat"]
@@ -589,7 +611,7 @@ class EvalSuite(Strict):
     seeds: int | list[int] = 3
     max_turns: int = Field(default=20, ge=2)
     difficulty: int | None = Field(default=None, ge=1, le=5)
-    compare_by: Literal["guideline", "persona", "agent"] = "guideline"
+    compare_by: CompareBy = "guideline"
 
     def seed_list(self) -> list[int]:
         """The seeds as an explicit list."""

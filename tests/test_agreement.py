@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from harness.agreement import cohen_kappa, krippendorff_alpha
 from harness.cli import app
-from harness.fake_openai import FakeOpenAI, Scripted
+from tests.fake_openai import FakeOpenAI, Scripted
 
 
 def test_cohen_kappa_known_values() -> None:

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from harness.fake_openai import FakeOpenAI, Scripted
 from tests.conftest import read_jsonl
+from tests.fake_openai import FakeOpenAI, Scripted
 
 
 def _default_sigint() -> None:

@@ -13,11 +13,12 @@ from typer.testing import CliRunner
 
 from harness.catalog import load_rubric
 from harness.cli import app
-from harness.fake_openai import FakeOpenAI, Scripted
+from harness.judging import Case
+from harness.judging.model import ModelJudge
 from harness.llm import Gateway, ModelError, ModelSettings
-from harness.llm_judge import ModelJudge
 from harness.models import Turn
 from tests.conftest import read_jsonl
+from tests.fake_openai import FakeOpenAI, Scripted
 
 MODEL = "openai/fake-model"
 
@@ -367,9 +368,7 @@ def test_section_batching_grades_a_section_in_one_call(tmp_path: Path) -> None:
         judge = ModelJudge(
             model=MODEL, gateway=gateway(server, tmp_path), spec=f"model:{MODEL}", batch="section"
         )
-        results = asyncio.run(
-            judge.agrade(turns, rubric, context={}, persona=None, stop_reason=None)
-        )
+        results = asyncio.run(judge.agrade(Case(turns=turns), rubric))
     assert len(server.requests) == len(sections)  # one call per section, no retries
     by_id = {r.guideline: r for r in results}
     firsts = {

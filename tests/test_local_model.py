@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from harness.catalog import load_rubric
 from harness.cli import app
+from harness.judging.model import ModelJudge
 from harness.llm import Gateway, ModelSettings
-from harness.llm_judge import ModelJudge
 from harness.models import Turn
 from tests.conftest import read_jsonl
 
@@ -74,13 +74,10 @@ def test_local_judge_returns_a_checked_verdict() -> None:
         Turn(role="customer", text="My parcel is four days late!"),
         Turn(role="agent", text="Please calm down, it will come soon."),
     ]
-    judge = ModelJudge(
-        model="local/smollm2",
-        gateway=Gateway(ModelSettings(cache_dir=None)),
-        spec="model:local/smollm2",
-    )
+    gateway = Gateway(ModelSettings(cache_dir=None))
+    judge = ModelJudge(model="local/smollm2", gateway=gateway, spec="model:local/smollm2")
     result = asyncio.run(judge.ask(guideline, turns, {}))
     assert result.verdict in {"met", "partial", "missed", "violated", "na", "unscored"}
     for quote in result.evidence:
         assert quote.quote in turns[quote.turn].text
-    assert judge.usage.calls in (1, 2)
+    assert gateway.usage["judge"].calls in (1, 2)

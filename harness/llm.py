@@ -167,7 +167,7 @@ class Gateway:
             self._account(role, usage)
             return Completion(text=data["text"], usage=usage, cached=True)
         async with self._sem():
-            text, usage = await self._call_with_retries(model, messages, params)
+            text, usage = await self._call_with_retries(role, model, messages, params)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
@@ -180,10 +180,11 @@ class Gateway:
         self.usage.setdefault(role, Usage()).add(usage)
 
     async def _call_with_retries(
-        self, model: str, messages: list[dict[str, str]], params: dict[str, Any]
+        self, role: str, model: str, messages: list[dict[str, str]], params: dict[str, Any]
     ) -> tuple[str, Usage]:
         provider = self.provider_for(model)
         request = ProviderRequest(
+            role=role,
             model=model,
             messages=messages,
             params=params,

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import read_jsonl
 from tests.fake_openai import FakeOpenAI, Scripted
 
@@ -17,11 +19,12 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.slow
 def test_sigint_mid_run_keeps_results_and_resume_finishes(tmp_path: Path) -> None:
     out = tmp_path / "run"
     env = {**os.environ, "TOUGHTALK_CACHE": str(tmp_path / "cache"), "OPENAI_API_KEY": "x"}
     with FakeOpenAI(
-        lambda body: Scripted("I can overnight a replacement by noon tomorrow.", delay=0.4)
+        lambda body: Scripted("I can overnight a replacement by noon tomorrow.", delay=0.15)
     ) as server:
         args = [
             sys.executable,

@@ -28,6 +28,7 @@ class ProviderRequest:
     timeout: float
     stream: bool = False
     endpoint: dict[str, Any] = field(default_factory=dict)
+    role: str = ""  # agent, customer or judge: who asks (never sent to the model)
 
 
 class Provider(Protocol):

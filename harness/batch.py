@@ -85,15 +85,7 @@ async def simulate(
     stop = result.stop_reason
     csat = customer.satisfaction(stop == StopReason.resolved)
     faults = list(customer.faults)
-    labels = Labels(
-        run_id=run_id,
-        conversation_id=job.conversation_id,
-        persona=job.persona.id,
-        agent=job.agent,
-        customer=settings.customer,
-        seed=job.seed,
-        difficulty=job.level,
-    )
+    labels = job.labels(run_id, settings.customer)
     case = Case(
         turns=result.turns, context=brief.visible_context(), persona=job.persona, stop_reason=stop
     )

@@ -53,7 +53,7 @@ from harness.models import (
     Turn,
 )
 from harness.plan import Job, cap_abuse
-from harness.scoring import Labels, run_grading, scorecard, transcript_record
+from harness.scoring import run_grading, scorecard, transcript_record
 from harness.store import RunStore, default_out, new_manifest
 
 COMMANDS = (
@@ -267,9 +267,13 @@ class ChatSession:
 
     # ------------------------------------------------------------ saving
 
+    def job(self) -> Job:
+        """This conversation as the job a simulated run would have planned."""
+        return Job(self.persona, self.agent, self.seed, self.difficulty)
+
     def conversation_id(self) -> str:
         """Same shape as a simulated run's conversation id."""
-        return Job(self.persona, self.agent, self.seed, self.difficulty).conversation_id
+        return self.job().conversation_id
 
     def save(self, out: Path) -> tuple[Scorecard, Debrief]:
         """Grade the conversation and write it as a run directory; return card and debrief."""
@@ -284,15 +288,7 @@ class ChatSession:
         }
         manifest = new_manifest(name="chat", kind="chat", settings=self.settings(), files=files)
         store.write_manifest(manifest)
-        labels = Labels(
-            run_id=manifest.run_id,
-            conversation_id=self.conversation_id(),
-            persona=self.persona.id,
-            agent=self.agent,
-            customer=self.customer_spec,
-            seed=self.seed,
-            difficulty=self.level,
-        )
+        labels = self.job().labels(manifest.run_id, self.customer_spec)
         case = Case(
             turns=self.turns,
             context=self.brief.visible_context(),

@@ -24,16 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ToughtalkError
+from harness.models import RoleUsage
 from harness.providers import Provider, ProviderRequest, default_providers
 from harness.providers.litellm import estimate_cost
-from harness.usage import Usage
 
 __all__ = [
     "Completion",
     "Gateway",
     "ModelError",
     "ModelSettings",
-    "Usage",
     "estimate_cost",
     "parse_json_object",
 ]
@@ -48,7 +47,7 @@ class Completion:
     """A model's reply."""
 
     text: str
-    usage: Usage
+    usage: RoleUsage
     cached: bool = False
 
 
@@ -83,7 +82,7 @@ class Gateway:
         self.providers: Sequence[Provider] = (
             providers if providers is not None else default_providers()
         )
-        self.usage: dict[str, Usage] = {}
+        self.usage: dict[str, RoleUsage] = {}
         self._semaphore: asyncio.Semaphore | None = None
         self._parent: Gateway | None = None
 
@@ -163,7 +162,7 @@ class Gateway:
         path = self._cache_path(key)
         if path is not None and path.exists():
             data = json.loads(path.read_text(encoding="utf-8"))
-            usage = Usage(**{**data["usage"], "cost_usd": 0.0, "calls": 1, "cached_calls": 1})
+            usage = RoleUsage(**{**data["usage"], "cost_usd": 0.0, "calls": 1, "cached_calls": 1})
             self._account(role, usage)
             return Completion(text=data["text"], usage=usage, cached=True)
         async with self._sem():
@@ -171,17 +170,19 @@ class Gateway:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"text": text, "usage": usage.as_dict()}), encoding="utf-8")
+            tmp.write_text(
+                json.dumps({"text": text, "usage": usage.model_dump()}), encoding="utf-8"
+            )
             tmp.replace(path)
         self._account(role, usage)
         return Completion(text=text, usage=usage)
 
-    def _account(self, role: str, usage: Usage) -> None:
-        self.usage.setdefault(role, Usage()).add(usage)
+    def _account(self, role: str, usage: RoleUsage) -> None:
+        self.usage.setdefault(role, RoleUsage()).add(usage)
 
     async def _call_with_retries(
         self, role: str, model: str, messages: list[dict[str, str]], params: dict[str, Any]
-    ) -> tuple[str, Usage]:
+    ) -> tuple[str, RoleUsage]:
         provider = self.provider_for(model)
         request = ProviderRequest(
             role=role,

@@ -451,7 +451,8 @@ class GuidelineResult(Strict):
 
 
 class RoleUsage(Strict):
-    """Tokens, cost and calls of one role (agent, customer or judge)."""
+    """Tokens, cost and calls of one role (agent, customer or judge): counted by the gateway,
+    stored per scorecard and summed per run."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -459,6 +460,27 @@ class RoleUsage(Strict):
     cost_usd: float = 0.0
     calls: int = 0
     cached_calls: int = 0
+
+    @classmethod
+    def of_call(cls, prompt_tokens: int, completion_tokens: int, cost_usd: float) -> RoleUsage:
+        """The usage of one uncached call."""
+        total = prompt_tokens + completion_tokens
+        return cls(
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            total_tokens=total,
+            cost_usd=cost_usd,
+            calls=1,
+        )
+
+    def add(self, other: RoleUsage) -> None:
+        """Accumulate another usage record."""
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.total_tokens += other.total_tokens
+        self.cost_usd = round(self.cost_usd + other.cost_usd, 8)
+        self.calls += other.calls
+        self.cached_calls += other.cached_calls
 
 
 class Outcome(Strict):

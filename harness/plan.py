@@ -12,6 +12,7 @@ from harness.agents import AgentContext, agent_files, make_agent
 from harness.catalog import file_hash, load_rubric, reactions_path, resolve_personas
 from harness.errors import UsageError
 from harness.models import AbuseLevel, Conversation, Persona, RunSettings
+from harness.scoring import Labels
 from harness.store import slug
 
 ABUSE_LEVELS: tuple[str, ...] = get_args(AbuseLevel)
@@ -39,6 +40,18 @@ class Job:
     def level(self) -> int:
         """The difficulty the customer plays at (the run's, else the persona's own)."""
         return self.difficulty or self.persona.difficulty
+
+    def labels(self, run_id: str, customer: str) -> Labels:
+        """The identity fields of this job's stored lines."""
+        return Labels(
+            run_id=run_id,
+            conversation_id=self.conversation_id,
+            persona=self.persona.id,
+            agent=self.agent,
+            customer=customer,
+            seed=self.seed,
+            difficulty=self.level,
+        )
 
 
 def cap_abuse(persona: Persona, cap: str | None) -> Persona:

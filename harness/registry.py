@@ -64,6 +64,17 @@ def parse_spec(spec: str) -> Spec:
     return Spec(kind=kind, arg=arg, text=spec)
 
 
+def load_plugin(ep: importlib.metadata.EntryPoint, group: str) -> None:
+    """Import a plugin's entry point (which registers its kinds); a failure is one line."""
+    try:
+        ep.load()
+    except Exception as exc:  # a broken plugin is named, never a traceback
+        raise UsageError(
+            f"plugin {ep.value!r} ({group} entry point {ep.name!r}) failed to load: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
 @dataclass(frozen=True)
 class Kind(Generic[F]):
     """One registered kind of a role."""
@@ -142,13 +153,7 @@ class Registry(Generic[F]):
         if ep.name in self._plugins_loaded:
             return
         self._plugins_loaded.add(ep.name)
-        try:
-            ep.load()
-        except Exception as exc:  # a broken plugin is named, never a traceback
-            raise UsageError(
-                f"plugin {ep.value!r} ({self.group} entry point {ep.name!r}) failed to load: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+        load_plugin(ep, self.group)
 
     def _load_all(self) -> None:
         self._load_builtins()
@@ -236,13 +241,7 @@ class GraderRegistry:
             return
         self._plugins_loaded = True
         for ep in importlib.metadata.entry_points(group=self.group):
-            try:
-                ep.load()
-            except Exception as exc:  # a broken plugin is named, never a traceback
-                raise UsageError(
-                    f"plugin {ep.value!r} ({self.group} entry point {ep.name!r}) failed to "
-                    f"load: {type(exc).__name__}: {exc}"
-                ) from exc
+            load_plugin(ep, self.group)
 
     def find(self, guideline_id: str) -> Grader | None:
         """The grader of a guideline id, loading plugins if it is not built in."""

@@ -21,7 +21,6 @@ from harness.models import (
 
 if TYPE_CHECKING:
     from harness.llm import Gateway
-    from harness.usage import Usage
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,7 @@ async def scorecard(
     grading: Grading,
     *,
     csat: int | None,
-    usage: dict[str, Usage] | None = None,
+    usage: dict[str, RoleUsage] | None = None,
     sim_faults: list[str] | None = None,
 ) -> Scorecard:
     """Grade one conversation with every judge and build its scorecard."""
@@ -129,7 +128,11 @@ async def scorecard(
         outcome=outcome,
         results=results,
         score=weighted_score(results, rubric),
-        usage={role: RoleUsage(**u.as_dict()) for role, u in (usage or {}).items() if u.calls},
+        usage={
+            role: u.model_copy(update={"cost_usd": round(u.cost_usd, 8)})
+            for role, u in (usage or {}).items()
+            if u.calls
+        },
         panel=panel,
     )
 

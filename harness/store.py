@@ -32,7 +32,6 @@ from harness.models import (
     StopReason,
     TranscriptRecord,
 )
-from harness.usage import Usage
 
 TRANSCRIPTS = "transcripts.jsonl"
 SCORECARDS = "scorecards.jsonl"
@@ -105,11 +104,11 @@ def new_manifest(
 
 def summed_usage(cards: list[Scorecard]) -> dict[str, RoleUsage]:
     """Usage per role over every scorecard of a run."""
-    totals: dict[str, Usage] = {}
+    totals: dict[str, RoleUsage] = {}
     for card in cards:
         for role, u in card.usage.items():
-            totals.setdefault(role, Usage()).add(Usage(**u.model_dump()))
-    return {role: RoleUsage(**u.as_dict()) for role, u in totals.items()}
+            totals.setdefault(role, RoleUsage()).add(u)
+    return totals
 
 
 # ---------------------------------------------------------------- the store

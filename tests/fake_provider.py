@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from harness.models import RoleUsage
 from harness.providers import ProviderRequest, TransientError
-from harness.usage import Usage
 
 Script = Callable[[ProviderRequest], str | BaseException]
 
@@ -30,7 +30,7 @@ class FakeProvider:
         """Only `TransientError`."""
         return isinstance(exc, TransientError)
 
-    async def complete(self, request: ProviderRequest) -> tuple[str, Usage]:
+    async def complete(self, request: ProviderRequest) -> tuple[str, RoleUsage]:
         """The scripted reply, usage counted in words (cost 0.001 per call)."""
         self.requests.append(request)
         reply = self.script(request)
@@ -38,4 +38,4 @@ class FakeProvider:
             raise reply
         prompt = sum(len(m["content"].split()) for m in request.messages)
         completion = len(reply.split())
-        return reply, Usage(prompt, completion, prompt + completion, 0.001, 1)
+        return reply, RoleUsage.of_call(prompt, completion, 0.001)

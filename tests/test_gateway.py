@@ -44,7 +44,7 @@ def test_usage_is_counted_once_per_role_in_the_gateway() -> None:
     ask(gw, "agent", "one two three")
     ask(gw, "judge")
     ask(gw, "judge")
-    assert gw.usage["agent"].as_dict() == {
+    assert gw.usage["agent"].model_dump() == {
         "prompt_tokens": 3,
         "completion_tokens": 2,
         "total_tokens": 5,

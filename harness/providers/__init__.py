@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.usage import Usage
+from harness.models import RoleUsage
 
 
 class TransientError(Exception):
@@ -38,7 +38,7 @@ class Provider(Protocol):
         """Whether this provider serves the model id."""
         ...
 
-    async def complete(self, request: ProviderRequest) -> tuple[str, Usage]:
+    async def complete(self, request: ProviderRequest) -> tuple[str, RoleUsage]:
         """The reply text and its token usage (and cost); raise on failure."""
         ...
 

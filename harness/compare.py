@@ -9,6 +9,7 @@ from pathlib import Path
 from statistics import mean
 
 from harness.models import Scorecard
+from harness.registry import parse_spec
 from harness.store import RunStore
 
 
@@ -23,9 +24,9 @@ class Comparison:
 
 def label(agent: str) -> str:
     """A short display name for an agent spec (macros:evals/macros/x.yaml -> macros:x)."""
-    kind, _, arg = agent.partition(":")
-    if kind == "macros" and arg:
-        return f"macros:{Path(arg).stem}"
+    spec = parse_spec(agent)
+    if spec.kind == "macros" and spec.arg:
+        return f"macros:{Path(spec.arg).stem}"
     return agent
 
 

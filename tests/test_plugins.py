@@ -167,6 +167,19 @@ def test_plugin_agent_runs_without_touching_the_project(
     turns = record["turns"]
     assert record["agent"] == "echo:"
     assert turns[1]["role"] == "agent" and turns[1]["text"] == turns[0]["text"]
+    listed = _toughtalk(plugin_python, tmp_path, "kinds")
+    assert "echo:[LOUD]" in listed.stdout and "prefix" in listed.stdout
+
+
+def test_plugin_options_come_from_the_command_line(plugin_python: Path, tmp_path: Path) -> None:
+    args = ("run", "--persona", "late-gift", "--agent", "echo:", "--out", "r")
+    done = _toughtalk(plugin_python, tmp_path, *args, "--agent-option", "echo.prefix=You said: ")
+    assert done.returncode == 0, done.stderr
+    record = json.loads((tmp_path / "r" / "transcripts.jsonl").read_text(encoding="utf-8"))
+    assert record["turns"][1]["text"] == "You said: " + record["turns"][0]["text"]
+    wrong = _toughtalk(plugin_python, tmp_path, *args[:-1], "r2", "--agent-option", "echo.x=1")
+    assert wrong.returncode == 1
+    assert "agent echo options: x: Extra inputs are not permitted" in wrong.stderr
 
 
 def test_plugin_grader_scores_its_rubric(plugin_python: Path, tmp_path: Path) -> None:

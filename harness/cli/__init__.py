@@ -5,7 +5,7 @@ one builder of run settings, `output.py` everything printed; each other module a
 commands to the app on import.
 """
 
-from harness.cli import catalog, chat, runs  # noqa: F401  (register the commands)
+from harness.cli import catalog, chat, kinds, runs  # noqa: F401  (register the commands)
 from harness.cli.app import app
 
 __all__ = ["app"]

@@ -6,6 +6,7 @@ place; a wrong value is a one-line error (exit 1) naming the option.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args
 
@@ -101,6 +102,15 @@ HttpTimeoutOpt = Annotated[
 HttpRetriesOpt = Annotated[
     int, typer.Option(min=0, max=10, help="http:URL agents: retries on 5xx, timeouts.")
 ]
+AgentOptionOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--agent-option",
+        help="An agent kind's option, repeatable: KIND.KEY=VALUE (VALUE is read as JSON when "
+        "it parses, else as text), e.g. --agent-option http.timeout=5 or a plugin's option; "
+        "`toughtalk kinds` lists the kinds.",
+    ),
+]
 HttpModelOpt = Annotated[
     str | None, typer.Option(help="http:URL openai: the 'model' field to send.")
 ]
@@ -159,6 +169,25 @@ class HttpAgentOptions:
         return {"http": http}
 
 
+def parse_agent_options(raw: list[str], agents: list[str]) -> dict[str, dict[str, Any]]:
+    """`KIND.KEY=VALUE` pairs as agent_options; the kind must be one of the run's agents."""
+    kinds = {parse_spec(a).kind for a in agents}
+    out: dict[str, dict[str, Any]] = {}
+    for item in raw:
+        name, eq, text = item.partition("=")
+        kind, dot, key = name.strip().partition(".")
+        if not (eq and dot and kind and key):
+            raise UsageError(f"--agent-option {item!r}: expected KIND.KEY=VALUE")
+        if kind not in kinds:
+            raise UsageError(f"--agent-option {item!r}: no --agent is a {kind}: agent")
+        try:
+            value: Any = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        out.setdefault(kind, {})[key] = value
+    return out
+
+
 def build_settings(
     *,
     personas: list[str],
@@ -166,12 +195,15 @@ def build_settings(
     judges: list[str],
     model: ModelOptions,
     http: HttpAgentOptions | None = None,
+    agent_option: list[str] | None = None,
     judge_batch: str = "guideline",
     max_intensity: str | None = None,
     **fields: Any,
 ) -> RunSettings:
     """Run settings from command-line values; the first judge scores, the rest compare."""
     agent_options = (http or HttpAgentOptions()).agent_options(agents)
+    for kind, values in parse_agent_options(agent_option or [], agents).items():
+        agent_options[kind] = {**agent_options.get(kind, {}), **values}
     try:
         return RunSettings(
             personas=personas,

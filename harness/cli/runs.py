@@ -10,6 +10,7 @@ import typer
 
 from harness.cli.app import app, err_console, fail, out_console, user_errors
 from harness.cli.options import (
+    AgentOptionOpt,
     ApiBase,
     CompareByOpt,
     Concurrency,
@@ -117,6 +118,7 @@ def run(
     http_timeout: HttpTimeoutOpt = 30.0,
     http_retries: HttpRetriesOpt = 2,
     http_model: HttpModelOpt = None,
+    agent_option: AgentOptionOpt = None,
 ) -> None:
     """Simulate conversations (personas x agents x seeds), grade them, write scorecards.
 
@@ -133,6 +135,7 @@ def run(
             judges=judge,
             model=ModelOptions(concurrency, api_base, timeout, retries, no_cache, stream),
             http=HttpAgentOptions(http_format, header, http_timeout, http_retries, http_model),
+            agent_option=agent_option,
             judge_batch=judge_batch,
             max_intensity=max_intensity,
             customer=customer,

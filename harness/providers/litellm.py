@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 from harness.models import RoleUsage
-from harness.providers import ProviderRequest
+from harness.providers.base import ProviderRequest
 
 _LITELLM: Any = None
 _LOCK = threading.Lock()

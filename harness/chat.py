@@ -278,8 +278,6 @@ class ChatSession:
     def save(self, out: Path) -> tuple[Scorecard, Debrief]:
         """Grade the conversation and write it as a run directory; return card and debrief."""
         store = RunStore(out)
-        if store.read_manifest() is not None:
-            raise UsageError(f"{out} already holds a run; pick another --out")
         stop = self.stop or StopReason.agent_ended
         files = {
             str(self.persona_path): file_hash(self.persona_path),
@@ -287,7 +285,7 @@ class ChatSession:
             str(reactions_path()): file_hash(reactions_path()),
         }
         manifest = new_manifest(name="chat", kind="chat", settings=self.settings(), files=files)
-        store.write_manifest(manifest)
+        store.create(manifest)
         labels = self.job().labels(manifest.run_id, self.customer_spec)
         case = Case(
             turns=self.turns,
@@ -296,17 +294,21 @@ class ChatSession:
             stop_reason=stop,
         )
         coaching = {"hints": len(self.hinted), "rewinds": self.rewinds}
-        record = transcript_record(case, stop, labels, error=self.error, coaching=coaching)
-        grading = self._gateway_for().scope()
+        faults = list(self.customer.faults)
+        record = transcript_record(
+            case, stop, labels, error=self.error, sim_faults=faults, coaching=coaching
+        )
+        scope = self._gateway_for().scope()  # the judges' calls only
         csat = self.customer.satisfaction(stop == StopReason.resolved)
         card = self._runner.run(
             scorecard(
                 case,
                 stop,
                 labels,
-                run_grading(self.settings(), grading),
+                run_grading(self.settings(), scope),
                 csat=csat,
-                usage=grading.usage,
+                usage=scope.usage,
+                sim_faults=faults,
             )
         )
         store.append(record, card)

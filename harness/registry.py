@@ -130,10 +130,6 @@ class Registry(Generic[F]):
 
         return add
 
-    def unregister(self, name: str) -> None:
-        """Drop a kind (tests)."""
-        self._kinds.pop(name, None)
-
     # ------------------------------------------------------------ lookup
 
     def _load_builtins(self) -> None:
@@ -206,9 +202,8 @@ class Registry(Generic[F]):
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise UsageError(
-                f"{self.noun} {kind.name} options: {where}: {first['msg']}".replace(": : ", ": ")
-            ) from exc
+            field = f"{where}: " if where else ""
+            raise UsageError(f"{self.noun} {kind.name} options: {field}{first['msg']}") from exc
 
     def files(self, spec: str) -> list[str]:
         """Files a spec reads (hashed into run.json)."""

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.judging import Case, make_judge, weighted_score
+from harness.judging import Case, weighted_score
 from harness.judging.rules import RulesJudge as _RulesJudge
 from harness.models import GuidelineResult, Persona, Rubric, StopReason, Turn
 
-__all__ = ["RulesJudge", "make_judge", "weighted_score"]
+__all__ = ["RulesJudge", "weighted_score"]
 
 
 class RulesJudge:

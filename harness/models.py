@@ -531,6 +531,7 @@ class Scorecard(Strict):
 
 
 JudgeBatch = Literal["guideline", "section"]
+HttpFormat = Literal["openai", "webhook"]  # the request shapes of the http:URL agent
 CompareBy = Literal["guideline", "persona", "agent"]
 
 

@@ -24,7 +24,7 @@ import os
 import re
 import uuid
 from collections.abc import Mapping
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -32,10 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from harness.agents import AgentContext
 from harness.episode import Action, CaseBrief, Reply
 from harness.errors import UsageError
-from harness.models import Turn
+from harness.models import HttpFormat, Turn
 from harness.registry import AGENTS
 
-HttpFormat = Literal["openai", "webhook"]
 FORMATS: tuple[str, ...] = get_args(HttpFormat)
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 2

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from harness.cli.app import app as root
 from harness.cli.app import err_console, out_console, personas_app, rubrics_app, user_errors
 
 
@@ -75,7 +74,6 @@ def rubrics_show(
         out_console.print(table)
 
 
-@root.command()
 def validate(
     paths: Annotated[
         list[Path],
@@ -96,7 +94,6 @@ def validate(
     out_console.print(f"{count} file(s) valid")
 
 
-@root.command()
 def schema(
     out: Annotated[Path, typer.Option(help="Folder for the JSON Schema files.")] = Path("schemas"),
 ) -> None:

@@ -7,12 +7,11 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.app import app, out_console, user_errors
+from harness.cli.app import out_console, user_errors
 from harness.cli.options import Difficulty, MaxIntensity, RubricOpt, one_of
 from harness.models import AbuseLevel
 
 
-@app.command()
 def chat(
     persona: Annotated[
         str | None, typer.Option(help="Persona id or path (default: a random one).")

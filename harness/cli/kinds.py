@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from harness.cli.app import app, out_console, user_errors
+from harness.cli.app import out_console, user_errors
 
 
-@app.command()
 def kinds() -> None:
     """List the kinds of agent, customer, judge and report format, with their options."""
     from harness.registry import AGENTS, CUSTOMERS, JUDGES, REPORTERS

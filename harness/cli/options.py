@@ -13,9 +13,8 @@ from typing import Annotated, Any, get_args
 import typer
 from pydantic import ValidationError
 
-from harness.agents.http import HttpFormat, parse_header
 from harness.errors import UsageError
-from harness.models import AbuseLevel, CompareBy, JudgeBatch, RunSettings
+from harness.models import AbuseLevel, CompareBy, HttpFormat, JudgeBatch, RunSettings
 from harness.registry import parse_spec
 
 
@@ -158,6 +157,8 @@ class HttpAgentOptions:
             if self.headers:
                 raise UsageError("--header is for http:URL agents; no --agent is one")
             return {}
+        from harness.agents.http import parse_header
+
         one_of("--http-format", self.format, HttpFormat)
         http = {
             "format": self.format,

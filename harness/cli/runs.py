@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.app import app, err_console, fail, out_console, user_errors
+from harness.cli.app import err_console, fail, out_console, user_errors
 from harness.cli.options import (
     AgentOptionOpt,
     ApiBase,
@@ -71,7 +71,6 @@ def execute_run(
     return out
 
 
-@app.command()
 def run(
     agent: Annotated[
         list[str],
@@ -152,7 +151,6 @@ def run(
         execute_run(settings, out, "run", "run", resume)
 
 
-@app.command("eval")
 def eval_suite(
     suite: Annotated[str, typer.Argument(help="Suite name (evals/<name>.yaml) or path.")],
     out: Annotated[
@@ -183,7 +181,6 @@ def eval_suite(
         out_console.print(render(compare_runs([path], by=loaded.compare_by), "table"))
 
 
-@app.command()
 def grade(
     file: Annotated[Path, typer.Argument(help="Transcript JSONL (turns or OpenAI messages).")],
     rubric: RubricOpt = "default",
@@ -225,7 +222,6 @@ def grade(
         out_console.print(f"graded {count} conversation(s)")
 
 
-@app.command()
 def compare(
     runs: Annotated[list[Path], typer.Argument(help="Run directories to compare.")],
     by: CompareByOpt = "guideline",

@@ -54,11 +54,7 @@ def start_run(
             f"{out}: the run was started with different settings ({', '.join(changed)}); "
             "resume with the same options or pick another --out"
         )
-    finished = store.finished_ids(retry_errors=True)
-    manifest = existing.model_copy(
-        update={"status": "running", "files": files, "errors": 0, "settings": settings}
-    )
-    store.write_manifest(manifest)
+    manifest, finished = store.reopen(existing, settings, files)
     return store, manifest, [j for j in jobs if j.conversation_id not in finished]
 
 

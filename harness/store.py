@@ -137,6 +137,18 @@ class RunStore:
         self.write_manifest(manifest)
         return manifest
 
+    def reopen(
+        self, manifest: RunManifest, settings: RunSettings, files: dict[str, str]
+    ) -> tuple[RunManifest, set[str]]:
+        """Resume the run: errored conversations are dropped so that they run again; the
+        manifest, running again, and the ids of the conversations already finished."""
+        finished = self.finished_ids(retry_errors=True)
+        running = manifest.model_copy(
+            update={"status": "running", "files": files, "errors": 0, "settings": settings}
+        )
+        self.write_manifest(running)
+        return running, finished
+
     def finish(self, manifest: RunManifest) -> RunManifest:
         """Mark the run finished, with its counts, usage and judge agreement."""
         cards = self.load_scorecards()

@@ -203,7 +203,13 @@ def grade(
             personas=[],
             agents=[],
             judges=judge,
-            model=ModelOptions(4, api_base, timeout, retries, no_cache, stream),
+            model=ModelOptions(
+                api_base=api_base,
+                timeout=timeout,
+                retries=retries,
+                no_cache=no_cache,
+                stream=stream,
+            ),
             rubric=rubric,
             seeds=[],
         )

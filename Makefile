@@ -27,7 +27,9 @@ demo: $(STAMP)
 	$(BIN)/toughtalk eval demo
 
 test: $(LOCAL)
-	$(BIN)/ruff check harness tests benchmarks
+	$(BIN)/ruff check harness tests benchmarks examples
+	$(BIN)/ruff format --check harness tests benchmarks examples
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 bench: $(STAMP)

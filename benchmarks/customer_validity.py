@@ -504,8 +504,7 @@ def report(
         f"the {effects['talky']} cells where the customer speaks more than once (a customer "
         "cut off after the complaint has nothing to vary), and the ending (stop reason and "
         f"resolution) is the same for every seed in {effects['cells'] - len(unstable)} of "
-        f"{effects['cells']} cells"
-        + (": " + "; ".join(unstable) + "." if unstable else "."),
+        f"{effects['cells']} cells" + (": " + "; ".join(unstable) + "." if unstable else "."),
     ]
     out += ["", "## Verdicts", "", "```"]
     out += [v.line() for v in verdicts]

@@ -23,9 +23,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import DOCS, provenance, write_doc  # noqa: E402
-from harness.fake_openai import FakeOpenAI, Scripted  # noqa: E402
 from harness.models import RunSettings  # noqa: E402
 from harness.runs import execute, start_run  # noqa: E402
+from tests.fake_openai import FakeOpenAI, Scripted  # noqa: E402
 
 REPLY = (
     "I'm sorry we let you down. I can overnight a replacement telescope at no charge so "

@@ -1,9 +1,12 @@
 """Agreement between judges over verdict labels: Cohen's kappa (pairs) and Krippendorff's
-alpha (any number of judges, nominal data, missing values allowed)."""
+alpha (any number of judges, nominal data, missing values allowed), and the per-guideline
+agreement table of a run (`judge_agreement`)."""
 
 from __future__ import annotations
 
 from collections import Counter
+
+from harness.models import Scorecard
 
 
 def cohen_kappa(a: list[str], b: list[str]) -> float | None:
@@ -30,19 +33,50 @@ def krippendorff_alpha(units: list[list[str | None]]) -> float | None:
     pairable = [u for u in pairable if len(u) >= 2]
     if not pairable:
         return None
-    coincidence: Counter[tuple[str, str]] = Counter()
+    coincidence: dict[tuple[str, str], float] = {}
     for unit in pairable:
         m = len(unit)
         for i, a in enumerate(unit):
             for j, b in enumerate(unit):
                 if i != j:
-                    coincidence[(a, b)] += 1 / (m - 1)
-    totals: Counter[str] = Counter()
+                    coincidence[(a, b)] = coincidence.get((a, b), 0.0) + 1 / (m - 1)
+    totals: dict[str, float] = {}
     for (a, _), count in coincidence.items():
-        totals[a] += count
+        totals[a] = totals.get(a, 0.0) + count
     n = sum(totals.values())
     observed = sum(c for (a, b), c in coincidence.items() if a != b)
     expected = sum(totals[a] * totals[b] for a in totals for b in totals if a != b) / (n - 1)
     if expected == 0:
         return None
     return round(1 - observed / expected, 4)
+
+
+def judge_agreement(cards: list[Scorecard]) -> dict[str, dict[str, float | None]]:
+    """Per guideline: Cohen's kappa between the primary judge and each panel judge, and
+    Krippendorff's alpha over all judges."""
+    if not cards or not cards[0].panel:
+        return {}
+    out: dict[str, dict[str, float | None]] = {}
+    specs = list(cards[0].panel)
+    for spec in specs:
+        pairs: dict[str, tuple[list[str], list[str]]] = {}
+        for card in cards:
+            other = {r.guideline: r.verdict for r in card.panel.get(spec, [])}
+            for r in card.results:
+                if r.guideline in other:
+                    a, b = pairs.setdefault(r.guideline, ([], []))
+                    a.append(r.verdict)
+                    b.append(other[r.guideline])
+        out[f"{cards[0].judge} vs {spec} (Cohen's kappa)"] = {
+            g: cohen_kappa(a, b) for g, (a, b) in pairs.items()
+        }
+    units: dict[str, list[list[str | None]]] = {}
+    for card in cards:
+        panel = {spec: {r.guideline: r.verdict for r in card.panel.get(spec, [])} for spec in specs}
+        for r in card.results:
+            labels = [r.verdict, *(panel[s].get(r.guideline) for s in specs)]
+            units.setdefault(r.guideline, []).append(
+                [v if v != "unscored" else None for v in labels]
+            )
+    out["all judges (Krippendorff's alpha)"] = {g: krippendorff_alpha(u) for g, u in units.items()}
+    return out

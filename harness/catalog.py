@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
-from harness.errors import InputError
+from harness.errors import InputError, UsageError
 from harness.models import (
     Conversation,
     EvalSuite,
@@ -27,6 +28,7 @@ from harness.models import (
     ReactionLines,
     Rubric,
 )
+from harness.registry import AGENTS, CUSTOMERS, GRADERS, JUDGES, Registry
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -65,7 +67,7 @@ def _node_line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = ".".join(str(p) for p in error["loc"])
     message = error["msg"]
     if error["type"] == "extra_forbidden":
@@ -177,19 +179,17 @@ def load_reactions() -> ReactionLines:
 
 @cache
 def _load_rubric(path: Path) -> Rubric:
-    from harness.graders import REGISTRY
-
     rubric = parse_yaml(path, Rubric)
     node = yaml.compose(path.read_text(encoding="utf-8"))
     for n, guideline in enumerate(rubric.guidelines):
         name = guideline.grader.removeprefix("rules:")
-        if guideline.id not in REGISTRY:
+        if GRADERS.find(guideline.id) is None:
             raise InputError(
                 path,
                 f"unknown guideline id {guideline.id!r}",
                 _node_line(node, ("guidelines", n, "id")),
             )
-        if not guideline.grader.startswith("rules:") or name not in REGISTRY:
+        if not guideline.grader.startswith("rules:") or GRADERS.find(name) is None:
             raise InputError(
                 path,
                 f"unknown grader {guideline.grader!r}",
@@ -317,6 +317,7 @@ def validate_file(path: Path) -> list[str]:
                 for ref in suite.personas:
                     load_persona(ref)
             load_rubric(suite.rubric)
+            _check_suite_specs(path, suite)
         elif kind == "persona":
             _load_persona.__wrapped__(path)
         else:
@@ -324,6 +325,24 @@ def validate_file(path: Path) -> list[str]:
     except InputError as exc:
         return [str(exc)]
     return []
+
+
+def _check_suite_specs(path: Path, suite: EvalSuite) -> None:
+    """Every agent, customer and judge spec of a suite names a registered kind."""
+    node = yaml.compose(path.read_text(encoding="utf-8"))
+    specs: list[tuple[Registry[Any], tuple[str | int, ...], str]] = [
+        *((AGENTS, ("agents", n), spec) for n, spec in enumerate(suite.agents)),
+        (CUSTOMERS, ("customer",), suite.customer),
+        (JUDGES, ("judge",), suite.judge),
+        *((JUDGES, ("judges", n), spec) for n, spec in enumerate(suite.judges)),
+    ]
+    for registry, loc, spec in specs:
+        try:
+            registry.resolve(spec)
+        except UsageError as exc:
+            raise InputError(
+                path, f"{'.'.join(map(str, loc))}: {exc}", _node_line(node, loc)
+            ) from exc
 
 
 def validate_paths(paths: list[Path]) -> tuple[int, list[str]]:

@@ -11,7 +11,6 @@ from any stdin, so piped input works as well as a keyboard.
 from __future__ import annotations
 
 import asyncio
-import platform
 import random
 import re
 import sys
@@ -26,10 +25,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from harness import __version__
 from harness import signals as sig
+from harness.batch import gateway_for
 from harness.catalog import all_personas, file_hash, load_persona, load_rubric, reactions_path
-from harness.customers import make_customer
+from harness.customers import Customer, make_customer
 from harness.debrief import (
     Debrief,
     Hint,
@@ -40,17 +39,22 @@ from harness.debrief import (
     render_debrief,
     shown,
 )
-from harness.episode import AGENT_STOPS, CUSTOMER_STOPS, CaseBrief
+from harness.episode import AGENT_STOPS, CaseBrief, step
 from harness.errors import UsageError
+from harness.judging import Case, make_judge
+from harness.llm import Gateway
 from harness.models import (
+    AbuseLevel,
+    GuidelineResult,
     Persona,
-    RunManifest,
     RunSettings,
     Scorecard,
     StopReason,
-    TranscriptRecord,
     Turn,
 )
+from harness.plan import Job, cap_abuse
+from harness.scoring import run_grading, scorecard, transcript_record
+from harness.store import RunStore, default_out, new_manifest
 
 COMMANDS = (
     ("/hint", "one coaching nudge from the graders on what you have not done yet"),
@@ -124,7 +128,7 @@ class ChatSession:
     seed: int = 0
     difficulty: int | None = None
     max_turns: int = 24
-    max_intensity: str | None = None
+    max_intensity: AbuseLevel | None = None
     turns: list[Turn] = field(default_factory=list)
     stop: StopReason | None = None
     error: str | None = None
@@ -132,12 +136,10 @@ class ChatSession:
     rewinds: int = 0
 
     def __post_init__(self) -> None:
-        from harness.runs import cap_abuse
-
         self.persona = cap_abuse(self.persona, self.max_intensity)
         self.brief = CaseBrief.from_persona(self.persona)
         self.rubric, self.rubric_path = load_rubric(self.rubric_ref)
-        self._gateway: Any = None
+        self._gateway: Gateway | None = None
         self.customer = self._new_customer()
         self._runner = asyncio.Runner()
 
@@ -165,17 +167,15 @@ class ChatSession:
             max_turns=self.max_turns,
             difficulty=self.difficulty,
             concurrency=1,
-            max_intensity=self.max_intensity,  # type: ignore[arg-type]
+            max_intensity=self.max_intensity,
         )
 
-    def _gateway_for(self) -> Any:
+    def _gateway_for(self) -> Gateway:
         if self._gateway is None:
-            from harness.runs import gateway_for
-
             self._gateway = gateway_for(self.settings())
         return self._gateway
 
-    def _new_customer(self) -> Any:
+    def _new_customer(self) -> Customer:
         kwargs: dict[str, Any] = {"seed": self.seed, "difficulty": self.difficulty}
         if self.customer_spec != "scripted":
             kwargs["gateway"] = self._gateway_for()
@@ -211,28 +211,15 @@ class ChatSession:
         return self._customer_turn()
 
     def _customer_turn(self) -> list[Turn]:
-        if len(self.turns) >= self.max_turns:
-            self.stop = StopReason.max_turns
-            return []
-        try:
-            reply = self._runner.run(self.customer.next_turn(list(self.turns)))
-        except Exception as exc:  # the customer failing ends this conversation only
-            self.stop = StopReason.error
-            self.error = f"customer {self.customer_spec}: {type(exc).__name__}: {exc}"
-            return []
-        turn = Turn(
-            role="customer",
-            text=reply.text,
-            state=reply.state,
-            action=reply.action,
-            macro=reply.macro,
+        done = self._runner.run(
+            step(self.turns, "customer", self.customer, max_turns=self.max_turns)
         )
-        self.turns.append(turn)
-        if reply.action in CUSTOMER_STOPS:
-            self.stop = CUSTOMER_STOPS[reply.action]
-        elif len(self.turns) >= self.max_turns:
+        self.stop, self.error = done.stop, done.error
+        if done.turn is None:
+            return []
+        if self.stop is None and len(self.turns) >= self.max_turns:
             self.stop = StopReason.max_turns  # no room left for a reply
-        return [turn]
+        return [done.turn]
 
     def rewind(self, number: int) -> tuple[int, bool]:
         """Go back to (1-based) turn `number`: an agent turn is dropped with everything after
@@ -258,7 +245,7 @@ class ChatSession:
 
     # ------------------------------------------------------------ coaching
 
-    def results_now(self) -> list[Any]:
+    def results_now(self) -> list[GuidelineResult]:
         """The rule graders' verdicts on the conversation so far."""
         return grade_now(
             self.turns,
@@ -277,93 +264,53 @@ class ChatSession:
 
     # ------------------------------------------------------------ saving
 
+    def job(self) -> Job:
+        """This conversation as the job a simulated run would have planned."""
+        return Job(self.persona, self.agent, self.seed, self.difficulty)
+
     def conversation_id(self) -> str:
         """Same shape as a simulated run's conversation id."""
-        from harness.runs import Job
-
-        return Job(self.persona, self.agent, self.seed, self.difficulty).conversation_id
+        return self.job().conversation_id
 
     def save(self, out: Path) -> tuple[Scorecard, Debrief]:
         """Grade the conversation and write it as a run directory; return card and debrief."""
-        from harness.runs import RunStore, new_run_id, now, scorecard
-
         store = RunStore(out)
-        if store.read_manifest() is not None:
-            raise UsageError(f"{out} already holds a run; pick another --out")
         stop = self.stop or StopReason.agent_ended
-        settings = self.settings()
-        manifest = RunManifest(
-            run_id=new_run_id("chat"),
-            name="chat",
-            kind="chat",
-            harness_version=__version__,
-            git_sha=_git_sha(),
-            python=platform.python_version(),
-            settings=settings,
-            files={
-                str(self.persona_path): file_hash(self.persona_path),
-                str(self.rubric_path): file_hash(self.rubric_path),
-                str(reactions_path()): file_hash(reactions_path()),
-            },
-            started=now(),
-        )
-        store.write_manifest(manifest)
-        context = self.brief.visible_context()
-        csat = self.customer.satisfaction(stop == StopReason.resolved)
-        record = TranscriptRecord(
-            run_id=manifest.run_id,
-            conversation_id=self.conversation_id(),
-            persona=self.persona.id,
-            agent=self.agent,
-            customer=self.customer_spec,
-            seed=self.seed,
-            difficulty=self.level,
-            context=context,
+        files = {
+            str(self.persona_path): file_hash(self.persona_path),
+            str(self.rubric_path): file_hash(self.rubric_path),
+            str(reactions_path()): file_hash(reactions_path()),
+        }
+        manifest = new_manifest(name="chat", kind="chat", settings=self.settings(), files=files)
+        store.create(manifest)
+        labels = self.job().labels(manifest.run_id, self.customer_spec)
+        case = Case(
             turns=self.turns,
-            stop_reason=stop,
-            error=self.error,
-            coaching={"hints": len(self.hinted), "rewinds": self.rewinds},
-        )
-        card = self._scorecard(
-            scorecard,
-            run_id=manifest.run_id,
-            conversation_id=record.conversation_id,
+            context=self.brief.visible_context(),
             persona=self.persona,
-            turns=self.turns,
-            context=context,
-            stop=stop,
-            agent=self.agent,
-            customer=self.customer_spec,
-            seed=self.seed,
-            difficulty=self.level,
-            csat=csat,
+            stop_reason=stop,
         )
-        store.append(record, card)
-        store.write_manifest(
-            manifest.model_copy(
-                update={
-                    "status": "finished",
-                    "finished": now(),
-                    "conversations": 1,
-                    "errors": int(stop == StopReason.error),
-                }
+        coaching = {"hints": len(self.hinted), "rewinds": self.rewinds}
+        faults = list(self.customer.faults)
+        record = transcript_record(
+            case, stop, labels, error=self.error, sim_faults=faults, coaching=coaching
+        )
+        scope = self._gateway_for().scope()  # the judges' calls only
+        csat = self.customer.satisfaction(stop == StopReason.resolved)
+        card = self._runner.run(
+            scorecard(
+                case,
+                stop,
+                labels,
+                run_grading(self.settings(), scope),
+                csat=csat,
+                usage=scope.usage,
+                sim_faults=faults,
             )
         )
+        store.append(record, card)
+        store.finish(manifest)
         return card, build_debrief(card, self.turns, self.rubric)
-
-    def _scorecard(self, build: Callable[..., Any], **kwargs: Any) -> Scorecard:
-        """Grade with this session's judges through `harness.runs.scorecard`."""
-        from harness.runs import grading_for
-
-        kwargs["grading"] = grading_for(self.settings(), self._gateway_for())
-        card: Scorecard = self._runner.run(build(**kwargs))
-        return card
-
-
-def _git_sha() -> str | None:
-    from harness.runs import git_sha
-
-    return git_sha()
 
 
 # ---------------------------------------------------------------- the terminal loop
@@ -383,7 +330,7 @@ class ChatOptions:
     name: str | None = None
     meter: bool = False
     raw: bool = False
-    max_intensity: str | None = None
+    max_intensity: AbuseLevel | None = None
     max_turns: int = 24
     out: Path | None = None
 
@@ -507,9 +454,6 @@ def run_chat(
     """Play one conversation in the terminal; save it and show the debrief.
 
     Returns the run directory, or None when the trainee quit (nothing saved)."""
-    from harness.judges import make_judge
-    from harness.runs import default_out
-
     if options.persona and options.random:
         raise UsageError("pass --persona ID or --random, not both")
     persona, path = pick_persona(None if options.random else options.persona)

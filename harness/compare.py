@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
 
-from rich.table import Table
-
 from harness.models import Scorecard
-from harness.runs import RunStore
+from harness.registry import parse_spec
+from harness.store import RunStore
 
 
 @dataclass
@@ -28,9 +24,9 @@ class Comparison:
 
 def label(agent: str) -> str:
     """A short display name for an agent spec (macros:evals/macros/x.yaml -> macros:x)."""
-    kind, _, arg = agent.partition(":")
-    if kind == "macros" and arg:
-        return f"macros:{Path(arg).stem}"
+    spec = parse_spec(agent)
+    if spec.kind == "macros" and spec.arg:
+        return f"macros:{Path(spec.arg).stem}"
     return agent
 
 
@@ -107,67 +103,40 @@ def _outcome_rows(
     ]
 
 
-def summary_rows(paths: list[Path]) -> list[tuple[str, ...]]:
-    """One row per agent: conversations, mean score, final anger, resolved %, csat."""
+@dataclass(frozen=True)
+class AgentSummary:
+    """One agent's line of a run summary."""
+
+    agent: str
+    conversations: int
+    errors: int
+    score: float | None
+    final_anger: float | None
+    resolved: float
+    csat: float | None
+
+
+def summary(paths: list[Path]) -> list[AgentSummary]:
+    """Per agent: conversations, errors, mean score, final anger, resolved share, csat."""
     by_agent: dict[str, list[Scorecard]] = defaultdict(list)
     loaded = load(paths)
     labels = _labels(loaded)
     for _, card in loaded:
         by_agent[card.agent].append(card)
-    rows = []
+    rows: list[AgentSummary] = []
     for agent, cards in by_agent.items():
-        errors = sum(c.outcome.stop_reason == "error" for c in cards)
         scores = [c.score for c in cards if c.score is not None]
         anger = [c.outcome.anger[-1] for c in cards if c.outcome.anger]
-        csat = [c.outcome.csat for c in cards if c.outcome.csat is not None]
-        resolved = sum(c.outcome.resolved for c in cards) / len(cards)
+        csat = [float(c.outcome.csat) for c in cards if c.outcome.csat is not None]
         rows.append(
-            (
-                labels[agent],
-                f"{len(cards)}" + (f" ({errors} errors)" if errors else ""),
-                _fmt(_avg(scores)),
-                _fmt(_avg(anger)),
-                f"{resolved:.0%}",
-                _fmt(_avg([float(c) for c in csat])),
+            AgentSummary(
+                agent=labels[agent],
+                conversations=len(cards),
+                errors=sum(c.outcome.stop_reason == "error" for c in cards),
+                score=_avg(scores),
+                final_anger=_avg(anger),
+                resolved=sum(c.outcome.resolved for c in cards) / len(cards),
+                csat=_avg(csat),
             )
         )
     return rows
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
-def render(comparison: Comparison, fmt: str) -> str | Table:
-    """Render as a Rich table, markdown, CSV or JSON."""
-    header = [comparison.by, *comparison.columns]
-    if fmt == "json":
-        data = [
-            {
-                comparison.by: key,
-                **{
-                    c: {"mean": v, "n": n}
-                    for c, v, n in zip(comparison.columns, values, counts, strict=True)
-                },
-            }
-            for key, values, counts in comparison.rows
-        ]
-        return json.dumps(data, indent=2) + "\n"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        for key, values, _ in comparison.rows:
-            writer.writerow([key, *("" if v is None else v for v in values)])
-        return buffer.getvalue()
-    if fmt == "markdown":
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += [
-            "| " + " | ".join([key, *(_fmt(v) for v in values)]) + " |"
-            for key, values, _ in comparison.rows
-        ]
-        return "\n".join(lines) + "\n"
-    table = Table(*header, title=f"Mean score by {comparison.by} (na excluded)")
-    for key, values, _ in comparison.rows:
-        table.add_row(key, *(_fmt(v) for v in values))
-    return table

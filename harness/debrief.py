@@ -18,12 +18,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from harness.judges import RulesJudge
+from harness.judging import Case
+from harness.judging.rules import RulesJudge
 from harness.models import (
     GuidelineResult,
     Persona,
@@ -114,9 +115,8 @@ def grade_now(
     stop_reason: StopReason | None = None,
 ) -> list[GuidelineResult]:
     """The rule graders' verdicts on the conversation so far."""
-    return RulesJudge().grade(
-        turns, rubric, context=context, persona=persona, stop_reason=stop_reason
-    )
+    case = Case(turns=turns, context=context, persona=persona, stop_reason=stop_reason)
+    return RulesJudge().grade(case, rubric)
 
 
 def next_hint(
@@ -268,9 +268,9 @@ def _moments(
             value = -_VIOLATION_WEIGHT * weight
         else:
             continue
-        for turn in sorted({e.turn for e in r.evidence if e.turn in scores}):
-            scores[turn] += value
-            notes[turn].append(f"{r.verdict} {r.guideline}")
+        for index in sorted({e.turn for e in r.evidence if e.turn in scores}):
+            scores[index] += value
+            notes[index].append(f"{r.verdict} {r.guideline}")
     for i in scores:
         before = anger_before(turns, i)
         after = _anger_after(turns, i)
@@ -311,9 +311,10 @@ def _keep(
 ) -> Advice | None:
     met = _ranked(results, order, ("met",))
     quoted = [r for r in met if _quote(r, turns)]
-    chosen = (quoted or met or [None])[0]
-    if chosen is None:
+    candidates = quoted or met
+    if not candidates:
         return None
+    chosen = candidates[0]
     where = _quote(chosen, turns)
     return Advice(
         "keep",
@@ -442,7 +443,7 @@ def render_debrief(debrief: Debrief, console: Console, *, extras: str = "") -> N
     head = Text(f"{card.persona} · {card.agent} · {outcome_line(card)}", style="bold")
     if extras:
         head.append(f" · {extras}", style="dim")
-    body = [
+    body: list[RenderableType] = [
         head,
         table,
         Text("Violated: " + (", ".join(violated) or "none"), style="red"),

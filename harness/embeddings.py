@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from harness.errors import ToughtalkError
-from harness.signals import Hit, sentences
+from harness.signals.engine import Hit, sentences
 
 if TYPE_CHECKING:
     import numpy as np

@@ -95,10 +95,33 @@ AGENT_STOPS: dict[str, StopReason] = {
 }
 
 
-def _turn(role: Literal["customer", "agent"], reply: Reply) -> Turn:
-    return Turn(
+Role = Literal["customer", "agent"]
+STOPS: dict[Role, dict[str, StopReason]] = {"customer": CUSTOMER_STOPS, "agent": AGENT_STOPS}
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one participant's move did: the turn it added, and the stop it caused."""
+
+    turn: Turn | None
+    stop: StopReason | None = None
+    error: str | None = None
+
+
+async def step(turns: list[Turn], role: Role, who: Participant, *, max_turns: int) -> Step:
+    """One move of `who`: appends its turn to `turns` and says whether the episode stops
+    (turn limit, a typed stop action, or an error, which ends this episode only)."""
+    if len(turns) >= max_turns:
+        return Step(None, StopReason.max_turns)
+    try:
+        reply = await who.next_turn(list(turns))
+    except Exception as exc:  # a participant failing ends this episode only
+        return Step(None, StopReason.error, f"{role} {who.spec}: {type(exc).__name__}: {exc}")
+    turn = Turn(
         role=role, text=reply.text, state=reply.state, action=reply.action, macro=reply.macro
     )
+    turns.append(turn)
+    return Step(turn, STOPS[role].get(reply.action) if reply.action else None)
 
 
 async def run_episode(
@@ -106,19 +129,9 @@ async def run_episode(
 ) -> EpisodeResult:
     """Alternate customer and agent until a typed stop; errors end the episode, not the run."""
     turns: list[Turn] = []
-    speakers: list[tuple[Literal["customer", "agent"], Participant, dict[str, StopReason]]] = [
-        ("customer", customer, CUSTOMER_STOPS),
-        ("agent", agent, AGENT_STOPS),
-    ]
     while True:
-        for role, who, stops in speakers:
-            if len(turns) >= max_turns:
-                return EpisodeResult(turns, StopReason.max_turns)
-            try:
-                reply = await who.next_turn(list(turns))
-            except Exception as exc:  # a participant failing ends this episode only
-                message = f"{role} {who.spec}: {type(exc).__name__}: {exc}"
-                return EpisodeResult(turns, StopReason.error, error=message)
-            turns.append(_turn(role, reply))
-            if reply.action in stops:
-                return EpisodeResult(turns, stops[reply.action])
+        speakers: tuple[tuple[Role, Participant], ...] = (("customer", customer), ("agent", agent))
+        for role, who in speakers:
+            done = await step(turns, role, who, max_turns=max_turns)
+            if done.stop is not None:
+                return EpisodeResult(turns, done.stop, error=done.error)

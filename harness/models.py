@@ -99,10 +99,13 @@ class Emotion(Strict):
     )
 
 
+AbuseLevel = Literal["none", "rude", "abusive"]
+
+
 class AbuseBehaviour(Strict):
     """How abusive the customer gets: none, rude (upset, not abusive) or abusive."""
 
-    level: Literal["none", "rude", "abusive"] = "none"
+    level: AbuseLevel = "none"
     starts_at_turn: int = Field(default=1, ge=0)
     persists_after_boundary: bool = Field(
         default=True, description="Keeps insulting after the agent sets a boundary."
@@ -319,7 +322,9 @@ class Turn(Strict):
     @classmethod
     def _chat_roles(cls, value: object) -> object:
         """Accept the chat-API names: user is the customer, assistant the agent."""
-        return {"user": "customer", "assistant": "agent"}.get(value, value)  # type: ignore[arg-type]
+        if isinstance(value, str):
+            return {"user": "customer", "assistant": "agent"}.get(value, value)
+        return value
 
 
 # Benchmark sets name their human verdicts differently; these keys all mean `labels`.
@@ -446,7 +451,8 @@ class GuidelineResult(Strict):
 
 
 class RoleUsage(Strict):
-    """Tokens, cost and calls of one role (agent, customer or judge)."""
+    """Tokens, cost and calls of one role (agent, customer or judge): counted by the gateway,
+    stored per scorecard and summed per run."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -454,6 +460,27 @@ class RoleUsage(Strict):
     cost_usd: float = 0.0
     calls: int = 0
     cached_calls: int = 0
+
+    @classmethod
+    def of_call(cls, prompt_tokens: int, completion_tokens: int, cost_usd: float) -> RoleUsage:
+        """The usage of one uncached call."""
+        total = prompt_tokens + completion_tokens
+        return cls(
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            total_tokens=total,
+            cost_usd=cost_usd,
+            calls=1,
+        )
+
+    def add(self, other: RoleUsage) -> None:
+        """Accumulate another usage record."""
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.total_tokens += other.total_tokens
+        self.cost_usd = round(self.cost_usd + other.cost_usd, 8)
+        self.calls += other.calls
+        self.cached_calls += other.cached_calls
 
 
 class Outcome(Strict):
@@ -503,6 +530,11 @@ class Scorecard(Strict):
 # --------------------------------------------------------------------------- runs and suites
 
 
+JudgeBatch = Literal["guideline", "section"]
+HttpFormat = Literal["openai", "webhook"]  # the request shapes of the http:URL agent
+CompareBy = Literal["guideline", "persona", "agent"]
+
+
 class RunSettings(Strict):
     """Everything that determines what a run does."""
 
@@ -511,7 +543,7 @@ class RunSettings(Strict):
     customer: str = "scripted"
     judge: str = "rules"
     judges: list[str] = Field(default_factory=list, description="Extra judges for agreement.")
-    judge_batch: Literal["guideline", "section"] = Field(
+    judge_batch: JudgeBatch = Field(
         default="guideline", description="LLM judges: one call per guideline or per section."
     )
     rubric: str = "default"
@@ -526,24 +558,42 @@ class RunSettings(Strict):
     stream: bool = False
     system_prompt: str | None = Field(default=None, description="Agent prompt file (model:ID).")
     temperature: float = Field(default=0.7, ge=0, le=2, description="Agent and customer models.")
-    http_format: Literal["openai", "webhook"] | None = Field(
-        default=None, description="http:URL agents: request shape (default openai)."
+    agent_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per agent kind, that kind's options, e.g. {'http': {'format': 'webhook', "
+        "'headers': {'Authorization': 'Bearer $BOT_TOKEN'}}} (header values stay templates).",
     )
-    http_headers: dict[str, str] | None = Field(
-        default=None,
-        description="http:URL agents: header name -> template such as 'Bearer $BOT_TOKEN' "
-        "($VAR expanded at run time; expanded values are never stored).",
-    )
-    http_timeout: float | None = Field(
-        default=None, gt=0, description="http:URL agents: seconds per attempt (default 30)."
-    )
-    http_retries: int | None = Field(
-        default=None, ge=0, le=10, description="http:URL agents: retries on 5xx and timeouts."
-    )
-    http_model: str | None = Field(default=None, description="http:URL openai: 'model' field.")
-    max_intensity: Literal["none", "rude", "abusive"] | None = Field(
+    max_intensity: AbuseLevel | None = Field(
         default=None, description="Cap on how abusive the customer may get (default: persona's)."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_http_fields(cls, data: Any) -> Any:
+        """Run manifests written before `agent_options` kept the http agent's options in five
+        `http_*` fields: read them as `agent_options.http`."""
+        if not isinstance(data, dict) or not any(key in data for key in _LEGACY_HTTP):
+            return data
+        data = dict(data)
+        http = {new: data.pop(old) for old, new in _LEGACY_HTTP.items() if old in data}
+        http = {k: v for k, v in http.items() if v is not None}
+        if http:
+            options = dict(data.get("agent_options") or {})
+            options["http"] = {**http, **options.get("http", {})}
+            data["agent_options"] = options
+        return data
+
+
+_LEGACY_HTTP = {
+    "http_format": "format",
+    "http_headers": "headers",
+    "http_timeout": "timeout",
+    "http_retries": "retries",
+    "http_model": "model",
+}
+
+
+RunKind = Literal["run", "eval", "grade", "chat"]
 
 
 class RunManifest(Strict):
@@ -552,7 +602,7 @@ class RunManifest(Strict):
     schema_version: int = SCHEMA_VERSION
     run_id: str
     name: str
-    kind: Literal["run", "eval", "grade", "chat"]
+    kind: RunKind
     harness_version: str
     git_sha: str | None
     python: str
@@ -584,7 +634,7 @@ class EvalSuite(Strict):
     seeds: int | list[int] = 3
     max_turns: int = Field(default=20, ge=2)
     difficulty: int | None = Field(default=None, ge=1, le=5)
-    compare_by: Literal["guideline", "persona", "agent"] = "guideline"
+    compare_by: CompareBy = "guideline"
 
     def seed_list(self) -> list[int]:
         """The seeds as an explicit list."""

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from harness.agreement import cohen_kappa, krippendorff_alpha
 from harness.cli import app
-from harness.fake_openai import FakeOpenAI, Scripted
+from tests.fake_openai import FakeOpenAI, Scripted
 
 
 def test_cohen_kappa_known_values() -> None:
@@ -28,16 +28,33 @@ def test_krippendorff_alpha_known_values() -> None:
     assert krippendorff_alpha([["a"], [None, "b"]]) is None
 
 
-def test_two_judges_put_kappa_and_alpha_in_run_json(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_judges_put_kappa_and_alpha_in_run_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TOUGHTALK_CACHE", str(tmp_path / "cache"))
     reply = json.dumps({"verdict": "missed", "evidence": [], "rationale": "not seen"})
     out = tmp_path / "run"
     with FakeOpenAI(lambda body: Scripted(reply)) as server:
-        result = CliRunner().invoke(app, [
-            "run", "--persona", "late-gift", "--agent", "macros:evals/macros/anti-patterns.yaml",
-            "--judge", "rules", "--judge", "model:openai/fake", "--api-base", server.base,
-            "--seeds", "2", "--out", str(out)])
+        result = CliRunner().invoke(
+            app,
+            [
+                "run",
+                "--persona",
+                "late-gift",
+                "--agent",
+                "macros:evals/macros/anti-patterns.yaml",
+                "--judge",
+                "rules",
+                "--judge",
+                "model:openai/fake",
+                "--api-base",
+                server.base,
+                "--seeds",
+                "2",
+                "--out",
+                str(out),
+            ],
+        )
     assert result.exit_code == 0, result.output
     agreement = json.loads((out / "run.json").read_text())["agreement"]
     kappa = agreement["rules vs model:openai/fake (Cohen's kappa)"]

@@ -384,3 +384,62 @@ def test_compare_keeps_agents_with_same_file_name_apart(
     rows = json.loads(_ok(cli("compare", "out", "--format", "json")).output)
     columns = [c for c in rows[0] if c != "guideline"]
     assert len(columns) == 2, columns
+
+
+def test_eval_passes_the_suites_judges(cli: Invoke, tmp_path: Path) -> None:
+    suite = {
+        "name": "panel",
+        "personas": ["late-gift"],
+        "agents": [ANTI_PATTERNS],
+        "judge": "rules",
+        "judges": ["rules"],
+        "seeds": 1,
+    }
+    (tmp_path / "panel.yaml").write_text(yaml.safe_dump(suite), encoding="utf-8")
+    _ok(cli("eval", "panel.yaml", "--out", "evalrun"))
+    manifest = json.loads((tmp_path / "evalrun" / MANIFEST).read_text())
+    assert manifest["settings"]["judges"] == ["rules"]
+    [card] = read_jsonl(tmp_path / "evalrun" / SCORECARDS)
+    assert card["panel"]["rules"] == card["results"]
+    assert manifest["agreement"]
+
+
+def test_run_caps_the_customers_abuse(cli: Invoke, tmp_path: Path) -> None:
+    run = ("run", "--persona", "abusive-insults", "--agent", SEED_PLAYBOOK)
+    _ok(cli(*run, "--max-intensity", "none", "--out", "capped"))
+    manifest = json.loads((tmp_path / "capped" / MANIFEST).read_text())
+    assert manifest["settings"]["max_intensity"] == "none"
+    _ok(cli(*run, "--out", "raw"))
+    capped = read_jsonl(tmp_path / "capped" / TRANSCRIPTS)[0]["turns"]
+    raw = read_jsonl(tmp_path / "raw" / TRANSCRIPTS)[0]["turns"]
+    assert max(t["state"]["abuse_level"] for t in raw if t["state"]) >= 2
+    assert max(t["state"]["abuse_level"] for t in capped if t["state"]) == 0
+    line = _one_line_error(cli(*run, "--max-intensity", "extreme", "--out", "x"))
+    assert "--max-intensity must be none, rude or abusive" in line
+
+
+def test_agent_options_reach_the_agent_kind(cli: Invoke, tmp_path: Path) -> None:
+    line = _one_line_error(
+        cli("run", "--agent", SEED_PLAYBOOK, "--agent-option", "http.timeout=5", "--out", "x")
+    )
+    assert "no --agent is a http: agent" in line
+    line = _one_line_error(
+        cli(
+            "run",
+            "--persona",
+            "late-gift",
+            "--agent",
+            "http:http://127.0.0.1:9/x",
+            "--agent-option",
+            "http.colour=red",
+            "--out",
+            "x",
+        )
+    )
+    assert "agent http options: colour" in line
+
+
+def test_kinds_lists_every_role(cli: Invoke) -> None:
+    out = _ok(cli("kinds")).output
+    for spec in ("macros:PATH", "http:URL", "scripted", "hybrid:ID", "markdown"):
+        assert spec in out

@@ -367,6 +367,24 @@ def test_validate_paths_broken_yaml_anywhere_names_line(tmp_path: Path) -> None:
     assert "invalid YAML" in problems[0]
 
 
+def test_validate_checks_a_suites_specs_against_the_registries(tmp_path: Path) -> None:
+    path = tmp_path / "suite.yaml"
+    path.write_text(
+        "name: x\nagents:\n  - macros:evals/macros/seed-playbook.yaml\n  - robot:x\njudge: rules\n",
+        encoding="utf-8",
+    )
+    _, problems = catalog.validate_paths([path])
+    assert problems == [
+        f"{path}:4: agents.1: unknown agent spec 'robot:x'; use http:URL | macros:PATH | model:ID"
+    ]
+    path.write_text(
+        "name: x\nagents: [macros:evals/macros/seed-playbook.yaml]\njudges: ['model:']\n",
+        encoding="utf-8",
+    )
+    _, problems = catalog.validate_paths([path])
+    assert problems == [f"{path}:3: judges.0: judge 'model:' needs an argument: model:ID"]
+
+
 def test_validate_paths_missing_path_does_not_hide_other_problems(tmp_path: Path) -> None:
     folder = tmp_path / "personas"
     folder.mkdir()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from harness.agents import agent_files, make_agent
+from harness.agents import AgentContext, agent_files, make_agent
 from harness.agents.http import BotError, HttpAgent, HttpOptions, parse_header
 from harness.catalog import load_persona
 from harness.cli import app
@@ -314,7 +314,9 @@ def test_batch_goes_on_when_bots_fail(
     # only the template is stored, never the secret
     saved = RunManifest.model_validate_json((out / MANIFEST).read_text(encoding="utf-8"))
     assert saved.settings is not None
-    assert saved.settings.http_headers == {"Authorization": "Bearer $TT_BOT_TOKEN"}
+    assert saved.settings.agent_options["http"]["headers"] == {
+        "Authorization": "Bearer $TT_BOT_TOKEN"
+    }
     for path in out.iterdir():
         assert SECRET not in path.read_text(encoding="utf-8"), path
 
@@ -332,7 +334,8 @@ def test_episode_with_openai_bot(server: str) -> None:
 
     persona, _ = load_persona("late-gift")
     customer = make_customer("scripted", persona, seed=0, difficulty=None)
-    agent = make_agent(f"http:{server}/openai", CaseBrief.from_persona(persona), http=HttpOptions())
+    context = AgentContext(brief=CaseBrief.from_persona(persona))
+    agent = make_agent(f"http:{server}/openai", context, options={"http": HttpOptions()})
     result = asyncio.run(run_episode(customer, agent, max_turns=6))
     assert result.error is None
     assert [t.role for t in result.turns] == ["customer", "agent"] * 3
@@ -367,8 +370,9 @@ def test_cli_run_with_http_bot_then_compare(
     assert result.exit_code == 0, result.output
     assert SECRET not in result.output
     manifest = json.loads((tmp_path / "bot" / MANIFEST).read_text(encoding="utf-8"))
-    assert manifest["settings"]["http_format"] == "webhook"
-    assert manifest["settings"]["http_headers"] == {"Authorization": "Bearer $TT_BOT_TOKEN"}
+    http = manifest["settings"]["agent_options"]["http"]
+    assert http["format"] == "webhook"
+    assert http["headers"] == {"Authorization": "Bearer $TT_BOT_TOKEN"}
     literal = runner.invoke(
         app,
         [

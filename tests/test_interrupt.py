@@ -9,27 +9,53 @@ import sys
 import time
 from pathlib import Path
 
-from harness.fake_openai import FakeOpenAI, Scripted
+import pytest
+
 from tests.conftest import read_jsonl
+from tests.fake_openai import FakeOpenAI, Scripted
 
 
 def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.slow
 def test_sigint_mid_run_keeps_results_and_resume_finishes(tmp_path: Path) -> None:
     out = tmp_path / "run"
     env = {**os.environ, "TOUGHTALK_CACHE": str(tmp_path / "cache"), "OPENAI_API_KEY": "x"}
-    with FakeOpenAI(lambda body: Scripted("I can overnight a replacement by noon tomorrow.",
-                                          delay=0.4)) as server:
-        args = [sys.executable, "-m", "harness.cli", "run", "--persona",
-                "late-gift,wrong-model,discontinued", "--agent", "model:openai/fake",
-                "--seeds", "5", "--concurrency", "2", "--max-turns", "6",
-                "--api-base", server.base, "--out", str(out)]
+    with FakeOpenAI(
+        lambda body: Scripted("I can overnight a replacement by noon tomorrow.", delay=0.15)
+    ) as server:
+        args = [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "run",
+            "--persona",
+            "late-gift,wrong-model,discontinued",
+            "--agent",
+            "model:openai/fake",
+            "--seeds",
+            "5",
+            "--concurrency",
+            "2",
+            "--max-turns",
+            "6",
+            "--api-base",
+            server.base,
+            "--out",
+            str(out),
+        ]
         # A background CI shell starts children with SIGINT ignored; restore the default so
         # that Python installs its Ctrl-C handler as it does in a terminal.
-        proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, preexec_fn=_default_sigint)
+        proc = subprocess.Popen(
+            args,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_default_sigint,
+        )
         scorecards = out / "scorecards.jsonl"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -43,8 +69,9 @@ def test_sigint_mid_run_keeps_results_and_resume_finishes(tmp_path: Path) -> Non
         assert "Traceback" not in err
         kept = read_jsonl(scorecards)
         assert 1 <= len(kept) < 15
-        resumed = subprocess.run([*args, "--resume"], env=env, capture_output=True, text=True,
-                                 timeout=120)
+        resumed = subprocess.run(
+            [*args, "--resume"], env=env, capture_output=True, text=True, timeout=120
+        )
     assert resumed.returncode == 0, resumed.stderr
     cards = read_jsonl(scorecards)
     ids = [c["conversation_id"] for c in cards]

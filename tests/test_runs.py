@@ -316,3 +316,29 @@ def test_outputs_match_json_schemas(finished_run: Path) -> None:
         schema = model.model_json_schema()
         for document in documents:
             jsonschema.validate(document, schema)
+
+
+def test_run_settings_read_the_http_fields_of_older_manifests() -> None:
+    from harness.models import RunSettings
+
+    old = {
+        "personas": ["late-gift"],
+        "agents": ["http:http://127.0.0.1:9/bot"],
+        "seeds": [0],
+        "http_format": "webhook",
+        "http_headers": {"Authorization": "Bearer $BOT_TOKEN"},
+        "http_timeout": 5.0,
+        "http_retries": None,
+        "http_model": None,
+    }
+    settings = RunSettings.model_validate(old)
+    assert settings.agent_options == {
+        "http": {
+            "format": "webhook",
+            "headers": {"Authorization": "Bearer $BOT_TOKEN"},
+            "timeout": 5.0,
+        }
+    }
+    unset = {k: (None if k.startswith("http_") else v) for k, v in old.items()}
+    assert RunSettings.model_validate(unset).agent_options == {}
+    assert "http_format" not in RunSettings.model_validate(old).model_dump()

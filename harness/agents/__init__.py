@@ -1,64 +1,49 @@
-"""Agents: who answers the customer. `make_agent` turns a spec into one."""
+"""Agents: who answers the customer. Each module of this package registers its kinds in
+`harness.registry.AGENTS` (`macros:PATH`, `model:ID`, `http:URL`); plugins add more."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
-from harness.episode import CaseBrief, Participant
-from harness.errors import UsageError
+from harness.registry import AGENTS
 
 if TYPE_CHECKING:
-    from harness.agents.http import HttpOptions
+    from harness.episode import CaseBrief, Participant
     from harness.llm import Gateway
+
+
+@dataclass(frozen=True)
+class AgentContext:
+    """What a run gives every agent it builds, whatever its kind."""
+
+    brief: CaseBrief | None = None
+    gateway: Gateway | None = None
+    system_prompt: str | None = None
+    seed: int = 0
+    temperature: float = 0.7
+    conversation_id: str | None = None
+
+
+class AgentFactory(Protocol):
+    """Builds an agent of one kind from the spec's argument, its options and the run."""
+
+    def __call__(self, arg: str, options: Any, context: AgentContext, /) -> Participant: ...
 
 
 def make_agent(
     spec: str,
-    brief: CaseBrief | None,
+    context: AgentContext | None = None,
     *,
-    gateway: Gateway | None = None,
-    system_prompt: str | None = None,
-    seed: int = 0,
-    temperature: float = 0.7,
-    http: HttpOptions | None = None,
-    conversation_id: str | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Participant:
-    """Build an agent from its spec: `macros:PATH`, `model:ID` (a litellm model id) or
-    `http:URL` (a chatbot over HTTP; `http` carries its format, header templates, timeout)."""
-    kind, _, arg = spec.partition(":")
-    if kind == "model" and arg:
-        from harness.agents.model import ModelAgent
-        from harness.llm import Gateway
-
-        return ModelAgent(
-            arg,
-            gateway or Gateway(),
-            brief,
-            spec,
-            system_prompt=system_prompt,
-            seed=seed,
-            temperature=temperature,
-        )
-    if kind == "macros" and arg:
-        from harness.agents.macros import MacroAgent
-        from harness.catalog import load_macros
-
-        library, _ = load_macros(arg)
-        return MacroAgent(library, brief, spec)
-    if kind == "http" and arg:
-        from harness.agents.http import HttpAgent
-
-        return HttpAgent(arg, brief, spec, options=http, conversation_id=conversation_id)
-    raise UsageError(f"unknown agent spec {spec!r}; try macros:evals/macros/seed-playbook.yaml")
+    """Build an agent from its spec; `options` maps a kind name (e.g. `http`) to its options."""
+    kind, parsed = AGENTS.resolve(spec)
+    chosen = AGENTS.options(kind, (options or {}).get(kind.name))
+    return kind.factory(parsed.arg, chosen, context or AgentContext())
 
 
 def agent_files(spec: str) -> list[str]:
     """Files an agent spec reads (hashed into run.json)."""
-    kind, _, arg = spec.partition(":")
-    if kind == "macros":
-        from harness.catalog import load_macros
-
-        return [str(load_macros(arg)[1])]
-    if kind == "http":
-        return []  # a URL, not a file: nothing to hash
-    return []
+    return AGENTS.files(spec)

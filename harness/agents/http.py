@@ -24,20 +24,18 @@ import os
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, get_args
 
 import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from harness.episode import CaseBrief, Reply
+from harness.agents import AgentContext
+from harness.episode import Action, CaseBrief, Reply
 from harness.errors import UsageError
-from harness.models import Turn
+from harness.models import HttpFormat, Turn
+from harness.registry import AGENTS
 
-if TYPE_CHECKING:
-    from harness.models import RunSettings
-
-HttpFormat = Literal["openai", "webhook"]
-FORMATS: tuple[str, ...] = ("openai", "webhook")
+FORMATS: tuple[str, ...] = get_args(HttpFormat)
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 2
 
@@ -51,28 +49,30 @@ class BotError(RuntimeError):
     """The bot failed this turn (after retries, or at once on a 4xx or a malformed body)."""
 
 
-@dataclass(frozen=True)
-class HttpOptions:
-    """How to talk to an HTTP bot; `headers` holds unexpanded templates only."""
+class HttpOptions(BaseModel):
+    """How to talk to an HTTP bot (`agent_options.http` of a run); `headers` holds
+    unexpanded templates only."""
 
-    format: HttpFormat = "openai"
-    headers: Mapping[str, str] = field(default_factory=dict)
-    timeout: float = DEFAULT_TIMEOUT
-    retries: int = DEFAULT_RETRIES
-    model: str | None = None
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
+    format: HttpFormat = Field(default="openai", description="Request shape.")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Header name -> template such as 'Bearer $BOT_TOKEN' ($VAR expanded at run "
+        "time; expanded values are never stored).",
+    )
+    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, description="Seconds per attempt.")
+    retries: int = Field(
+        default=DEFAULT_RETRIES, ge=0, le=10, description="Retries on 5xx and timeouts."
+    )
+    model: str | None = Field(default=None, description="openai format: the 'model' field.")
+
+    @field_validator("headers")
     @classmethod
-    def from_settings(cls, settings: RunSettings | None) -> HttpOptions:
-        """The HTTP options recorded in a run's settings (defaults where unset)."""
-        if settings is None:
-            return cls()
-        return cls(
-            format=settings.http_format or "openai",
-            headers=dict(settings.http_headers or {}),
-            timeout=settings.http_timeout or DEFAULT_TIMEOUT,
-            retries=DEFAULT_RETRIES if settings.http_retries is None else settings.http_retries,
-            model=settings.http_model,
-        )
+    def _templates_only(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, template in value.items():
+            check_template(name, template)
+        return value
 
 
 # ---------------------------------------------------------------- headers
@@ -281,7 +281,7 @@ class HttpAgent:
         end, transfer = data.get("end") is True, data.get("transfer") is True
         if not isinstance(text, str) or not text.strip():
             raise BotError(f"{self.url}: 'reply' must be a non-empty string, got {_kind(text)}")
-        action = "transfer" if transfer else ("end" if end else None)
+        action: Action | None = "transfer" if transfer else ("end" if end else None)
         return Reply(text=text.strip(), action=action)
 
     def _openai_text(self, data: Any) -> str:
@@ -303,3 +303,19 @@ def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
     return type(value).__name__
+
+
+@AGENTS.register(
+    "http",
+    summary="a chatbot over HTTP (see --http-format and --header)",
+    options=HttpOptions,
+    metavar="URL",
+)
+def _http(arg: str, options: HttpOptions, context: AgentContext) -> HttpAgent:
+    return HttpAgent(
+        arg,
+        context.brief,
+        f"http:{arg}",
+        options=options,
+        conversation_id=context.conversation_id,
+    )

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 import string
+from typing import Any
 
 from harness import signals as sig
+from harness.agents import AgentContext
 from harness.episode import CaseBrief, Reply
 from harness.graders.base import offer_hits
 from harness.models import Macro, MacroLibrary, Turn
+from harness.registry import AGENTS
 
 DEFAULT_SLOTS = {
     "agent_name": "Sam",
@@ -165,3 +168,22 @@ class MacroAgent:
         for name in fields:
             slots.setdefault(name, slots[name])
         return text.format_map(slots)
+
+
+def _library_files(arg: str) -> list[str]:
+    from harness.catalog import load_macros
+
+    return [str(load_macros(arg)[1])]
+
+
+@AGENTS.register(
+    "macros",
+    summary="a library of reply macros (e.g. macros:evals/macros/seed-playbook.yaml)",
+    metavar="PATH",
+    files=_library_files,
+)
+def _macros(arg: str, options: Any, context: AgentContext) -> MacroAgent:
+    from harness.catalog import load_macros
+
+    library, _ = load_macros(arg)
+    return MacroAgent(library, context.brief, f"macros:{arg}")

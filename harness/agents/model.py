@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from harness.episode import CaseBrief, Reply
-from harness.llm import Gateway, Usage
+from harness.agents import AgentContext
+from harness.episode import Action, CaseBrief, Reply
+from harness.llm import Gateway
 from harness.models import Turn
+from harness.registry import AGENTS
 
 DEFAULT_PROMPT = """You are a customer-service agent talking with a customer.
 Be calm, specific and honest: name how the customer feels, own the problem, ask open
@@ -50,7 +53,7 @@ def case_block(brief: CaseBrief | None) -> str:
 
 
 class ModelAgent:
-    """An LLM plays the agent; its usage is counted under the role `agent`."""
+    """An LLM plays the agent; the gateway counts its usage under the role `agent`."""
 
     def __init__(
         self,
@@ -70,7 +73,6 @@ class ModelAgent:
         self.seed = seed
         self.temperature = temperature
         self.system = (system_prompt or DEFAULT_PROMPT).strip() + "\n" + case_block(brief) + CONTROL
-        self.usage = Usage()
 
     async def next_turn(self, transcript: list[Turn]) -> Reply:
         """Ask the model for the next agent message."""
@@ -87,12 +89,29 @@ class ModelAgent:
             seed=self.seed,
             max_tokens=250,
         )
-        self.usage.add(done.usage)
         text = done.text.strip()
-        action = None
+        action: Action | None = None
         if re.search(r"\[END\]\s*$", text):
             action = "end"
         elif re.search(r"\[TRANSFER\]\s*$", text):
             action = "transfer"
         text = re.sub(r"\s*\[(END|TRANSFER)\]\s*", " ", text).strip()
-        return Reply(text=text or "(no reply)", action=action)  # type: ignore[arg-type]
+        return Reply(text=text or "(no reply)", action=action)
+
+
+@AGENTS.register(
+    "model",
+    summary="an LLM answers (any litellm id: openai/gpt-4o-mini, ollama_chat/llama3.1, "
+    "local/smollm2); see --system-prompt",
+    metavar="ID",
+)
+def _model(arg: str, options: Any, context: AgentContext) -> ModelAgent:
+    return ModelAgent(
+        arg,
+        context.gateway or Gateway(),
+        context.brief,
+        f"model:{arg}",
+        system_prompt=context.system_prompt,
+        seed=context.seed,
+        temperature=context.temperature,
+    )

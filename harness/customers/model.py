@@ -10,14 +10,17 @@ still fails the episode is flagged `sim_fault` (compare can exclude it).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
 from harness import signals as sig
+from harness.customers import CustomerContext
 from harness.episode import Reply
 from harness.graders.base import offer_hits
-from harness.llm import Gateway, Usage, parse_json_object
+from harness.llm import Gateway, parse_json_object
 from harness.models import CustomerState, Persona, Turn
+from harness.registry import CUSTOMERS
 
 
 class CustomerMove(BaseModel):
@@ -61,7 +64,7 @@ def persona_prompt(persona: Persona, difficulty: int) -> str:
 
 
 class ModelCustomer:
-    """An LLM plays the persona; usage counted under the role `customer`."""
+    """An LLM plays the persona; the gateway counts its usage under the role `customer`."""
 
     def __init__(
         self,
@@ -82,7 +85,6 @@ class ModelCustomer:
         self.temperature = temperature
         self.difficulty = difficulty or persona.difficulty
         self.system = persona_prompt(persona, self.difficulty)
-        self.usage = Usage()
         self.faults: list[str] = []
         self.anger = float(
             min(10, max(0, persona.emotion.anger + self.difficulty - persona.difficulty))
@@ -142,7 +144,6 @@ class ModelCustomer:
             seed=self.seed * 10 + attempt,
             max_tokens=250,
         )
-        self.usage.add(done.usage)
         try:
             move = CustomerMove.model_validate(parse_json_object(done.text))
         except (ValueError, ValidationError) as exc:
@@ -195,3 +196,16 @@ def _overlap(secret: str, reply: str) -> float:
     words = {w for w in re.findall(r"[a-z]{4,}", secret.lower())}
     said = {w for w in re.findall(r"[a-z]{4,}", reply.lower())}
     return len(words & said) / len(words) if words else 0.0
+
+
+@CUSTOMERS.register("model", summary="an LLM plays the persona (any litellm id)", metavar="ID")
+def _model(arg: str, options: Any, context: CustomerContext) -> ModelCustomer:
+    return ModelCustomer(
+        context.persona,
+        arg,
+        context.gateway or Gateway(),
+        f"model:{arg}",
+        seed=context.seed,
+        difficulty=context.difficulty,
+        temperature=context.temperature,
+    )

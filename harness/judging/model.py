@@ -11,24 +11,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from harness.graders import GradeInput
-from harness.judges import RulesJudge
-from harness.llm import Gateway, ModelError, Usage, parse_json_object
+from harness.judging.base import Case, JudgeContext, JudgeFactory, verify_evidence
+from harness.judging.rules import RulesJudge
+from harness.llm import Gateway, ModelError, parse_json_object
 from harness.models import (
     VERDICT_SCORE,
     Evidence,
     GuidelineResult,
-    Persona,
     Rubric,
     RubricGuideline,
-    StopReason,
     Turn,
+    Verdict,
 )
+from harness.registry import JUDGES
 
 T = TypeVar("T")
 
@@ -75,23 +75,12 @@ def guideline_prompt(g: RubricGuideline, context: Mapping[str, Any]) -> str:
 
 
 def check_evidence(turns: list[Turn], verdict: ModelVerdict) -> tuple[list[Evidence], list[str]]:
-    """Keep quotes that are exact substrings of an agent turn; report the rest."""
-    kept: list[Evidence] = []
-    flags: list[str] = []
-    for e in verdict.evidence:
-        ok = (
-            0 <= e.turn < len(turns)
-            and turns[e.turn].role == "agent"
-            and e.quote in turns[e.turn].text
-        )
-        if ok:
-            kept.append(e)
-        else:
-            flags.append(f"invented_quote: turn {e.turn} {e.quote[:60]!r}")
-    return kept, flags
+    """Keep the verified quotes (see `verify_evidence`); flag the rest as invented."""
+    kept, rejected = verify_evidence(turns, verdict.evidence)
+    return kept, [f"invented_quote: turn {e.turn} {e.quote[:60]!r}" for e in rejected]
 
 
-_DOWNGRADE = {"met": "partial", "partial": "missed", "violated": "unscored"}
+_DOWNGRADE: dict[str, Verdict] = {"met": "partial", "partial": "missed", "violated": "unscored"}
 
 
 def settle(
@@ -99,7 +88,7 @@ def settle(
 ) -> GuidelineResult:
     """Turn a model verdict into a result: verify quotes, downgrade unsupported verdicts."""
     evidence, flags = check_evidence(turns, verdict)
-    final = verdict.verdict
+    final: Verdict = verdict.verdict
     if final in _DOWNGRADE and not evidence:
         final = _DOWNGRADE[final]
         flags.append(f"downgraded from {verdict.verdict}: no verifiable quote")
@@ -124,26 +113,16 @@ class ModelJudge:
     seed: int = 0
     temperature: float = 0.0
     batch: Literal["guideline", "section"] = "guideline"
+    rules: RulesJudge = field(default_factory=RulesJudge)
 
-    def __post_init__(self) -> None:
-        self.usage = Usage()
-        self.rules = RulesJudge()
-
-    async def agrade(
-        self,
-        turns: list[Turn],
-        rubric: Rubric,
-        *,
-        context: Mapping[str, Any],
-        persona: Persona | None,
-        stop_reason: StopReason | None,
-    ) -> list[GuidelineResult]:
+    async def agrade(self, case: Case, rubric: Rubric) -> list[GuidelineResult]:
         """Grade each applicable guideline: one call each, or one call per rubric section."""
-        view = GradeInput(turns=turns, context=context, persona=persona, stop_reason=stop_reason)
+        view = case.view()
+        turns, context = case.turns, case.context
         done: dict[str, GuidelineResult] = {}
         pending: list[RubricGuideline] = []
         for g in rubric.guidelines:
-            rule = self.rules.result(view, turns, g)
+            rule = self.rules.result(view, g)
             if rule.verdict == "na":
                 done[g.id] = rule
             else:
@@ -230,7 +209,6 @@ class ModelJudge:
                 )
             except ModelError as exc:
                 raise JudgeFailure(f"model call failed: {exc}") from exc
-            self.usage.add(done.usage)
             try:
                 return parse(done.text)
             except (ValueError, ValidationError) as exc:
@@ -262,20 +240,35 @@ class HybridJudge(ModelJudge):
     """Rule verdicts where they rest on evidence (met/violated) or applicability (na); the
     LLM for the rest (missed and partial, where patterns are least sure)."""
 
-    async def agrade(
-        self,
-        turns: list[Turn],
-        rubric: Rubric,
-        *,
-        context: Mapping[str, Any],
-        persona: Persona | None,
-        stop_reason: StopReason | None,
-    ) -> list[GuidelineResult]:
+    async def agrade(self, case: Case, rubric: Rubric) -> list[GuidelineResult]:
         """Rules first; ask the model where the rules are unsure."""
-        view = GradeInput(turns=turns, context=context, persona=persona, stop_reason=stop_reason)
+        view = case.view()
         out = []
         for g in rubric.guidelines:
-            rule = self.rules.result(view, turns, g)
+            rule = self.rules.result(view, g)
             confident = rule.verdict in CONFIDENT and (rule.evidence or rule.verdict == "na")
-            out.append(rule if confident else await self.ask(g, turns, context))
+            out.append(rule if confident else await self.ask(g, case.turns, case.context))
         return out
+
+
+def _llm_judge(cls: type[ModelJudge], kind: str) -> JudgeFactory:
+    """The factory of an LLM judge kind (`model:ID`, `hybrid:ID`)."""
+
+    def build(arg: str, options: Any, context: JudgeContext) -> ModelJudge:
+        return cls(
+            model=arg,
+            gateway=context.gateway or Gateway(),
+            spec=f"{kind}:{arg}",
+            seed=context.seed,
+            batch=context.batch,
+        )
+
+    return build
+
+
+JUDGES.register(
+    "model", summary="an LLM grades each applicable guideline (any litellm id)", metavar="ID"
+)(_llm_judge(ModelJudge, "model"))
+JUDGES.register(
+    "hybrid", summary="rule verdicts where they are confident, the LLM for the rest", metavar="ID"
+)(_llm_judge(HybridJudge, "hybrid"))

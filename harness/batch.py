@@ -1,0 +1,157 @@
+"""The executor: run jobs (or grade conversations) with bounded concurrency and append
+each finished conversation to the store as soon as it is done."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from harness.agents import AgentContext, make_agent
+from harness.customers import make_customer
+from harness.episode import CaseBrief, run_episode
+from harness.errors import InputError
+from harness.judging import Case
+from harness.llm import Gateway, ModelSettings
+from harness.models import (
+    Conversation,
+    Persona,
+    RunSettings,
+    Scorecard,
+    StopReason,
+    TranscriptRecord,
+)
+from harness.plan import Job
+from harness.scoring import Grading, Labels, run_grading, scorecard, transcript_record
+from harness.store import RunStore
+
+Progress = Callable[[int, int], None]
+
+
+def model_settings(settings: RunSettings) -> ModelSettings:
+    """How a run's LLM roles reach their models (`TOUGHTALK_CACHE` moves the cache)."""
+    cache = Path(os.environ.get("TOUGHTALK_CACHE", ".toughtalk-cache")) if settings.cache else None
+    return ModelSettings(
+        api_base=settings.api_base,
+        timeout=settings.timeout,
+        max_retries=settings.retries,
+        concurrency=settings.concurrency,
+        cache_dir=cache,
+        stream=settings.stream,
+    )
+
+
+def gateway_for(settings: RunSettings) -> Gateway:
+    """The model gateway a run's LLM roles share."""
+    return Gateway(model_settings(settings))
+
+
+def system_prompt(settings: RunSettings) -> str | None:
+    """The text of the bot's system prompt file under test (model:ID agents), if any."""
+    if settings.system_prompt is None:
+        return None
+    path = Path(settings.system_prompt)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(path, f"cannot read the system prompt: {exc.strerror}") from exc
+
+
+async def simulate(
+    job: Job, settings: RunSettings, run_id: str, gateway: Gateway, prompt: str | None
+) -> tuple[StopReason, TranscriptRecord, Scorecard]:
+    """Simulate, grade and return one job's (stop reason, transcript record, scorecard)."""
+    scope = gateway.scope()
+    customer = make_customer(
+        settings.customer,
+        job.persona,
+        seed=job.seed,
+        difficulty=job.difficulty,
+        gateway=scope,
+        temperature=settings.temperature,
+    )
+    brief = CaseBrief.from_persona(job.persona)
+    agent_context = AgentContext(
+        brief=brief,
+        gateway=scope,
+        system_prompt=prompt,
+        seed=job.seed,
+        temperature=settings.temperature,
+        conversation_id=job.conversation_id,
+    )
+    agent = make_agent(job.agent, agent_context, options=settings.agent_options)
+    result = await run_episode(customer, agent, max_turns=settings.max_turns)
+    stop = result.stop_reason
+    csat = customer.satisfaction(stop == StopReason.resolved)
+    faults = list(customer.faults)
+    labels = job.labels(run_id, settings.customer)
+    case = Case(
+        turns=result.turns, context=brief.visible_context(), persona=job.persona, stop_reason=stop
+    )
+    record = transcript_record(case, stop, labels, error=result.error, sim_faults=faults)
+    card = await scorecard(
+        case,
+        stop,
+        labels,
+        run_grading(settings, scope),
+        csat=csat,
+        usage=scope.usage,  # read once every judge has graded
+        sim_faults=faults,
+    )
+    return stop, record, card
+
+
+async def run_jobs(
+    jobs: list[Job], settings: RunSettings, store: RunStore, run_id: str, on_done: Progress
+) -> None:
+    """Simulate every job, `settings.concurrency` at a time; one append per conversation."""
+    semaphore = asyncio.Semaphore(settings.concurrency)
+    gateway = gateway_for(settings)
+    prompt = system_prompt(settings)
+    done = 0
+    lock = asyncio.Lock()
+
+    async def one(job: Job) -> None:
+        nonlocal done
+        async with semaphore:
+            _, record, card = await simulate(job, settings, run_id, gateway, prompt)
+            async with lock:
+                store.append(record, card)
+                done += 1
+                on_done(done, len(jobs))
+
+    await asyncio.gather(*(one(job) for job in jobs))
+
+
+async def grade_conversations(
+    conversations: list[Conversation],
+    personas: dict[str, Persona],
+    store: RunStore,
+    run_id: str,
+    gateway: Gateway,
+    grading: Callable[[Gateway], Grading],
+    on_done: Progress,
+) -> None:
+    """Grade recorded conversations one after another (fresh judges for each)."""
+    for n, conv in enumerate(conversations, 1):
+        scope = gateway.scope()
+        case = Case(
+            turns=conv.turns,
+            context=conv.context,
+            persona=personas.get(conv.persona or ""),
+            stop_reason=StopReason.imported,
+        )
+        labels = Labels(
+            run_id=run_id,
+            conversation_id=conv.id,
+            persona=conv.persona,
+            agent="transcript",
+            customer="transcript",
+            seed=None,
+        )
+        card = await scorecard(
+            case, StopReason.imported, labels, grading(scope), csat=None, usage=scope.usage
+        )
+        store.append(transcript_record(case, StopReason.imported, labels), card)
+        on_done(n, len(conversations))

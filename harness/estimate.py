@@ -1,0 +1,58 @@
+"""Dry runs: rough model calls, tokens and cost per role before anything is called."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.catalog import load_rubric
+from harness.llm import estimate_cost
+from harness.models import RunSettings
+from harness.plan import plan
+from harness.registry import parse_spec
+
+PROMPT_TOKENS = {"agent": 700, "customer": 900, "judge": 900}
+COMPLETION_TOKENS = {"agent": 90, "customer": 110, "judge": 80}
+TURN_TOKENS = 60
+# Share of guidelines that reach the model: those that apply (model) / that rules defer.
+JUDGE_SHARE = {"model": 0.6, "hybrid": 0.3}
+
+
+@dataclass(frozen=True)
+class RoleEstimate:
+    """Estimated calls, tokens and cost of one model role."""
+
+    role: str
+    model: str
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+def estimate(settings: RunSettings) -> tuple[int, list[RoleEstimate]]:
+    """The number of conversations and the estimate per model role of a run."""
+    jobs, _ = plan(settings)
+    rubric, _ = load_rubric(settings.rubric)
+    replies = settings.max_turns // 2
+    history = TURN_TOKENS * settings.max_turns // 2  # mean transcript length per call
+    roles: list[tuple[str, str, int]] = []
+    for spec in dict.fromkeys(settings.agents):
+        agent = parse_spec(spec)
+        if agent.kind == "model":
+            count = sum(1 for j in jobs if j.agent == spec)
+            roles.append(("agent", agent.arg, count * replies))
+    customer = parse_spec(settings.customer)
+    if customer.kind == "model":
+        roles.append(("customer", customer.arg, len(jobs) * replies))
+    for spec in (settings.judge, *settings.judges):
+        judge = parse_spec(spec)
+        if judge.kind in JUDGE_SHARE:
+            share = JUDGE_SHARE[judge.kind]
+            roles.append(("judge", judge.arg, int(len(jobs) * len(rubric.guidelines) * share)))
+    rows = []
+    for role, model, calls in roles:
+        prompt = calls * (PROMPT_TOKENS[role] + history)
+        completion = calls * COMPLETION_TOKENS[role]
+        cost = estimate_cost(model, prompt, completion)
+        rows.append(RoleEstimate(role, model, calls, prompt, completion, cost))
+    return len(jobs), rows

@@ -1,0 +1,164 @@
+"""From a finished conversation to its two stored lines: the transcript record and the
+scorecard (every judge's verdicts, the weighted score, the outcome and the usage)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from harness.catalog import load_rubric
+from harness.judging import Case, Judge, JudgeContext, make_judge, weighted_score
+from harness.models import (
+    Outcome,
+    RoleUsage,
+    Rubric,
+    RunSettings,
+    Scorecard,
+    StopReason,
+    TranscriptRecord,
+    Turn,
+)
+
+if TYPE_CHECKING:
+    from harness.llm import Gateway
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Who and what a conversation was: the fields both stored lines carry."""
+
+    run_id: str
+    conversation_id: str
+    persona: str | None
+    agent: str
+    customer: str
+    seed: int | None
+    difficulty: int | None = None
+
+
+@dataclass
+class Grading:
+    """The judges of a run: the primary judge scores, the panel adds verdicts to compare."""
+
+    judge: Judge
+    panel: list[Judge]
+    rubric: Rubric
+
+
+def grading_for(
+    rubric: str,
+    judge: str,
+    panel: list[str],
+    gateway: Gateway | None,
+    *,
+    batch: str = "guideline",
+) -> Grading:
+    """Fresh judges for one conversation, built from their specs."""
+    loaded, _ = load_rubric(rubric)
+    context = JudgeContext(gateway=gateway, batch="section" if batch == "section" else "guideline")
+    return Grading(
+        make_judge(judge, context), [make_judge(spec, context) for spec in panel], loaded
+    )
+
+
+def run_grading(settings: RunSettings, gateway: Gateway | None) -> Grading:
+    """The judges a run's settings name."""
+    return grading_for(
+        settings.rubric, settings.judge, settings.judges, gateway, batch=settings.judge_batch
+    )
+
+
+def outcome_for(
+    turns: list[Turn], stop: StopReason, *, resolved: bool, csat: int | None
+) -> Outcome:
+    """Outcome block of a scorecard from the transcript's recorded customer states."""
+    anger = [t.state.anger for t in turns if t.role == "customer" and t.state]
+    calmed = next(
+        (i for i, t in enumerate(turns) if t.role == "customer" and t.state and t.state.anger <= 3),
+        None,
+    )
+    states = [t.state for t in turns if t.state]
+    return Outcome(
+        stop_reason=stop,
+        resolved=resolved,
+        turns=len(turns),
+        anger=anger or None,
+        csat=csat,
+        calmed_at_turn=calmed,
+        real_issue_revealed=any(s.real_issue_revealed for s in states) if states else None,
+        policy_breach=states[-1].policy_breach if states else [],
+    )
+
+
+def resolved(case: Case, stop: StopReason) -> bool:
+    """Whether the conversation reached a resolution: the customer's typed action in a
+    simulation; for an imported transcript, the graders' reading of its words."""
+    if stop == StopReason.resolved:
+        return True
+    return stop == StopReason.imported and case.view().resolved
+
+
+async def scorecard(
+    case: Case,
+    stop: StopReason,
+    labels: Labels,
+    grading: Grading,
+    *,
+    csat: int | None,
+    usage: dict[str, RoleUsage] | None = None,
+    sim_faults: list[str] | None = None,
+) -> Scorecard:
+    """Grade one conversation with every judge and build its scorecard."""
+    rubric = grading.rubric
+    results = await grading.judge.agrade(case, rubric)
+    panel = {j.spec: await j.agrade(case, rubric) for j in grading.panel}
+    outcome = outcome_for(case.turns, stop, resolved=resolved(case, stop), csat=csat)
+    if sim_faults:
+        outcome = outcome.model_copy(update={"sim_fault": True, "sim_faults": sim_faults})
+    return Scorecard(
+        run_id=labels.run_id,
+        conversation_id=labels.conversation_id,
+        persona=case.persona.id if case.persona else None,
+        agent=labels.agent,
+        customer=labels.customer,
+        judge=grading.judge.spec,
+        rubric=f"{rubric.id}@{rubric.version}",
+        seed=labels.seed,
+        difficulty=labels.difficulty,
+        outcome=outcome,
+        results=results,
+        score=weighted_score(results, rubric),
+        usage={
+            role: u.model_copy(update={"cost_usd": round(u.cost_usd, 8)})
+            for role, u in (usage or {}).items()
+            if u.calls
+        },
+        panel=panel,
+    )
+
+
+def transcript_record(
+    case: Case,
+    stop: StopReason,
+    labels: Labels,
+    *,
+    error: str | None = None,
+    sim_faults: list[str] | None = None,
+    coaching: dict[str, int] | None = None,
+) -> TranscriptRecord:
+    """The transcripts.jsonl line of one conversation."""
+    return TranscriptRecord(
+        run_id=labels.run_id,
+        conversation_id=labels.conversation_id,
+        persona=labels.persona,
+        agent=labels.agent,
+        customer=labels.customer,
+        seed=labels.seed,
+        difficulty=labels.difficulty,
+        context=dict(case.context),
+        turns=case.turns,
+        stop_reason=stop,
+        error=error,
+        sim_faults=sim_faults or [],
+        coaching=coaching,
+    )

@@ -1,0 +1,274 @@
+"""The run directory, written by `run`, `eval`, `grade` and `chat` alike.
+
+A run directory holds `run.json` (the manifest), `transcripts.jsonl` and
+`scorecards.jsonl`. Both JSONL files are append-only, one line flushed per finished
+conversation, so Ctrl-C or a crash loses nothing already finished, and a resumed run
+does only what is missing. The lifecycle: `RunStore.create` (a new run) or
+`RunStore.reopen` (resume), `append` per conversation, then `finish` or `interrupt`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import re
+import secrets
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.agreement import judge_agreement
+from harness.catalog import data_root
+from harness.errors import InputError, UsageError
+from harness.models import (
+    RoleUsage,
+    RunKind,
+    RunManifest,
+    RunSettings,
+    Scorecard,
+    StopReason,
+    TranscriptRecord,
+)
+
+TRANSCRIPTS = "transcripts.jsonl"
+SCORECARDS = "scorecards.jsonl"
+MANIFEST = "run.json"
+
+
+# ---------------------------------------------------------------- provenance
+
+
+def now() -> str:
+    """UTC timestamp for manifests."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of a spec."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:60] or "run"
+
+
+def default_out(name: str) -> Path:
+    """results/<timestamp>-<name>."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("results") / f"{stamp}-{slug(name)}"
+
+
+def new_run_id(name: str) -> str:
+    """A unique run id: name, UTC time and a random suffix."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{slug(name)}-{stamp}-{secrets.token_hex(3)}"
+
+
+def git_sha() -> str | None:
+    """The checkout's commit, if the harness runs from a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=data_root(),
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def new_manifest(
+    *,
+    name: str,
+    kind: RunKind,
+    files: dict[str, str],
+    settings: RunSettings | None = None,
+    source: str | None = None,
+) -> RunManifest:
+    """The manifest of a run that starts now, with its provenance."""
+    return RunManifest(
+        run_id=new_run_id(name),
+        name=name,
+        kind=kind,
+        harness_version=__version__,
+        git_sha=git_sha(),
+        python=platform.python_version(),
+        settings=settings,
+        source=source,
+        files=files,
+        started=now(),
+    )
+
+
+def summed_usage(cards: list[Scorecard]) -> dict[str, RoleUsage]:
+    """Usage per role over every scorecard of a run."""
+    totals: dict[str, RoleUsage] = {}
+    for card in cards:
+        for role, u in card.usage.items():
+            totals.setdefault(role, RoleUsage()).add(u)
+    return totals
+
+
+# ---------------------------------------------------------------- the store
+
+
+class RunStore:
+    """Append-only JSONL files and the manifest of one run directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.transcripts = root / TRANSCRIPTS
+        self.scorecards = root / SCORECARDS
+        self.manifest_path = root / MANIFEST
+
+    # ------------------------------------------------------------ lifecycle
+
+    def holds_run(self) -> bool:
+        """Whether the directory already holds (part of) a run."""
+        return self.manifest_path.exists() or self.scorecards.exists() or self.transcripts.exists()
+
+    def create(self, manifest: RunManifest) -> RunManifest:
+        """Start a new run here; refuse a directory that already holds one."""
+        if self.holds_run():
+            raise UsageError(f"{self.root} already holds a run; pick another --out")
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.write_manifest(manifest)
+        return manifest
+
+    def reopen(
+        self, manifest: RunManifest, settings: RunSettings, files: dict[str, str]
+    ) -> tuple[RunManifest, set[str]]:
+        """Resume the run: errored conversations are dropped so that they run again; the
+        manifest, running again, and the ids of the conversations already finished."""
+        finished = self.finished_ids(retry_errors=True)
+        running = manifest.model_copy(
+            update={"status": "running", "files": files, "errors": 0, "settings": settings}
+        )
+        self.write_manifest(running)
+        return running, finished
+
+    def finish(self, manifest: RunManifest) -> RunManifest:
+        """Mark the run finished, with its counts, usage and judge agreement."""
+        cards = self.load_scorecards()
+        done = manifest.model_copy(
+            update={
+                "status": "finished",
+                "finished": now(),
+                "conversations": len(cards),
+                "errors": sum(c.outcome.stop_reason == StopReason.error for c in cards),
+                "usage": summed_usage(cards),
+                "agreement": judge_agreement(cards),
+            }
+        )
+        self.write_manifest(done)
+        return done
+
+    def interrupt(self, manifest: RunManifest) -> RunManifest:
+        """Mark the run interrupted (Ctrl-C); finished conversations are kept."""
+        stopped = manifest.model_copy(
+            update={"status": "interrupted", "conversations": len(self.finished_ids())}
+        )
+        self.write_manifest(stopped)
+        return stopped
+
+    # ------------------------------------------------------------ the manifest
+
+    def read_manifest(self) -> RunManifest | None:
+        """The existing manifest, if any."""
+        if not self.manifest_path.exists():
+            return None
+        try:
+            return RunManifest.model_validate_json(self.manifest_path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise InputError(self.manifest_path, f"not a valid run manifest: {exc}") from exc
+
+    def write_manifest(self, manifest: RunManifest) -> None:
+        """Write run.json atomically."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.manifest_path.with_suffix(".json.tmp")
+        tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        tmp.replace(self.manifest_path)
+
+    # ------------------------------------------------------------ conversations
+
+    def finished_ids(self, *, retry_errors: bool = False) -> set[str]:
+        """Conversation ids with a scorecard; repairs a torn last line and orphan transcripts.
+
+        With `retry_errors`, conversations that ended in an error are dropped from both files
+        so that they run again."""
+        cards = self._repair(self.scorecards)
+        if retry_errors:
+            kept_cards = [c for c in cards if c["outcome"]["stop_reason"] != "error"]
+            if len(kept_cards) != len(cards):
+                self._rewrite(self.scorecards, kept_cards)
+            cards = kept_cards
+        ids = {card["conversation_id"] for card in cards}
+        records = self._repair(self.transcripts)
+        kept = [r for r in records if r["conversation_id"] in ids]
+        if len(kept) != len(records):
+            self._rewrite(self.transcripts, kept)
+        return ids
+
+    @staticmethod
+    def _rewrite(path: Path, rows: list[dict[str, Any]]) -> None:
+        tmp = path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        tmp.replace(path)
+
+    @staticmethod
+    def _repair(path: Path) -> list[dict[str, Any]]:
+        """Parse a JSONL file, dropping (and truncating away) a torn last line."""
+        if not path.exists():
+            return []
+        rows: list[dict[str, Any]] = []
+        good = 0
+        raw = path.read_bytes()
+        for number, line in enumerate(raw.splitlines(keepends=True), 1):
+            if not line.endswith(b"\n"):
+                break
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise InputError(path, f"corrupt line: {exc.msg}", number) from exc
+            good += len(line)
+        if good < len(raw):
+            with path.open("r+b") as handle:
+                handle.truncate(good)
+        return rows
+
+    def append(self, transcript: TranscriptRecord, scorecard: Scorecard) -> None:
+        """Append one finished conversation (transcript first, then its scorecard)."""
+        for path, record in ((self.transcripts, transcript), (self.scorecards, scorecard)):
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(record.model_dump_json() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def load_scorecards(self) -> list[Scorecard]:
+        """Every scorecard of the run."""
+        if not self.scorecards.exists():
+            raise InputError(self.root, f"no {SCORECARDS} here; is this a run directory?")
+        cards = []
+        with self.scorecards.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    cards.append(Scorecard.model_validate_json(line))
+                except ValueError as exc:
+                    raise InputError(
+                        self.scorecards, f"not a scorecard: {exc}".splitlines()[0], number
+                    ) from exc
+        return cards
+
+    def first_error(self) -> str:
+        """The error message of the first conversation that ended with an error."""
+        if self.transcripts.exists():
+            with self.transcripts.open(encoding="utf-8") as handle:
+                for line in handle:
+                    record = json.loads(line)
+                    if record.get("error"):
+                        return str(record["error"])
+        return "(no error message recorded)"

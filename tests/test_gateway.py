@@ -1,0 +1,137 @@
+"""The gateway's own behaviour (retries, cache, accounting, errors) on an in-process fake
+provider: no HTTP server and no litellm import."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.catalog import load_rubric
+from harness.judging import Case, JudgeContext, make_judge
+from harness.llm import Gateway, ModelError, ModelSettings
+from harness.models import Turn
+from harness.providers import ProviderRequest, TransientError
+from tests.fake_provider import FakeProvider
+
+
+def gateway(provider: FakeProvider, tmp_path: Path | None = None, **kw: Any) -> Gateway:
+    values: dict[str, Any] = {"cache_dir": tmp_path / "cache" if tmp_path else None}
+    values.update({"backoff": 0.001, **kw})
+    return Gateway(ModelSettings(**values), providers=[provider])
+
+
+def ask(gw: Gateway, role: str = "agent", text: str = "hello") -> Any:
+    return asyncio.run(
+        gw.complete(
+            role=role,
+            model="fake/model",
+            temperature=0.0,
+            seed=0,
+            messages=[{"role": "user", "content": text}],
+        )
+    )
+
+
+def test_usage_is_counted_once_per_role_in_the_gateway() -> None:
+    provider = FakeProvider(lambda request: "two words")
+    gw = gateway(provider)
+    ask(gw, "agent", "one two three")
+    ask(gw, "judge")
+    ask(gw, "judge")
+    assert gw.usage["agent"].model_dump() == {
+        "prompt_tokens": 3,
+        "completion_tokens": 2,
+        "total_tokens": 5,
+        "cost_usd": 0.001,
+        "calls": 1,
+        "cached_calls": 0,
+    }
+    assert gw.usage["judge"].calls == 2
+    assert [r.role for r in provider.requests] == ["agent", "judge", "judge"]
+
+
+def test_a_scope_counts_its_own_calls_and_shares_the_limit() -> None:
+    gw = gateway(FakeProvider(lambda request: "ok"), concurrency=1)
+    scope = gw.scope()
+    ask(scope, "customer")
+    assert scope.usage["customer"].calls == 1
+    assert "customer" not in gw.usage
+    assert scope._sem() is gw._sem()
+
+
+def test_transient_errors_are_retried_then_succeed() -> None:
+    failures = [TransientError("429"), TransientError("503")]
+
+    def script(request: ProviderRequest) -> str | BaseException:
+        return failures.pop(0) if failures else "fine"
+
+    provider = FakeProvider(script)
+    done = ask(gateway(provider, max_retries=2))
+    assert done.text == "fine"
+    assert len(provider.requests) == 3
+
+
+def test_retries_run_out_in_one_line() -> None:
+    provider = FakeProvider(lambda request: TransientError("503 busy"))
+    with pytest.raises(ModelError) as caught:
+        ask(gateway(provider, max_retries=2))
+    assert len(provider.requests) == 3
+    message = str(caught.value)
+    assert "TransientError after 3 attempt(s)" in message and "\n" not in message
+
+
+def test_other_errors_are_not_retried() -> None:
+    provider = FakeProvider(lambda request: ValueError("bad request"))
+    with pytest.raises(ModelError, match="fake/model: ValueError: bad request"):
+        ask(gateway(provider, max_retries=3))
+    assert len(provider.requests) == 1
+
+
+def test_the_disk_cache_answers_the_second_call(tmp_path: Path) -> None:
+    provider = FakeProvider(lambda request: "cached reply")
+    gw = gateway(provider, tmp_path)
+    first, second = ask(gw), ask(gw)
+    assert (first.cached, second.cached) == (False, True)
+    assert second.text == "cached reply" and second.usage.cost_usd == 0.0
+    assert len(provider.requests) == 1
+    assert gw.usage["agent"].calls == 2 and gw.usage["agent"].cached_calls == 1
+
+
+def test_model_judge_usage_lands_in_the_gateway_not_the_judge() -> None:
+    verdict = json.dumps({"verdict": "missed", "evidence": [], "rationale": "not seen"})
+    gw = gateway(FakeProvider(lambda request: verdict))
+    judge = make_judge("model:fake/model", JudgeContext(gateway=gw))
+    rubric, _ = load_rubric("default")
+    turns = [
+        Turn(role="customer", text="My parcel is four days late!"),
+        Turn(role="agent", text="Please calm down."),
+    ]
+    results = asyncio.run(judge.agrade(Case(turns=turns), rubric))
+    asked = [r for r in results if r.grader == "model:fake/model"]
+    assert asked and all(r.verdict == "missed" for r in asked)
+    assert gw.usage["judge"].calls == len(asked)
+    assert not hasattr(judge, "usage")
+
+
+def test_a_fake_provider_needs_no_litellm() -> None:
+    code = (
+        "import asyncio, sys\n"
+        "from harness.llm import Gateway, ModelSettings\n"
+        "from tests.fake_provider import FakeProvider\n"
+        "gw = Gateway(ModelSettings(cache_dir=None), providers=[FakeProvider(lambda r: 'ok')])\n"
+        "done = asyncio.run(gw.complete(role='agent', model='openai/x', temperature=0.0, "
+        "seed=0, messages=[{'role': 'user', 'content': 'hi'}]))\n"
+        "assert done.text == 'ok'\n"
+        "print('litellm' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"

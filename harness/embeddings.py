@@ -344,4 +344,3 @@ def confident(skill: str) -> Callable[[str], list[Hit]]:
 
     detect.__doc__ = f"{skill} (embedding classifier, combined cut {cut})"
     return detect
-

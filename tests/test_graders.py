@@ -522,4 +522,3 @@ def test_saying_no_needs_a_stated_policy_on_recorded_transcripts() -> None:
     assert REGISTRY["no.sandwich"](GradeInput(turns=turns, context=CTX)).verdict == "na"
     found = REGISTRY["no.sandwich"](GradeInput(turns=turns, context=POLICY_CTX))
     assert found.verdict == "violated"
-

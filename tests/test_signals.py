@@ -58,9 +58,7 @@ PATTERNS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("name", "index"), PATTERNS, ids=[f"{n}[{i}]" for n, i in PATTERNS]
-)
+@pytest.mark.parametrize(("name", "index"), PATTERNS, ids=[f"{n}[{i}]" for n, i in PATTERNS])
 def test_every_pattern_is_needed(name: str, index: int) -> None:
     """Some `match` example is found by this pattern and by no other in its set."""
     patterns = LIBRARY.sets[name]

@@ -265,7 +265,7 @@ def when_needed(g: GradeInput) -> Finding:
             return finding(
                 "met", "escalates and says the fix is beyond its authority", Quote(index, esc[0])
             )
-    esc = g.first(sig.escalates, g.agent)
-    if esc:
-        return finding("partial", "escalates without saying why", esc)
+    escalated = g.first(sig.escalates, g.agent)
+    if escalated:
+        return finding("partial", "escalates without saying why", escalated)
     return finding("missed", "leaves the customer stuck without escalating")

@@ -216,11 +216,7 @@ def shouting(text: str) -> list[Hit]:
     """Capitals for shouting, '!!', sarcasm, or a snapped, retaliatory reply."""
     hits: list[Hit] = []
     caps = [m for m in _CAPS_WORD.finditer(text) if m.group(0) not in _ACRONYMS]
-    shouted = [
-        a
-        for a, b in pairwise(caps)
-        if re.fullmatch(r"\W*", text[a.end() : b.start()])
-    ]
+    shouted = [a for a, b in pairwise(caps) if re.fullmatch(r"\W*", text[a.end() : b.start()])]
     if shouted or len(caps) >= 3:
         hits.extend(Hit(m.start(), m.end(), m.group(0)) for m in caps)
     hits.extend(find([r"[!?]*![!?]*!+", r"\?{2,}"], text))
@@ -350,11 +346,7 @@ _ID_ASK = fragment("id_ask")
 def questions(text: str) -> list[Hit]:
     """Every question sentence, and invitations to explain that are questions in all but
     punctuation ("Tell me a bit about what happened.")."""
-    return [
-        s
-        for s in sentences(text)
-        if s.text.rstrip().endswith("?") or find(INVITATION, s.text)
-    ]
+    return [s for s in sentences(text) if s.text.rstrip().endswith("?") or find(INVITATION, s.text)]
 
 
 INVITATION = pattern_set("invitation")
@@ -1045,4 +1037,3 @@ POLICY_MENTION = pattern_set("policy_mention")
 def policy_mention(text: str) -> list[Hit]:
     """Puts the rules forward ("our policy says…")."""
     return find(POLICY_MENTION, text)
-

@@ -27,6 +27,7 @@ from harness.signals.engine import (
     pattern_set,
     sentence_of,
     sentences,
+    set_detector,
 )
 
 __all__ = ["FLAGS", "LIBRARY", "Hit", "clear_caches", "find", "memo", "sentence_of", "sentences"]
@@ -136,9 +137,11 @@ def judgemental_label(text: str) -> list[Hit]:
 VALIDATION = pattern_set("validation")
 
 
-def validates(text: str) -> list[Hit]:
-    """Validates the customer's experience or request (not necessarily naming a feeling)."""
-    return find(VALIDATION, text)
+validates = set_detector(
+    "validates",
+    VALIDATION,
+    "Validates the customer's experience or request (not necessarily naming a feeling).",
+)
 
 
 @memo
@@ -153,9 +156,9 @@ def empathy(text: str) -> list[Hit]:
 WE_FRAMING = pattern_set("we_framing")
 
 
-def we_language(text: str) -> list[Hit]:
-    """Collaborative framing: we / let's / together."""
-    return find(WE_FRAMING, text)
+we_language = set_detector(
+    "we_language", WE_FRAMING, "Collaborative framing: we / let's / together."
+)
 
 
 CALM_DOWN = pattern_set("calm_down")
@@ -282,9 +285,7 @@ APOLOGY = pattern_set("apology")
 ROBOTIC_APOLOGY = pattern_set("robotic_apology")
 
 
-def apologies(text: str) -> list[Hit]:
-    """Any apology."""
-    return find(APOLOGY, text)
+apologies = set_detector("apologies", APOLOGY, "Any apology.")
 
 
 def robotic_apology(text: str) -> list[Hit]:
@@ -330,9 +331,7 @@ def ownership(text: str) -> list[Hit]:
     return find(OWNERSHIP, text)
 
 
-def deflection(text: str) -> list[Hit]:
-    """Deflects the issue elsewhere."""
-    return find(DEFLECTION, text)
+deflection = set_detector("deflection", DEFLECTION, "Deflects the issue elsewhere.")
 
 
 # ---------------------------------------------------------------- questions
@@ -548,9 +547,9 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
     return out
 
 
-def invites_correction(text: str) -> list[Hit]:
-    """Checks its understanding with the customer."""
-    return find(INVITE_CORRECTION, text)
+invites_correction = set_detector(
+    "invites_correction", INVITE_CORRECTION, "Checks its understanding with the customer."
+)
 
 
 AFFIRMATION = pattern_set("affirmation")
@@ -636,9 +635,7 @@ def options_offered(text: str) -> list[Hit]:
 RECOMMEND = pattern_set("recommend")
 
 
-def recommends(text: str) -> list[Hit]:
-    """Recommends one option."""
-    return find(RECOMMEND, text)
+recommends = set_detector("recommends", RECOMMEND, "Recommends one option.")
 
 
 def choice_questions(text: str) -> list[Hit]:
@@ -666,10 +663,7 @@ def vague_timeline(text: str) -> list[Hit]:
     return find(VAGUE_TIME, text)
 
 
-@memo
-def commitments(text: str) -> list[Hit]:
-    """Commits to an action."""
-    return find(COMMITMENT, text)
+commitments = memo(set_detector("commitments", COMMITMENT, "Commits to an action."))
 
 
 # ---------------------------------------------------------------- saying no
@@ -681,9 +675,7 @@ ALTERNATIVE = pattern_set("alternative")
 CAVE = pattern_set("cave")
 
 
-def refusals(text: str) -> list[Hit]:
-    """Says no to something."""
-    return find(REFUSAL, text)
+refusals = set_detector("refusals", REFUSAL, "Says no to something.")
 
 
 def policy_only(text: str) -> list[Hit]:
@@ -691,19 +683,15 @@ def policy_only(text: str) -> list[Hit]:
     return find(POLICY_ONLY, text)
 
 
-def reasons(text: str) -> list[Hit]:
-    """Explains why (policy reason, fairness/precedent or capability)."""
-    return find(REASON, text)
+reasons = set_detector(
+    "reasons", REASON, "Explains why (policy reason, fairness/precedent or capability)."
+)
 
 
-def alternatives(text: str) -> list[Hit]:
-    """Offers something it can do instead."""
-    return find(ALTERNATIVE, text)
+alternatives = set_detector("alternatives", ALTERNATIVE, "Offers something it can do instead.")
 
 
-def caves(text: str) -> list[Hit]:
-    """Gives in under pressure."""
-    return find(CAVE, text)
+caves = set_detector("caves", CAVE, "Gives in under pressure.")
 
 
 # ---------------------------------------------------------------- abuse and the ladder
@@ -778,17 +766,15 @@ def attacks_agent(text: str) -> list[Hit]:
 MANAGER_ASK = pattern_set("manager_ask")
 
 
-def asks_manager(text: str) -> list[Hit]:
-    """Asks for a manager or supervisor."""
-    return find(MANAGER_ASK, text)
+asks_manager = set_detector("asks_manager", MANAGER_ASK, "Asks for a manager or supervisor.")
 
 
 THREATENS_TO_LEAVE = pattern_set("threatens_to_leave")
 
 
-def pressure(text: str) -> list[Hit]:
-    """Threatens to leave, post publicly, charge back or sue."""
-    return find(THREATENS_TO_LEAVE, text)
+pressure = set_detector(
+    "pressure", THREATENS_TO_LEAVE, "Threatens to leave, post publicly, charge back or sue."
+)
 
 
 RUNG_REDIRECT = pattern_set("rung_redirect")
@@ -821,22 +807,20 @@ def ends_conversation(text: str) -> list[Hit]:
     return find(AGENT_ENDS, text)
 
 
-def path_back(text: str) -> list[Hit]:
-    """Tells the customer how to come back."""
-    return find(PATH_BACK, text)
+path_back = set_detector("path_back", PATH_BACK, "Tells the customer how to come back.")
 
 
-def end_reason(text: str) -> list[Hit]:
-    """Says why it is ending the conversation."""
-    return find(END_REASON, text)
+end_reason = set_detector("end_reason", END_REASON, "Says why it is ending the conversation.")
 
 
 WARNS_CUSTOMER = pattern_set("warns_customer")
 
 
-def warns_customer(text: str) -> list[Hit]:
-    """Polices the customer's tone or threatens to end the conversation."""
-    return find(WARNS_CUSTOMER, text)
+warns_customer = set_detector(
+    "warns_customer",
+    WARNS_CUSTOMER,
+    "Polices the customer's tone or threatens to end the conversation.",
+)
 
 
 DEFENSIVE = pattern_set("defensive")
@@ -858,28 +842,24 @@ PROMISE_TRANSFER = pattern_set("promise_transfer")
 STONEWALL = pattern_set("stonewall")
 
 
-def escalates(text: str) -> list[Hit]:
-    """Mentions escalating to a supervisor/specialist."""
-    return find(ESCALATE, text)
+escalates = set_detector("escalates", ESCALATE, "Mentions escalating to a supervisor/specialist.")
 
 
-def authority_limit(text: str) -> list[Hit]:
-    """Says the fix is outside its authority."""
-    return find(AUTHORITY, text)
+authority_limit = set_detector(
+    "authority_limit", AUTHORITY, "Says the fix is outside its authority."
+)
 
 
 BACKS_TEAM = pattern_set("backs_team")
 UNDERMINES_TEAM = pattern_set("undermines_team")
 
 
-def backs_team(text: str) -> list[Hit]:
-    """(Manager) backs the team member's decision."""
-    return find(BACKS_TEAM, text)
+backs_team = set_detector("backs_team", BACKS_TEAM, "(Manager) backs the team member's decision.")
 
 
-def undermines_team(text: str) -> list[Hit]:
-    """(Manager) blames or undermines the team member."""
-    return find(UNDERMINES_TEAM, text)
+undermines_team = set_detector(
+    "undermines_team", UNDERMINES_TEAM, "(Manager) blames or undermines the team member."
+)
 
 
 # ---------------------------------------------------------------- resolution and close
@@ -916,42 +896,38 @@ def teach_back(text: str) -> list[Hit]:
     return find(TEACH_BACK, text)
 
 
-def confirm_satisfaction(text: str) -> list[Hit]:
-    """Checks that the plan meets the customer's expectations."""
-    return find(CONFIRM_SATISFACTION, text)
+confirm_satisfaction = set_detector(
+    "confirm_satisfaction",
+    CONFIRM_SATISFACTION,
+    "Checks that the plan meets the customer's expectations.",
+)
 
 
-def follow_up(text: str) -> list[Hit]:
-    """Promises or describes a follow-up."""
-    return find(FOLLOW_UP, text)
+follow_up = set_detector("follow_up", FOLLOW_UP, "Promises or describes a follow-up.")
 
 
 FOLLOW_UP_CONTINGENCY = pattern_set("follow_up_contingency")
 
 
-def follow_up_contingency(text: str) -> list[Hit]:
-    """What to do if the plan slips, or a feedback ask."""
-    return find(FOLLOW_UP_CONTINGENCY, text)
+follow_up_contingency = set_detector(
+    "follow_up_contingency",
+    FOLLOW_UP_CONTINGENCY,
+    "What to do if the plan slips, or a feedback ask.",
+)
 
 
-def empower(text: str) -> list[Hit]:
-    """Shows the customer how to avoid the problem or how the fix works."""
-    return find(EMPOWER, text)
+empower = set_detector(
+    "empower", EMPOWER, "Shows the customer how to avoid the problem or how the fix works."
+)
 
 
-def pickle(text: str) -> list[Hit]:
-    """An unexpected extra beyond the fix."""
-    return find(PICKLE, text)
+pickle = set_detector("pickle", PICKLE, "An unexpected extra beyond the fix.")
 
 
-def unsure(text: str) -> list[Hit]:
-    """Admits not knowing."""
-    return find(UNSURE, text)
+unsure = set_detector("unsure", UNSURE, "Admits not knowing.")
 
 
-def guesses(text: str) -> list[Hit]:
-    """Hedged guesses about facts or policy."""
-    return find(GUESS, text)
+guesses = set_detector("guesses", GUESS, "Hedged guesses about facts or policy.")
 
 
 # ---------------------------------------------------------------- repeat asks
@@ -1021,14 +997,14 @@ GIVES_UP = pattern_set("gives_up")
 HANDS_OVER = pattern_set("hands_over")
 
 
-def gives_up(text: str) -> list[Hit]:
-    """The customer gives up, leaves or refuses the plan outright."""
-    return find(GIVES_UP, text)
+gives_up = set_detector(
+    "gives_up", GIVES_UP, "The customer gives up, leaves or refuses the plan outright."
+)
 
 
-def hands_over(text: str) -> list[Hit]:
-    """The agent passes the customer on to someone else now."""
-    return find(HANDS_OVER, text)
+hands_over = set_detector(
+    "hands_over", HANDS_OVER, "The agent passes the customer on to someone else now."
+)
 
 
 POLICY_MENTION = pattern_set("policy_mention")

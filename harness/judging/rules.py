@@ -18,12 +18,14 @@ class RulesJudge:
     """Deterministic rule graders (no model, no network)."""
 
     spec: str = "rules"
+    semantic: bool = False  # combine three detectors with the embedding classifiers
 
     def grade(self, case: Case, rubric: Rubric) -> list[GuidelineResult]:
         """Run the registered grader of every rubric guideline."""
-        signals.start_conversation(t.text for t in case.turns if t.role == "agent")
-        view = case.view()
-        return [self.result(view, g) for g in rubric.guidelines]
+        with signals.semantic_layer(self.semantic):
+            signals.start_conversation(t.text for t in case.turns if t.role == "agent")
+            view = case.view()
+            return [self.result(view, g) for g in rubric.guidelines]
 
     async def agrade(self, case: Case, rubric: Rubric) -> list[GuidelineResult]:
         """`grade`, for callers that await every judge."""

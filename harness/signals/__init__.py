@@ -12,7 +12,8 @@ module holds the few detectors that combine sets with guards in code.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from itertools import pairwise
 from typing import Any
 
@@ -65,6 +66,23 @@ def start_conversation(texts: Iterable[str]) -> None:
         model = embeddings.embedder()
         model.clear()
         model.embed([s.text for text in texts for s in sentences(text)])
+
+
+@contextmanager
+def semantic_layer(enabled: bool) -> Iterator[None]:
+    """The semantic layer on (or off) for the duration of a block, then as it was."""
+    before = dict(_SEMANTIC)
+    if enabled and not before:
+        use_semantic(True)
+    elif not enabled and before:
+        use_semantic(False)
+    try:
+        yield
+    finally:
+        if dict(_SEMANTIC) != before:
+            _SEMANTIC.clear()
+            _SEMANTIC.update(before)
+            clear_caches()
 
 
 def semantic_enabled() -> bool:

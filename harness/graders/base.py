@@ -307,7 +307,13 @@ class GradeInput:
             )
         if str(self.context.get("needs_supervisor", "")).lower() in ("true", "yes", "1"):
             return True
-        return any(sig.authority_limit(text) for _, text in self.agent)
+        if any(sig.authority_limit(text) for _, text in self.agent):
+            return True
+        # A case file that reserves something for another team, when the agent then refuses,
+        # escalates or caves: the request went beyond the agent's authority.
+        return bool(sig.authority_in_policy(self.policy_text)) and any(
+            sig.refusals(t) or sig.escalates(t) or sig.caves(t) for _, t in self.agent
+        )
 
 
 def offer_hits(patterns: list[str], unless: list[str], text: str) -> list[Hit]:

@@ -1031,3 +1031,10 @@ POLICY_MENTION = pattern_set("policy_mention")
 def policy_mention(text: str) -> list[Hit]:
     """Puts the rules forward ("our policy says…")."""
     return find(POLICY_MENTION, text)
+
+
+authority_in_policy = set_detector(
+    "authority_in_policy",
+    pattern_set("authority_in_policy"),
+    "A case-file policy that reserves a decision for someone above the agent.",
+)

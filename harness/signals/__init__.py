@@ -72,10 +72,8 @@ def start_conversation(texts: Iterable[str]) -> None:
 def semantic_layer(enabled: bool) -> Iterator[None]:
     """The semantic layer on (or off) for the duration of a block, then as it was."""
     before = dict(_SEMANTIC)
-    if enabled and not before:
-        use_semantic(True)
-    elif not enabled and before:
-        use_semantic(False)
+    if enabled != bool(before):
+        use_semantic(enabled)
     try:
         yield
     finally:
@@ -118,12 +116,11 @@ _CLAUSE_BREAK = re.compile(r"[,;:.!?()\n]|\s[-–—]\s|\b(but|and then|although
 _ASKED = re.compile(r"\W*(why|what|how|are|is|do|did|were|was|have)\b", FLAGS)
 
 
-def clause_before(text: str, end: int, start: int = 0) -> str:
-    """The clause of `text` that ends at `end`: from the last clause break before `start`."""
-    head = text[:start] if start else text[:end]
-    breaks = list(_CLAUSE_BREAK.finditer(head))
+def clause_of(text: str, hit: Hit) -> str:
+    """The clause of `text` up to the end of `hit`: from the last clause break before it."""
+    breaks = list(_CLAUSE_BREAK.finditer(text, 0, hit.start))
     begin = breaks[-1].end() if breaks else 0
-    return text[begin:end]
+    return text[begin : hit.end]
 
 
 @memo
@@ -135,7 +132,7 @@ def names_emotion(text: str) -> list[Hit]:
     nor does a feeling only asked about ("are you worried?")."""
     out = []
     for hit in find(EMOTION_NAMING, text):
-        clause = clause_before(text, hit.end, hit.start)
+        clause = clause_of(text, hit)
         sentence = sentence_of(text, hit).text
         asked = sentence.endswith("?") and _ASKED.match(sentence)
         own = find(FEELING_AGENT_OWN, text[: hit.start]) and not re.match(
@@ -733,7 +730,7 @@ def abusive(text: str) -> list[Hit]:
     the situation, insulting oneself or a third party, criticising the service."""
     hits = find(ALWAYS_ABUSIVE, text)
     for hit in find(NAME_CALLING + INSULT, text):
-        clause = clause_before(text, hit.end, hit.start)
+        clause = clause_of(text, hit)
         if not _YOU.search(hit.text) and find(NOT_AT_AGENT, clause):
             continue
         hits.append(hit)

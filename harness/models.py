@@ -518,7 +518,14 @@ class Scorecard(Strict):
     difficulty: int | None = None
     outcome: Outcome
     results: list[GuidelineResult]
-    score: float | None = Field(description="Weighted mean over applicable guidelines.")
+    score: float | None = Field(
+        description="Credit earned minus deductions (see the rubric's `scoring`); null when "
+        "the conversation has no score (it errored, or the agent never spoke): see `flags`."
+    )
+    flags: list[str] = Field(
+        default_factory=list,
+        description="Why a conversation is left out of means: error, no_agent_turn, unscored.",
+    )
     usage: dict[str, RoleUsage] = Field(
         default_factory=dict, description="Per role: agent, customer, judge (model calls only)."
     )

@@ -134,7 +134,7 @@ def next_hint(
     candidates.sort(
         key=lambda r: (
             _HINT_ORDER[r.verdict],
-            -order[r.guideline][1].weight,
+            -order[r.guideline][1].importance,
             order[r.guideline][0],
         )
     )
@@ -261,7 +261,7 @@ def _moments(
             scores[i] = 0.0
             notes[i] = []
     for r in results:
-        weight = order[r.guideline][1].weight
+        weight = order[r.guideline][1].importance
         if r.verdict in ("met", "partial"):
             value = weight * (1.0 if r.verdict == "met" else 0.5)
         elif r.verdict == "violated":
@@ -300,7 +300,7 @@ def _ranked(
     verdicts: tuple[str, ...],
 ) -> list[GuidelineResult]:
     picked = [r for r in results if r.verdict in verdicts]
-    picked.sort(key=lambda r: (-order[r.guideline][1].weight, order[r.guideline][0]))
+    picked.sort(key=lambda r: (-order[r.guideline][1].importance, order[r.guideline][0]))
     return picked
 
 

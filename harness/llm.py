@@ -107,6 +107,11 @@ class Gateway:
                 return provider
         raise ModelError(f"{model}: no provider serves this model id")
 
+    def check(self, model: str) -> None:
+        """Fail fast (no call, no retry) when a model cannot work as configured: an unknown
+        id, a missing API key, a local model that is not installed."""
+        self.provider_for(model).check(model, self._endpoint(model))
+
     def _endpoint(self, model: str) -> dict[str, Any]:
         s = self.settings
         kwargs: dict[str, Any] = {}
@@ -212,7 +217,7 @@ class Gateway:
         base = self._endpoint(model).get("api_base")
         where = f" at {base}" if base else ""
         first = (str(exc).strip().splitlines() or [kind])[0][:200]
-        if kind == "AuthenticationError":
+        if kind == "AuthenticationError" or "missing credentials" in first.lower():
             return (
                 f"{model}: missing or invalid API key ({first}); set the provider's key, "
                 "e.g. OPENAI_API_KEY or ANTHROPIC_API_KEY"

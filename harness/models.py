@@ -216,6 +216,9 @@ VERDICT_SCORE: dict[str, float | None] = {
 }
 
 
+GuidelineScoring = Literal["credit", "deduction", "auto_fail"]
+
+
 class RubricGuideline(Strict):
     """One guideline as a rubric scores it."""
 
@@ -224,9 +227,37 @@ class RubricGuideline(Strict):
     section: str
     source: str = Field(description="Seed file name(s) and section.")
     description: str
-    weight: float = Field(default=1.0, gt=0)
+    scoring: GuidelineScoring = Field(
+        default="credit",
+        description="credit: earns `weight` when done (what the agent did); deduction: a "
+        "'don't' that earns nothing by absence and takes `penalty` off the score when broken; "
+        "auto_fail: a deduction whose violation makes the whole score 0.",
+    )
+    weight: float = Field(default=1.0, gt=0, description="Share of the credit (credit only).")
+    penalty: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Points off the 0-1 score when broken, half for partial (deductions only).",
+    )
     applies: str = Field(description="When the guideline applies, in words.")
     grader: str = Field(description="Registered grader id, e.g. rules:deesc.name_emotion.")
+
+    @property
+    def importance(self) -> float:
+        """How much the guideline moves the score, on the credit-weight scale: its weight,
+        ten times its penalty for a deduction, the most for an auto-fail."""
+        if self.scoring == "credit":
+            return self.weight
+        return 3.0 if self.scoring == "auto_fail" else 10 * self.penalty
+
+    @model_validator(mode="after")
+    def _fields_of_its_scoring(self) -> RubricGuideline:
+        if self.scoring == "credit" and "penalty" in self.model_fields_set:
+            raise ValueError(f"{self.id}: penalty applies to deduction guidelines, not credit")
+        if self.scoring != "credit" and "weight" in self.model_fields_set:
+            raise ValueError(f"{self.id}: weight applies to credit guidelines; use penalty")
+        return self
 
 
 class Rubric(Strict):
@@ -243,6 +274,8 @@ class Rubric(Strict):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"duplicate guideline ids: {dupes}")
+        if not any(g.scoring == "credit" for g in self.guidelines):
+            raise ValueError("a rubric needs at least one credit guideline to score anything")
         return self
 
 

@@ -58,6 +58,11 @@ class Spec:
         return self.text
 
 
+def model_arg(arg: str) -> list[str]:
+    """`models=` for kinds whose argument is a model id (model:ID, hybrid:ID)."""
+    return [arg]
+
+
 def parse_spec(spec: str) -> Spec:
     """Split `kind:arg` (or a bare `kind`) at the first colon."""
     kind, _, arg = spec.partition(":")
@@ -86,6 +91,7 @@ class Kind(Generic[F]):
     arg: ArgRule = "required"
     metavar: str = "ARG"
     files: Callable[[str], list[str]] | None = None
+    models: Callable[[str], list[str]] | None = None
 
     @property
     def usage(self) -> str:
@@ -117,15 +123,17 @@ class Registry(Generic[F]):
         arg: ArgRule = "required",
         metavar: str = "ARG",
         files: Callable[[str], list[str]] | None = None,
+        models: Callable[[str], list[str]] | None = None,
     ) -> Callable[[F], F]:
-        """Decorator: register `factory` as the kind `name`."""
+        """Decorator: register `factory` as the kind `name`. `files` names the files a
+        spec's argument reads; `models` the model ids it calls (checked before a run)."""
         if options.model_config.get("extra") != "forbid":
             raise TypeError(f"{self.noun} kind {name}: its options model must forbid extra keys")
 
         def add(factory: F) -> F:
             if name in self._kinds and self._kinds[name].factory is not factory:
                 raise ValueError(f"two {self.noun} kinds named {name!r}")
-            self._kinds[name] = Kind(name, factory, summary, options, arg, metavar, files)
+            self._kinds[name] = Kind(name, factory, summary, options, arg, metavar, files, models)
             return factory
 
         return add
@@ -209,6 +217,11 @@ class Registry(Generic[F]):
         """Files a spec reads (hashed into run.json)."""
         kind, parsed = self.resolve(spec)
         return kind.files(parsed.arg) if kind.files else []
+
+    def models(self, spec: str) -> list[str]:
+        """Model ids a spec calls through the gateway (checked before a run starts)."""
+        kind, parsed = self.resolve(spec)
+        return kind.models(parsed.arg) if kind.models else []
 
 
 class GraderRegistry:

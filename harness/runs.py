@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from harness.batch import Progress, grade_conversations, run_jobs
+from harness.batch import Progress, gateway_for, grade_conversations, run_jobs
 from harness.catalog import file_hash, load_rubric, read_conversations
 from harness.errors import UsageError
 from harness.judging import JudgeContext, make_judge
 from harness.llm import Gateway, ModelSettings
 from harness.models import Conversation, RunKind, RunManifest, RunSettings
 from harness.plan import Job, changed_identity, personas_for, plan
+from harness.preflight import check_models, run_models
 from harness.scoring import Grading, grading_for
 from harness.store import MANIFEST, SCORECARDS, TRANSCRIPTS, RunStore, default_out, new_manifest
 
@@ -39,6 +40,14 @@ def start_run(
     store = RunStore(out)
     existing = store.read_manifest()
     jobs, files = plan(settings)
+    check_models(
+        gateway_for(settings),
+        run_models(
+            agents=settings.agents,
+            customer=settings.customer,
+            judges=[settings.judge, *settings.judges],
+        ),
+    )
     if not resume and store.holds_run():
         raise UsageError(
             f"{out} already holds a run; pass --resume to finish it or pick another --out"
@@ -90,6 +99,7 @@ def grade_file(
     _, rubric_path = load_rubric(rubric_ref)
     gateway = Gateway(settings or ModelSettings())
     make_judge(judge_spec, JudgeContext(gateway=gateway))  # fail fast on a bad judge spec
+    check_models(gateway, run_models(judges=[judge_spec, *(panel or [])]))
     conversations: list[Conversation] = [c for _, c in read_conversations(source)]
     store = RunStore(out)
     name = f"grade-{source.stem}"

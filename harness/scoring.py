@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from harness.catalog import load_rubric
 from harness.judging import Case, Judge, JudgeContext, make_judge, weighted_score
 from harness.models import (
+    GuidelineResult,
     Outcome,
     RoleUsage,
     Rubric,
@@ -98,6 +99,17 @@ def resolved(case: Case, stop: StopReason) -> bool:
     return stop == StopReason.imported and case.view().resolved
 
 
+def not_a_result(case: Case, stop: StopReason) -> list[str]:
+    """Why a conversation cannot be scored at all: `error` (it broke off with an error) and
+    `no_agent_turn` (the agent never said anything); empty for a gradable conversation."""
+    flags = []
+    if stop == StopReason.error:
+        flags.append("error")
+    if not any(t.role == "agent" and t.text.strip() for t in case.turns):
+        flags.append("no_agent_turn")
+    return flags
+
+
 async def scorecard(
     case: Case,
     stop: StopReason,
@@ -108,11 +120,24 @@ async def scorecard(
     usage: dict[str, RoleUsage] | None = None,
     sim_faults: list[str] | None = None,
 ) -> Scorecard:
-    """Grade one conversation with every judge and build its scorecard."""
+    """Grade one conversation with every judge and build its scorecard.
+
+    A conversation that is not a result is not graded and carries `score: null` with its
+    `flags`: it ended in an error, or the agent never spoke. One whose verdicts are all
+    unscored (the judge failed) is flagged `unscored`, also with no score."""
     rubric = grading.rubric
-    results = await grading.judge.agrade(case, rubric)
-    panel = {j.spec: await j.agrade(case, rubric) for j in grading.panel}
-    outcome = outcome_for(case.turns, stop, resolved=resolved(case, stop), csat=csat)
+    flags = not_a_result(case, stop)
+    results: list[GuidelineResult] = []
+    panel: dict[str, list[GuidelineResult]] = {}
+    if not flags:
+        results = await grading.judge.agrade(case, rubric)
+        panel = {j.spec: await j.agrade(case, rubric) for j in grading.panel}
+        unscored = any(r.verdict == "unscored" for r in results)
+        if unscored and all(r.verdict in ("unscored", "na") for r in results):
+            flags = ["unscored"]
+    outcome = outcome_for(
+        case.turns, stop, resolved=resolved(case, stop), csat=None if flags else csat
+    )
     if sim_faults:
         outcome = outcome.model_copy(update={"sim_fault": True, "sim_faults": sim_faults})
     return Scorecard(
@@ -127,7 +152,8 @@ async def scorecard(
         difficulty=labels.difficulty,
         outcome=outcome,
         results=results,
-        score=weighted_score(results, rubric),
+        score=None if flags else weighted_score(results, rubric),
+        flags=flags,
         usage={
             role: u.model_copy(update={"cost_usd": round(u.cost_usd, 8)})
             for role, u in (usage or {}).items()

@@ -111,6 +111,12 @@ def summed_usage(cards: list[Scorecard]) -> dict[str, RoleUsage]:
     return totals
 
 
+def failed(card: Scorecard) -> bool:
+    """Whether a conversation failed to produce a result: it ended in an error, or no
+    judge verdict could be produced. (A silent agent is a result: it scores nothing.)"""
+    return card.outcome.stop_reason == StopReason.error or "unscored" in card.flags
+
+
 # ---------------------------------------------------------------- the store
 
 
@@ -152,12 +158,13 @@ class RunStore:
     def finish(self, manifest: RunManifest) -> RunManifest:
         """Mark the run finished, with its counts, usage and judge agreement."""
         cards = self.load_scorecards()
+        errors = sum(failed(c) for c in cards)
         done = manifest.model_copy(
             update={
-                "status": "finished",
+                "status": "failed" if cards and errors == len(cards) else "finished",
                 "finished": now(),
                 "conversations": len(cards),
-                "errors": sum(c.outcome.stop_reason == StopReason.error for c in cards),
+                "errors": errors,
                 "usage": summed_usage(cards),
                 "agreement": judge_agreement(cards),
             }
@@ -196,11 +203,15 @@ class RunStore:
     def finished_ids(self, *, retry_errors: bool = False) -> set[str]:
         """Conversation ids with a scorecard; repairs a torn last line and orphan transcripts.
 
-        With `retry_errors`, conversations that ended in an error are dropped from both files
-        so that they run again."""
+        With `retry_errors`, conversations that ended in an error or were left unscored are
+        dropped from both files so that they run again."""
         cards = self._repair(self.scorecards)
         if retry_errors:
-            kept_cards = [c for c in cards if c["outcome"]["stop_reason"] != "error"]
+            kept_cards = [
+                c
+                for c in cards
+                if c["outcome"]["stop_reason"] != "error" and "unscored" not in c.get("flags", [])
+            ]
             if len(kept_cards) != len(cards):
                 self._rewrite(self.scorecards, kept_cards)
             cards = kept_cards
@@ -264,11 +275,15 @@ class RunStore:
         return cards
 
     def first_error(self) -> str:
-        """The error message of the first conversation that ended with an error."""
+        """Why the first failed conversation failed: its error, or its judge's reason."""
         if self.transcripts.exists():
             with self.transcripts.open(encoding="utf-8") as handle:
                 for line in handle:
                     record = json.loads(line)
                     if record.get("error"):
                         return str(record["error"])
+        if self.scorecards.exists():
+            for card in self.load_scorecards():
+                if "unscored" in card.flags and card.results:
+                    return f"no verdict could be produced: {card.results[0].rationale}"
         return "(no error message recorded)"

@@ -8,6 +8,7 @@ Requests are recorded in `requests`; the role that asked is `request.role`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from harness.models import RoleUsage
 from harness.providers import ProviderRequest, TransientError
@@ -29,6 +30,9 @@ class FakeProvider:
     def retryable(self, exc: BaseException) -> bool:
         """Only `TransientError`."""
         return isinstance(exc, TransientError)
+
+    def check(self, model: str, endpoint: dict[str, Any]) -> None:
+        """Every model id works (the script answers them all)."""
 
     async def complete(self, request: ProviderRequest) -> tuple[str, RoleUsage]:
         """The scripted reply, usage counted in words (cost 0.001 per call)."""

@@ -195,10 +195,14 @@ def test_server_errors_end_conversations_not_the_batch_and_resume_finishes(
     with FakeOpenAI(lambda body: Scripted(status=500)) as server:
         first = CliRunner().invoke(app, [*args, "--api-base", server.base, "--retries", "1"])
         assert len(server.requests) == 8  # 4 conversations x (1 call + 1 retry)
-    assert first.exit_code == 0, first.output
+    # Every conversation failed: exit 1, results kept, and none of them carries a score.
+    assert first.exit_code == 1, first.output
     cards = read_jsonl(out / "scorecards.jsonl")
     assert len(cards) == 4 and {c["outcome"]["stop_reason"] for c in cards} == {"error"}
-    assert "ended with an error" in first.output
+    assert all(c["score"] is None and "error" in c["flags"] for c in cards)
+    assert all(c["results"] == [] and c["outcome"]["csat"] is None for c in cards)
+    assert "4 of 4 conversation(s) failed" in first.output and "--resume" in first.output
+    assert json.loads((out / "run.json").read_text())["status"] == "failed"
     records = read_jsonl(out / "transcripts.jsonl")
     assert "500" in records[0]["error"] or "InternalServerError" in records[0]["error"]
     # The server recovers (after a 429 storm that retries absorb): resume redoes the errors.

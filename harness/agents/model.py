@@ -9,7 +9,7 @@ from harness.agents import AgentContext
 from harness.episode import Action, CaseBrief, Reply
 from harness.llm import Gateway
 from harness.models import Turn
-from harness.registry import AGENTS
+from harness.registry import AGENTS, model_arg
 
 DEFAULT_PROMPT = """You are a customer-service agent talking with a customer.
 Be calm, specific and honest: name how the customer feels, own the problem, ask open
@@ -104,6 +104,7 @@ class ModelAgent:
     summary="an LLM answers (any litellm id: openai/gpt-4o-mini, ollama_chat/llama3.1, "
     "local/smollm2); see --system-prompt",
     metavar="ID",
+    models=model_arg,
 )
 def _model(arg: str, options: Any, context: AgentContext) -> ModelAgent:
     return ModelAgent(

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from harness.cli.app import err_console, out_console, personas_app, rubrics_app, user_errors
+from harness.models import RubricGuideline
 
 
 @personas_app.command("list")
@@ -63,14 +64,14 @@ def rubrics_list() -> None:
 def rubrics_show(
     rubric: Annotated[str, typer.Argument(help="Rubric id or YAML path.")] = "default",
 ) -> None:
-    """Show a rubric's guidelines, weights, sources and graders."""
+    """Show a rubric's guidelines, how each is scored, sources and graders."""
     from harness.catalog import load_rubric
 
     with user_errors():
         loaded, _ = load_rubric(rubric)
-        table = Table("guideline", "weight", "applies", "source", title=loaded.title)
+        table = Table("guideline", "scoring", "applies", "source", title=loaded.title)
         for g in loaded.guidelines:
-            table.add_row(g.id, f"{g.weight:g}", g.applies, g.source)
+            table.add_row(g.id, scoring_label(g), g.applies, g.source)
         out_console.print(table)
 
 
@@ -106,3 +107,12 @@ def schema(
             json.dumps(model.model_json_schema(), indent=2) + "\n", encoding="utf-8"
         )
     out_console.print(f"wrote {len(SCHEMAS)} schemas to {out}")
+
+
+def scoring_label(guideline: RubricGuideline) -> str:
+    """`credit 1.5`, `-0.15 if broken` or `auto-fail`: how a guideline moves the score."""
+    if guideline.scoring == "credit":
+        return f"credit {guideline.weight:g}"
+    if guideline.scoring == "auto_fail":
+        return "auto-fail"
+    return f"-{guideline.penalty:g} if broken"

@@ -53,6 +53,16 @@ Retries = Annotated[
 ]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Skip the disk response cache.")]
 Stream = Annotated[bool, typer.Option("--stream", help="Stream model replies.")]
+AllowErrors = Annotated[
+    int,
+    typer.Option(
+        "--allow-errors",
+        min=0,
+        metavar="N",
+        help="Exit 0 even if up to N conversations fail (errored or unscored). Failed "
+        "conversations never count as results: they have no score and are left out of means.",
+    ),
+]
 Concurrency = Annotated[int, typer.Option(min=1, help="Conversations (and model calls) at once.")]
 JudgeSpecs = Annotated[
     list[str],

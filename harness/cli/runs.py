@@ -11,6 +11,7 @@ import typer
 from harness.cli.app import err_console, fail, out_console, user_errors
 from harness.cli.options import (
     AgentOptionOpt,
+    AllowErrors,
     ApiBase,
     CompareByOpt,
     Concurrency,
@@ -40,10 +41,16 @@ from harness.models import CompareBy, RunKind, RunSettings
 
 
 def execute_run(
-    settings: RunSettings, out: Path | None, name: str, kind: RunKind, resume: bool
+    settings: RunSettings,
+    out: Path | None,
+    name: str,
+    kind: RunKind,
+    resume: bool,
+    allow_errors: int = 0,
 ) -> Path:
-    """Start (or resume) a run, show progress, print the summary; the run directory."""
-    from harness.runs import default_out, execute, first_error, start_run
+    """Start (or resume) a run, show progress, print the summary; the run directory.
+    Exits 1 (results kept) when more than `allow_errors` conversations failed."""
+    from harness.runs import default_out, execute, start_run
 
     if resume and out is None:
         raise UsageError("--resume needs --out DIR (the run to finish)")
@@ -61,14 +68,27 @@ def execute_run(
             130,
         ) from None
     print_summary(out)
-    if manifest.errors:
-        err_console.print(
-            f"[yellow]{manifest.errors} conversation(s) ended with an error, e.g.: "
-            f"{first_error(out)}[/yellow]",
-            highlight=False,
-            soft_wrap=True,
-        )
+    check_failures(out, manifest.errors, manifest.conversations, allow_errors, resume_hint=True)
     return out
+
+
+def check_failures(
+    out: Path, failed: int, total: int, allowed: int, *, resume_hint: bool = False
+) -> None:
+    """Report failed conversations; exit 1 when there are more than `allowed`."""
+    from harness.runs import first_error
+
+    if not failed:
+        return
+    what = (
+        f"{failed} of {total} conversation(s) failed and have no score (left out of every "
+        f"mean), e.g.: {first_error(out)}"
+    )
+    if failed <= allowed:
+        err_console.print(f"[yellow]{what}[/yellow]", highlight=False, soft_wrap=True)
+        return
+    fix = f"fix the cause and finish with --out {out} --resume" if resume_hint else "fix the cause"
+    raise fail(f"{what}. Results are kept in {out}; {fix}, or accept them with --allow-errors N")
 
 
 def run(
@@ -118,6 +138,7 @@ def run(
     http_retries: HttpRetriesOpt = 2,
     http_model: HttpModelOpt = None,
     agent_option: AgentOptionOpt = None,
+    allow_errors: AllowErrors = 0,
 ) -> None:
     """Simulate conversations (personas x agents x seeds), grade them, write scorecards.
 
@@ -148,7 +169,7 @@ def run(
         if dry_run:
             print_estimate(settings)
             return
-        execute_run(settings, out, "run", "run", resume)
+        execute_run(settings, out, "run", "run", resume, allow_errors)
 
 
 def eval_suite(
@@ -158,6 +179,7 @@ def eval_suite(
     ] = None,
     resume: Annotated[bool, typer.Option(help="Finish an interrupted run in --out.")] = False,
     concurrency: Annotated[int, typer.Option(min=1, help="Conversations at once.")] = 4,
+    allow_errors: AllowErrors = 0,
 ) -> None:
     """Run a named eval suite (a persona x agent x seed matrix) and compare its agents."""
     from harness.catalog import load_suite
@@ -177,7 +199,7 @@ def eval_suite(
             max_turns=loaded.max_turns,
             difficulty=loaded.difficulty,
         )
-        path = execute_run(settings, out, loaded.name, "eval", resume)
+        path = execute_run(settings, out, loaded.name, "eval", resume, allow_errors)
         out_console.print(render(compare_runs([path], by=loaded.compare_by), "table"))
 
 
@@ -193,6 +215,7 @@ def grade(
     retries: Retries = 4,
     no_cache: NoCache = False,
     stream: Stream = False,
+    allow_errors: AllowErrors = 0,
 ) -> None:
     """Grade recorded conversations; one scorecard per JSONL line."""
     from harness.batch import model_settings
@@ -215,7 +238,7 @@ def grade(
         )
         out = out or default_out(f"grade-{file.stem}")
         with progress_bar(f"grade {file.name}") as update:
-            _, count = grade_file(
+            manifest, count = grade_file(
                 file,
                 out,
                 rubric_ref=settings.rubric,
@@ -226,6 +249,7 @@ def grade(
             )
         print_summary(out)
         out_console.print(f"graded {count} conversation(s)")
+        check_failures(out, manifest.errors, manifest.conversations, allow_errors)
 
 
 def compare(

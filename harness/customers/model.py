@@ -20,7 +20,7 @@ from harness.episode import Reply
 from harness.graders.base import offer_hits
 from harness.llm import Gateway, parse_json_object
 from harness.models import CustomerState, Persona, Turn
-from harness.registry import CUSTOMERS
+from harness.registry import CUSTOMERS, model_arg
 
 
 class CustomerMove(BaseModel):
@@ -198,7 +198,9 @@ def _overlap(secret: str, reply: str) -> float:
     return len(words & said) / len(words) if words else 0.0
 
 
-@CUSTOMERS.register("model", summary="an LLM plays the persona (any litellm id)", metavar="ID")
+@CUSTOMERS.register(
+    "model", summary="an LLM plays the persona (any litellm id)", metavar="ID", models=model_arg
+)
 def _model(arg: str, options: Any, context: CustomerContext) -> ModelCustomer:
     return ModelCustomer(
         context.persona,

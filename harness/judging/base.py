@@ -84,10 +84,18 @@ def verify_evidence(
 
 
 def weighted_score(results: list[GuidelineResult], rubric: Rubric) -> float | None:
-    """Weighted mean of scores over applicable guidelines (None when nothing applied)."""
-    weights = {g.id: g.weight for g in rubric.guidelines}
-    total = sum(weights[r.guideline] for r in results if r.score is not None)
+    """The conversation's 0-1 score, QA-scorecard style: the weighted mean over applicable
+    `credit` guidelines (what the agent did), less the penalty of every broken `deduction`
+    guideline (half for partial); a violated `auto_fail` guideline makes it 0. A "don't"
+    kept earns nothing by itself. None when no credit guideline was scored."""
+    by_id = {g.id: g for g in rubric.guidelines}
+    scored = [(by_id[r.guideline], r) for r in results if r.score is not None]
+    credits = [(g.weight, r.score) for g, r in scored if g.scoring == "credit"]
+    total = sum(weight for weight, _ in credits)
     if not total:
         return None
-    value = sum(weights[r.guideline] * r.score for r in results if r.score is not None)
-    return round(value / total, 4)
+    if any(g.scoring == "auto_fail" and r.verdict == "violated" for g, r in scored):
+        return 0.0
+    earned = sum(weight * (score or 0.0) for weight, score in credits) / total
+    lost = sum(g.penalty * (1 - (r.score or 0.0)) for g, r in scored if g.scoring != "credit")
+    return round(max(0.0, earned - lost), 4)

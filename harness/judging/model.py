@@ -28,7 +28,7 @@ from harness.models import (
     Turn,
     Verdict,
 )
-from harness.registry import JUDGES
+from harness.registry import JUDGES, model_arg
 
 T = TypeVar("T")
 
@@ -267,8 +267,14 @@ def _llm_judge(cls: type[ModelJudge], kind: str) -> JudgeFactory:
 
 
 JUDGES.register(
-    "model", summary="an LLM grades each applicable guideline (any litellm id)", metavar="ID"
+    "model",
+    summary="an LLM grades each applicable guideline (any litellm id)",
+    metavar="ID",
+    models=model_arg,
 )(_llm_judge(ModelJudge, "model"))
 JUDGES.register(
-    "hybrid", summary="rule verdicts where they are confident, the LLM for the rest", metavar="ID"
+    "hybrid",
+    summary="rule verdicts where they are confident, the LLM for the rest",
+    metavar="ID",
+    models=model_arg,
 )(_llm_judge(HybridJudge, "hybrid"))

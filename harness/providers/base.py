@@ -39,3 +39,8 @@ class Provider(Protocol):
     def retryable(self, exc: BaseException) -> bool:
         """Whether a failure of this provider is worth retrying."""
         ...
+
+    def check(self, model: str, endpoint: dict[str, Any]) -> None:
+        """Fail fast, before any call, when the model cannot work as configured (unknown id,
+        missing key, model not installed): raise a `ToughtalkError` with the fix."""
+        ...

@@ -8,8 +8,32 @@ import os
 import threading
 from typing import Any
 
+from harness.errors import ToughtalkError
 from harness.models import RoleUsage
 from harness.providers.base import ProviderRequest
+
+
+class ModelCheckError(ToughtalkError):
+    """A model that cannot be called as configured (found before the first call)."""
+
+
+# The key each common provider prefix needs: checked without importing litellm (seconds).
+PROVIDER_KEYS = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "mistral": "MISTRAL_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+}
+
+
+def missing_credentials(exc: BaseException) -> bool:
+    """Whether a provider error says no API key was given."""
+    text = str(exc).lower()
+    return "missing credentials" in text or "api_key client option must be set" in text
+
 
 _LITELLM: Any = None
 _LOCK = threading.Lock()
@@ -42,6 +66,13 @@ def litellm_module() -> Any:
     return _LITELLM
 
 
+def _no_key(model: str, keys: list[str]) -> str:
+    return (
+        f"{model}: no API key; set {' or '.join(keys)} (for a local OpenAI-compatible "
+        "server pass --api-base URL instead)"
+    )
+
+
 class LiteLLMProvider:
     """`litellm.acompletion`, streamed or not, with litellm's price map for the cost."""
 
@@ -50,8 +81,35 @@ class LiteLLMProvider:
         return True
 
     def retryable(self, exc: BaseException) -> bool:
-        """Rate limits, 5xx, timeouts and connection errors."""
+        """Rate limits, 5xx, timeouts and connection errors; never missing credentials
+        (which litellm reports as a server error)."""
+        if missing_credentials(exc):
+            return False
         return type(exc).__name__ in RETRYABLE or isinstance(exc, asyncio.TimeoutError)
+
+    def check(self, model: str, endpoint: dict[str, Any]) -> None:
+        """litellm knows the provider of the model id and its key is set (an explicit
+        endpoint key or base counts as set)."""
+        prefix = model.partition("/")[0]
+        key = PROVIDER_KEYS.get(prefix) if "/" in model else None
+        if key and not os.environ.get(key) and not endpoint.get("api_key"):
+            raise ModelCheckError(_no_key(model, [key]))  # without importing litellm
+        litellm = litellm_module()
+        try:
+            litellm.get_llm_provider(model)
+        except Exception as exc:  # litellm raises BadRequestError for an id it cannot route
+            raise ModelCheckError(
+                f"{model}: unknown model id; name the provider, e.g. openai/gpt-4o-mini, "
+                "anthropic/claude-3-5-haiku-latest, ollama_chat/llama3.1 or local/smollm2"
+            ) from exc
+        report = litellm.validate_environment(model)
+        missing = [
+            key
+            for key in report.get("missing_keys", [])
+            if not key.endswith("_BASE") and not endpoint.get("api_key")
+        ]
+        if missing:
+            raise ModelCheckError(_no_key(model, missing))
 
     async def complete(self, request: ProviderRequest) -> tuple[str, RoleUsage]:
         """One call through litellm; its own retries are off (the gateway retries)."""

@@ -95,6 +95,14 @@ class LocalProvider:
         """Only a timeout is worth another try; a missing model is not."""
         return isinstance(exc, asyncio.TimeoutError)
 
+    def check(self, model: str, endpoint: dict[str, Any]) -> None:
+        """The model is known, its file is installed and so is llama.cpp."""
+        local_model_path(model.split("/", 1)[-1])
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise LocalModelError(
+                f"{model} needs llama.cpp, which is not installed; run: {LOCAL_INSTALL}"
+            )
+
     async def complete(self, request: ProviderRequest) -> tuple[str, RoleUsage]:
         """Run the chat completion in a worker thread, under the model's lock."""
         text, prompt, completion = await asyncio.wait_for(

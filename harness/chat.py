@@ -53,6 +53,7 @@ from harness.models import (
     Turn,
 )
 from harness.plan import Job, cap_abuse
+from harness.preflight import check_models, run_models
 from harness.scoring import run_grading, scorecard, transcript_record
 from harness.store import RunStore, default_out, new_manifest
 
@@ -140,6 +141,9 @@ class ChatSession:
         self.brief = CaseBrief.from_persona(self.persona)
         self.rubric, self.rubric_path = load_rubric(self.rubric_ref)
         self._gateway: Gateway | None = None
+        models = run_models(customer=self.customer_spec, judges=[self.judge_spec])
+        if models:
+            check_models(self._gateway_for(), models)  # before the trainee types a word
         self.customer = self._new_customer()
         self._runner = asyncio.Runner()
 

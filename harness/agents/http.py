@@ -24,6 +24,7 @@ import os
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, get_args
 
 import httpx
@@ -111,6 +112,55 @@ def expand(name: str, template: str, environ: Mapping[str, str] | None = None) -
     return _VAR.sub(one, template)
 
 
+# ---------------------------------------------------------------- URLs
+
+MAX_REDIRECTS = 3
+MAX_REPLY_BYTES = 2_000_000  # a bot reply is a chat message; anything bigger is refused
+_USERINFO = re.compile(r"^(https?://)([^/@\s]*)@")
+
+
+def origin(url: httpx.URL) -> str:
+    """scheme://host:port: where a redirect may lead (the same origin only)."""
+    return f"{url.scheme}://{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+
+
+def expand_userinfo(url: str, environ: Mapping[str, str] | None = None) -> str:
+    """The URL with `$VAR` in its userinfo (`http://bot:$BOT_PASSWORD@host/…`) expanded; a
+    literal password is refused, like a literal secret header."""
+    match = _USERINFO.match(url)
+    if not match:
+        return url
+    info = match.group(2)
+    if ":" in info and not _VAR.search(info.partition(":")[2]):
+        raise UsageError(
+            "agent URL: put the password in an environment variable, e.g. "
+            "http:http://bot:$BOT_PASSWORD@host/chat (a literal one would be written to run.json)"
+        )
+    return match.group(1) + expand("URL userinfo", info, environ) + "@" + url[match.end() :]
+
+
+def userinfo_secrets(url: str, environ: Mapping[str, str] | None = None) -> list[str]:
+    """The expanded values of the `$VAR`s in a URL's userinfo (scrubbed from messages)."""
+    match = _USERINFO.match(url)
+    if not match:
+        return []
+    env = os.environ if environ is None else environ
+    return [env.get(a or b, "") for a, b in _VAR.findall(match.group(2))]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A bot's HTTP answer: status and body, read within the size cap."""
+
+    status_code: int
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        """The body as text (undecodable bytes replaced)."""
+        return self.content.decode("utf-8", errors="replace")
+
+
 # ---------------------------------------------------------------- the agent
 
 
@@ -174,7 +224,8 @@ class HttpAgent:
     ) -> None:
         if not re.match(r"^https?://[^/\s]+", url):
             raise UsageError(f"agent {spec!r}: expected http:http://HOST/PATH or http:https://…")
-        self.url = url
+        self.url = url  # as written: a template, safe to print and store
+        self._target = expand_userinfo(url, environ)
         self.brief = brief
         self.spec = spec
         self.options = options or HttpOptions()
@@ -187,11 +238,9 @@ class HttpAgent:
             check_template(name, template)
             self._headers[name] = expand(name, template, environ)
         # every expanded value that came from the environment is a secret to scrub
-        self._secrets = sorted(
-            {v for n, v in self._headers.items() if v != self.options.headers[n]} - {""},
-            key=len,
-            reverse=True,
-        )
+        secrets = {v for n, v in self._headers.items() if v != self.options.headers[n]}
+        secrets |= set(userinfo_secrets(url, environ))
+        self._secrets = sorted(secrets - {""}, key=len, reverse=True)
 
     async def next_turn(self, transcript: list[Turn]) -> Reply:
         """POST the conversation so far; the bot's reply (with end/transfer if it says so)."""
@@ -232,6 +281,8 @@ class HttpAgent:
             except httpx.TransportError as exc:
                 last = f"connection failed: {type(exc).__name__}: {exc}"
                 continue
+            except httpx.DecodingError as exc:
+                raise BotError(self._scrub(f"{self.url}: undecodable reply: {exc}")) from None
             if response.status_code >= 500:
                 last = f"HTTP {response.status_code}{self._snippet(response)}"
                 continue
@@ -246,8 +297,8 @@ class HttpAgent:
             if not 200 <= response.status_code < 300:
                 raise BotError(f"{self.url} answered HTTP {response.status_code}, expected 2xx")
             try:
-                return response.json()
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                return json.loads(response.content)
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
                 raise BotError(
                     self._scrub(
                         f"{self.url} answered malformed JSON ({exc}): {response.text[:120]!r}"
@@ -255,13 +306,49 @@ class HttpAgent:
                 ) from None
         raise BotError(self._scrub(f"{self.url}: {last} (after {attempts} attempt(s))"))
 
-    async def _send(self, body: dict[str, Any]) -> httpx.Response:
+    async def _send(self, body: dict[str, Any]) -> Answer:
+        """POST once, following at most `MAX_REDIRECTS` redirects within the same origin;
+        the body is read up to `MAX_REPLY_BYTES` (after decompression)."""
         timeout = httpx.Timeout(self.options.timeout)
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
-            return await client.post(self.url, json=body, headers=self._headers)
+        target = self._target
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            for _ in range(MAX_REDIRECTS + 1):
+                async with client.stream(
+                    "POST", target, json=body, headers=self._headers
+                ) as response:
+                    if response.is_redirect:
+                        target = self._redirect_target(target, response)
+                        continue
+                    return Answer(response.status_code, await self._read_capped(response))
+        raise BotError(f"{self.url}: more than {MAX_REDIRECTS} redirects")
+
+    def _redirect_target(self, current: str, response: httpx.Response) -> str:
+        location = response.headers.get("location", "")
+        following = httpx.URL(current).join(location)
+        if origin(following) != origin(httpx.URL(current)):
+            raise BotError(
+                self._scrub(
+                    f"{self.url} redirected (HTTP {response.status_code}) to another origin "
+                    f"{origin(following)}; not followed, nothing was sent there"
+                )
+            )
+        return str(following)
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_REPLY_BYTES:
+                raise BotError(
+                    f"{self.url}: reply larger than {MAX_REPLY_BYTES // 1_000_000} MB "
+                    "(after decompression); not read further"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     @staticmethod
-    def _snippet(response: httpx.Response) -> str:
+    def _snippet(response: Answer) -> str:
         text = response.text.strip().replace("\n", " ")
         return f": {text[:200]}" if text else ""
 

@@ -42,6 +42,30 @@ class ModelError(ToughtalkError):
     """A model call failed for good (after retries), with a one-line reason."""
 
 
+class EmptyReply(Exception):
+    """A 200 answer with no text: retried like a server error, never cached."""
+
+
+def retry_after(exc: BaseException, cap: float) -> float:
+    """Seconds the server asked us to wait (a `Retry-After` header or attribute), capped;
+    0 when it did not say."""
+    value = getattr(exc, "retry_after", None)
+    if value is None:
+        for holder in (getattr(exc, "response", None), exc):
+            headers = getattr(holder, "headers", None) or getattr(
+                holder, "litellm_response_headers", None
+            )
+            if headers is not None and hasattr(headers, "get"):
+                value = headers.get("retry-after") or headers.get("Retry-After")
+                if value is not None:
+                    break
+    try:
+        seconds = float(value) if value is not None else 0.0
+    except (TypeError, ValueError):  # an HTTP date or garbage: fall back to our backoff
+        return 0.0
+    return min(max(seconds, 0.0), cap)
+
+
 @dataclass(frozen=True)
 class Completion:
     """A model's reply."""
@@ -201,16 +225,18 @@ class Gateway:
         attempt = 0
         while True:
             try:
-                return await provider.complete(request)
+                text, usage = await provider.complete(request)
+                if not text.strip():
+                    raise EmptyReply("the model returned an empty reply")
+                return text, usage
             except Exception as exc:  # classified below; every path re-raises or retries
-                if provider.retryable(exc) and attempt < self.settings.max_retries:
-                    delay = self.settings.backoff * (2**attempt)
-                    await asyncio.sleep(delay * (0.5 + random.random()))
+                retryable = isinstance(exc, EmptyReply) or provider.retryable(exc)
+                if retryable and attempt < self.settings.max_retries:
+                    delay = self.settings.backoff * (2**attempt) * (0.5 + random.random())
+                    await asyncio.sleep(max(delay, retry_after(exc, self.settings.timeout)))
                     attempt += 1
                     continue
-                raise ModelError(
-                    self._explain(model, exc, attempt, retryable=provider.retryable(exc))
-                ) from exc
+                raise ModelError(self._explain(model, exc, attempt, retryable=retryable)) from exc
 
     def _explain(self, model: str, exc: Exception, attempts: int, *, retryable: bool) -> str:
         kind = type(exc).__name__

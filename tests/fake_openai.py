@@ -24,6 +24,7 @@ class Scripted:
     status: int = 200
     delay: float = 0.0
     raw: str | None = None
+    headers: dict[str, str] | None = None  # extra response headers (e.g. Retry-After)
 
 
 Script = Callable[[dict[str, Any]], Scripted]
@@ -57,6 +58,8 @@ class FakeOpenAI:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
+                    for name, value in (reply.headers or {}).items():
+                        self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(payload)
                     return

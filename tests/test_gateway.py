@@ -135,3 +135,68 @@ def test_a_fake_provider_needs_no_litellm() -> None:
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_an_empty_reply_is_retried_and_never_cached(tmp_path: Path) -> None:
+    replies = iter(["", "  ", "a real answer"])
+    provider = FakeProvider(lambda request: next(replies))
+    gw = gateway(provider, tmp_path, max_retries=3)
+    assert ask(gw).text == "a real answer"
+    assert len(provider.requests) == 3
+    cached = [json.loads(p.read_text())["text"] for p in (tmp_path / "cache").rglob("*.json")]
+    assert cached == ["a real answer"]
+
+
+def test_a_model_that_only_answers_empty_fails_in_one_line(tmp_path: Path) -> None:
+    provider = FakeProvider(lambda request: "")
+    gw = gateway(provider, tmp_path, max_retries=1)
+    with pytest.raises(ModelError, match="empty reply"):
+        ask(gw)
+    assert not list((tmp_path / "cache").rglob("*.json"))
+
+
+def test_retry_after_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def record(delay: float) -> None:
+        waits.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr("harness.llm.asyncio.sleep", record)
+    replies = iter([TransientError("429", retry_after=3.0), "ok"])
+    assert ask(gateway(FakeProvider(lambda request: next(replies)))).text == "ok"
+    assert waits and waits[0] >= 3.0  # not the 1 ms backoff
+
+
+def test_retry_after_header_of_a_real_rate_limit_reaches_the_wait(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.fake_openai import FakeOpenAI, Scripted
+
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def record(delay: float) -> None:
+        waits.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr("harness.llm.asyncio.sleep", record)
+    statuses = iter([429])
+    with FakeOpenAI(
+        lambda body: Scripted("fine", status=next(statuses, 200), headers={"Retry-After": "2"})
+    ) as server:
+        gw = Gateway(
+            ModelSettings(api_base=server.base, backoff=0.001, cache_dir=None, max_retries=2)
+        )
+        reply = asyncio.run(
+            gw.complete(
+                role="agent",
+                model="openai/fake-model",
+                temperature=0.0,
+                seed=0,
+                messages=[{"role": "user", "content": "hi"}],
+            )
+        )
+    assert reply.text == "fine"
+    assert waits and waits[0] >= 2.0

@@ -9,7 +9,12 @@ from harness.models import RoleUsage
 
 
 class TransientError(Exception):
-    """A provider failure worth retrying (rate limit, 5xx, timeout, dropped connection)."""
+    """A provider failure worth retrying (rate limit, 5xx, timeout, dropped connection);
+    `retry_after` is how long the server asked to wait, if it said."""
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,13 @@ from harness.models import (
     TranscriptRecord,
 )
 from harness.plan import Job
-from harness.scoring import Grading, Labels, run_grading, scorecard, transcript_record
+from harness.scoring import (
+    Grading,
+    Labels,
+    contained_scorecard,
+    run_grading,
+    transcript_record,
+)
 from harness.store import RunStore
 
 Progress = Callable[[int, int], None]
@@ -89,8 +95,7 @@ async def simulate(
     case = Case(
         turns=result.turns, context=brief.visible_context(), persona=job.persona, stop_reason=stop
     )
-    record = transcript_record(case, stop, labels, error=result.error, sim_faults=faults)
-    card = await scorecard(
+    stop, card, grading_error = await contained_scorecard(
         case,
         stop,
         labels,
@@ -99,6 +104,8 @@ async def simulate(
         usage=scope.usage,  # read once every judge has graded
         sim_faults=faults,
     )
+    error = result.error or grading_error
+    record = transcript_record(case, stop, labels, error=error, sim_faults=faults)
     return stop, record, card
 
 
@@ -150,8 +157,8 @@ async def grade_conversations(
             customer="transcript",
             seed=None,
         )
-        card = await scorecard(
+        stop, card, error = await contained_scorecard(
             case, StopReason.imported, labels, grading(scope), csat=None, usage=scope.usage
         )
-        store.append(transcript_record(case, StopReason.imported, labels), card)
+        store.append(transcript_record(case, stop, labels, error=error), card)
         on_done(n, len(conversations))

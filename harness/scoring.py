@@ -163,6 +163,32 @@ async def scorecard(
     )
 
 
+async def contained_scorecard(
+    case: Case,
+    stop: StopReason,
+    labels: Labels,
+    grading: Grading,
+    *,
+    csat: int | None,
+    usage: dict[str, RoleUsage] | None = None,
+    sim_faults: list[str] | None = None,
+) -> tuple[StopReason, Scorecard, str | None]:
+    """`scorecard`, with a grader or judge failure contained to this conversation: it then
+    ends in an error (no score, retried by --resume) and the batch goes on. Returns the
+    stop reason, the scorecard and the grading error, if any."""
+    try:
+        card = await scorecard(
+            case, stop, labels, grading, csat=csat, usage=usage, sim_faults=sim_faults
+        )
+    except Exception as exc:  # any grader bug or bad pattern: recorded, never the whole batch
+        error = f"grading failed: {type(exc).__name__}: {exc}"
+        card = await scorecard(
+            case, StopReason.error, labels, grading, csat=None, usage=usage, sim_faults=sim_faults
+        )
+        return StopReason.error, card, error
+    return stop, card, None
+
+
 def transcript_record(
     case: Case,
     stop: StopReason,

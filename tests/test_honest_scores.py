@@ -303,3 +303,31 @@ def test_a_judge_that_cannot_produce_verdicts_leaves_the_conversation_unscored(
     assert "no verdict could be produced" in result.output
     manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert manifest["errors"] == 1
+
+
+def test_a_grader_that_crashes_ends_only_its_conversation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.graders.base import REGISTRY
+
+    original = REGISTRY["deesc.name_emotion"]
+
+    def flaky(g: Any) -> Any:
+        if g.persona is not None and g.persona.id == "late-gift":
+            raise ValueError("bad pattern in a persona file")
+        return original(g)
+
+    monkeypatch.setitem(REGISTRY, "deesc.name_emotion", flaky)
+    out = tmp_path / "run"
+    agent = "macros:evals/macros/seed-playbook.yaml"
+    result = CliRunner().invoke(
+        app, ["run", "--persona", "late-gift,wrong-model", "--agent", agent, "--out", str(out)]
+    )
+    assert result.exit_code == 1, result.output
+    assert "grading failed: ValueError: bad pattern" in result.output
+    cards = {c["persona"]: c for c in read_jsonl(out / "scorecards.jsonl")}
+    assert cards["late-gift"]["score"] is None and cards["late-gift"]["flags"] == ["error"]
+    assert cards["wrong-model"]["score"] is not None and cards["wrong-model"]["flags"] == []
+    records = {r["persona"]: r for r in read_jsonl(out / "transcripts.jsonl")}
+    assert records["late-gift"]["stop_reason"] == "error"
+    assert records["late-gift"]["error"].startswith("grading failed")

@@ -63,6 +63,12 @@ def start_run(
             f"{out}: the run was started with different settings ({', '.join(changed)}); "
             "resume with the same options or pick another --out"
         )
+    edited = [path for path, sha in files.items() if existing.files.get(path, sha) != sha]
+    if edited:
+        raise UsageError(
+            f"{out}: {edited[0]} changed since the run started; resuming would mix two "
+            "versions in one run: restore the file, or start a new run with another --out"
+        )
     manifest, finished = store.reopen(existing, settings, files)
     return store, manifest, [j for j in jobs if j.conversation_id not in finished]
 
@@ -79,10 +85,12 @@ def execute(
         raise UsageError(f"{store.root}: not a simulation run (no settings in run.json)")
     try:
         asyncio.run(run_jobs(todo, settings, store, manifest.run_id, on_done))
+        return store.finish(manifest)
     except (KeyboardInterrupt, asyncio.CancelledError):
         store.interrupt(manifest)
         raise
-    return store.finish(manifest)
+    finally:
+        store.unlock()  # already done by finish/interrupt; here for anything else
 
 
 def grade_file(
@@ -109,18 +117,21 @@ def grade_file(
     def judges(scope: Gateway) -> Grading:
         return grading_for(rubric_ref, judge_spec, panel or [], scope)
 
-    asyncio.run(
-        grade_conversations(
-            conversations,
-            personas_for(conversations),
-            store,
-            manifest.run_id,
-            gateway,
-            judges,
-            on_done,
+    try:
+        asyncio.run(
+            grade_conversations(
+                conversations,
+                personas_for(conversations),
+                store,
+                manifest.run_id,
+                gateway,
+                judges,
+                on_done,
+            )
         )
-    )
-    return store.finish(manifest), len(conversations)
+        return store.finish(manifest), len(conversations)
+    finally:
+        store.unlock()
 
 
 def first_error(out: Path) -> str:

@@ -10,6 +10,7 @@ does only what is missing. The lifecycle: `RunStore.create` (a new run) or
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import platform
@@ -36,6 +37,7 @@ from harness.models import (
 TRANSCRIPTS = "transcripts.jsonl"
 SCORECARDS = "scorecards.jsonl"
 MANIFEST = "run.json"
+LOCK = ".lock"
 
 
 # ---------------------------------------------------------------- provenance
@@ -128,6 +130,37 @@ class RunStore:
         self.transcripts = root / TRANSCRIPTS
         self.scorecards = root / SCORECARDS
         self.manifest_path = root / MANIFEST
+        self.duplicates = 0  # scorecard lines dropped by `load_scorecards` as repeats
+        self._lock: int | None = None
+
+    # ------------------------------------------------------------ the writer's lock
+
+    def lock(self) -> None:
+        """Become the only writer of this run directory (an exclusive lock on `.lock`,
+        released by `unlock` or when the process ends, even by a crash)."""
+        if self._lock is not None:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise UsageError(
+                f"{self.root} is being written by another toughtalk process (pid {holder}); "
+                "wait for it to finish or pick another --out"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock = fd
+
+    def unlock(self) -> None:
+        """Let another process write here."""
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            os.close(self._lock)
+            self._lock = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -139,7 +172,10 @@ class RunStore:
         """Start a new run here; refuse a directory that already holds one."""
         if self.holds_run():
             raise UsageError(f"{self.root} already holds a run; pick another --out")
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.lock()
+        if self.holds_run():  # another process created it between the check and the lock
+            self.unlock()
+            raise UsageError(f"{self.root} already holds a run; pick another --out")
         self.write_manifest(manifest)
         return manifest
 
@@ -148,6 +184,7 @@ class RunStore:
     ) -> tuple[RunManifest, set[str]]:
         """Resume the run: errored conversations are dropped so that they run again; the
         manifest, running again, and the ids of the conversations already finished."""
+        self.lock()
         finished = self.finished_ids(retry_errors=True)
         running = manifest.model_copy(
             update={"status": "running", "files": files, "errors": 0, "settings": settings}
@@ -170,6 +207,7 @@ class RunStore:
             }
         )
         self.write_manifest(done)
+        self.unlock()
         return done
 
     def interrupt(self, manifest: RunManifest) -> RunManifest:
@@ -178,6 +216,7 @@ class RunStore:
             update={"status": "interrupted", "conversations": len(self.finished_ids())}
         )
         self.write_manifest(stopped)
+        self.unlock()
         return stopped
 
     # ------------------------------------------------------------ the manifest
@@ -215,11 +254,14 @@ class RunStore:
             if len(kept_cards) != len(cards):
                 self._rewrite(self.scorecards, kept_cards)
             cards = kept_cards
-        ids = {card["conversation_id"] for card in cards}
         records = self._repair(self.transcripts)
-        kept = [r for r in records if r["conversation_id"] in ids]
-        if len(kept) != len(records):
-            self._rewrite(self.transcripts, kept)
+        # A conversation is finished when both of its lines are there: an orphan line in
+        # either file (a torn or truncated write) is dropped so that the conversation reruns.
+        ids = {c["conversation_id"] for c in cards} & {r["conversation_id"] for r in records}
+        for path, rows in ((self.scorecards, cards), (self.transcripts, records)):
+            kept = [r for r in rows if r["conversation_id"] in ids]
+            if len(kept) != len(rows):
+                self._rewrite(path, kept)
         return ids
 
     @staticmethod
@@ -258,7 +300,8 @@ class RunStore:
                 os.fsync(handle.fileno())
 
     def load_scorecards(self) -> list[Scorecard]:
-        """Every scorecard of the run."""
+        """Every scorecard of the run, one per conversation id (a repeated id, written by two
+        processes before runs were locked, keeps its last line; `duplicates` counts the rest)."""
         if not self.scorecards.exists():
             raise InputError(self.root, f"no {SCORECARDS} here; is this a run directory?")
         cards = []
@@ -272,7 +315,9 @@ class RunStore:
                     raise InputError(
                         self.scorecards, f"not a scorecard: {exc}".splitlines()[0], number
                     ) from exc
-        return cards
+        latest = {card.conversation_id: card for card in cards}  # the last line wins
+        self.duplicates = len(cards) - len(latest)
+        return list(latest.values()) if self.duplicates else cards
 
     def first_error(self) -> str:
         """Why the first failed conversation failed: its error, or its judge's reason."""

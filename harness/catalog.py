@@ -8,7 +8,6 @@ in `harness/_data/`; every loader also accepts a path to a user file.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from harness.errors import InputError, UsageError
+from harness.inputs import json_value, jsonl_lines, read_yaml
 from harness.models import (
     Conversation,
     EvalSuite,
@@ -79,17 +79,7 @@ def _describe(error: ErrorDetails) -> str:
 
 def parse_yaml(path: Path, model: type[M]) -> M:
     """Parse one YAML file into a model, or raise InputError with file:line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror}") from exc
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(path, f"invalid YAML: {problem}", mark.line + 1 if mark else None) from exc
+    node, data = read_yaml(path)
     if not isinstance(data, dict):
         raise InputError(path, f"expected a mapping for a {model.__name__}", 1)
     try:
@@ -180,7 +170,7 @@ def load_reactions() -> ReactionLines:
 @cache
 def _load_rubric(path: Path) -> Rubric:
     rubric = parse_yaml(path, Rubric)
-    node = yaml.compose(path.read_text(encoding="utf-8"))
+    node, _ = read_yaml(path)
     for n, guideline in enumerate(rubric.guidelines):
         name = guideline.grader.removeprefix("rules:")
         if GRADERS.find(guideline.id) is None:
@@ -231,10 +221,7 @@ def load_suite(ref: str) -> tuple[EvalSuite, Path]:
 
 def parse_conversation(line: str, path: Path | str, number: int) -> Conversation:
     """One JSONL line in either transcript shape."""
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON: {exc.msg} (column {exc.colno})", number) from exc
+    data = json_value(line, path, number)
     if not isinstance(data, dict):
         raise InputError(path, "expected a JSON object", number)
     model: type[BaseModel] = OpenAIConversation if "messages" in data else Conversation
@@ -251,24 +238,19 @@ def parse_conversation(line: str, path: Path | str, number: int) -> Conversation
 
 def read_conversations(path: Path) -> Iterator[tuple[int, Conversation]]:
     """(line number, conversation) for every non-blank line of a transcript JSONL file."""
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror}") from exc
     seen: dict[str, int] = {}
-    with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            conversation = parse_conversation(line, path, number)
-            if conversation.id in seen:
-                raise InputError(
-                    path,
-                    f"duplicate id {conversation.id!r} (first on line {seen[conversation.id]})",
-                    number,
-                )
-            seen[conversation.id] = number
-            yield number, conversation
+    for number, line in jsonl_lines(path):
+        if not line.strip():
+            continue
+        conversation = parse_conversation(line, path, number)
+        if conversation.id in seen:
+            raise InputError(
+                path,
+                f"duplicate id {conversation.id!r} (first on line {seen[conversation.id]})",
+                number,
+            )
+        seen[conversation.id] = number
+        yield number, conversation
 
 
 # ---------------------------------------------------------------- validate
@@ -279,8 +261,8 @@ def kind_of(path: Path) -> str:
     if path.suffix == ".jsonl":
         return "transcripts"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, OSError):
+        _, data = read_yaml(path)
+    except InputError:
         return "broken"
     keys = set(data) if isinstance(data, dict) else set()
     if "reactions" in keys:
@@ -329,7 +311,7 @@ def validate_file(path: Path) -> list[str]:
 
 def _check_suite_specs(path: Path, suite: EvalSuite) -> None:
     """Every agent, customer and judge spec of a suite names a registered kind."""
-    node = yaml.compose(path.read_text(encoding="utf-8"))
+    node, _ = read_yaml(path)
     specs: list[tuple[Registry[Any], tuple[str | int, ...], str]] = [
         *((AGENTS, ("agents", n), spec) for n, spec in enumerate(suite.agents)),
         (CUSTOMERS, ("customer",), suite.customer),

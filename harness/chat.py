@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -387,12 +386,12 @@ class ChatUI:
         policy.add_column(style="bold")
         policy.add_column()
         for offer in brief.allowed:
-            policy.add_row("[green]you may[/green]", offer.text)
+            policy.add_row(Text("you may", style="green"), offer.text)
         for offer in brief.forbidden:
             reason = f" ({offer.reason})" if offer.reason else ""
-            policy.add_row("[red]you may not[/red]", offer.text + reason)
+            policy.add_row(Text("you may not", style="red"), offer.text + reason)
         for offer in brief.needs_supervisor:
-            policy.add_row("[yellow]needs a manager[/yellow]", offer.text)
+            policy.add_row(Text("needs a manager", style="yellow"), offer.text)
         self.console.print(
             Panel(
                 facts,
@@ -406,11 +405,12 @@ class ChatUI:
 
     def help(self) -> None:
         """The in-chat commands."""
-        self.console.print(
-            "Type your reply and press Enter. Commands: "
-            + ", ".join(f"[bold]{escape(c)}[/bold] ({what})" for c, what in COMMANDS),
-            highlight=False,
-        )
+        line = Text("Type your reply and press Enter. Commands: ")
+        for n, (command, what) in enumerate(COMMANDS):
+            line.append(", " if n else "")
+            line.append(command, style="bold")
+            line.append(f" ({what})")
+        self.console.print(line, highlight=False)
 
     def customer(self, turns: list[Turn]) -> None:
         """Print customer turns (masked unless --raw), with the mood meter if asked."""
@@ -429,14 +429,15 @@ class ChatUI:
                 self.shown_anger = turn.state.anger
             if turn.action in ("accept", "accept_forbidden"):
                 self.console.print(
-                    "[dim]The customer accepted. Write your closing message (/end is for "
-                    "ending the conversation yourself, and is graded as such).[/dim]"
+                    "The customer accepted. Write your closing message (/end is for "
+                    "ending the conversation yourself, and is graded as such).",
+                    style="dim",
                 )
 
     def hint(self, hint: Hint | None) -> None:
         """Print a hint, or say there is nothing left to hint."""
         if hint is None:
-            self.console.print("[dim]No hint: the graders see nothing left undone.[/dim]")
+            self.console.print("No hint: the graders see nothing left undone.", style="dim")
             return
         lines = hint.lines()
         body = Text(lines[0] + "\n", style="bold")
@@ -449,7 +450,7 @@ class ChatUI:
         message = STOP_MESSAGES.get(stop, str(stop))
         if self.session.error:
             message += f" ({self.session.error})"
-        self.console.print(f"[bold]{message}[/bold]", highlight=False)
+        self.console.print(message, style="bold", highlight=False, markup=False)
 
 
 def run_chat(
@@ -553,14 +554,15 @@ def _rewind(session: ChatSession, ui: ChatUI, arg: str) -> None:
     try:
         kept, changed = session.rewind(int(arg))
     except UsageError as exc:
-        ui.console.print(str(exc), highlight=False)
+        ui.console.print(str(exc), highlight=False, markup=False)
         return
     ui.shown_anger = None
     ui.console.print(
-        f"[bold]Rewound:[/bold] back at turn {kept}; answer it again.", highlight=False
+        Text.assemble(("Rewound:", "bold"), f" back at turn {kept}; answer it again."),
+        highlight=False,
     )
     if changed:
-        ui.console.print("[dim](the customer's replayed lines differ from before)[/dim]")
+        ui.console.print("(the customer's replayed lines differ from before)", style="dim")
     if session.turns and session.turns[-1].role == "customer":
         ui.shown_anger = anger_before(session.turns, len(session.turns) - 1)
         ui.customer([session.turns[-1]])

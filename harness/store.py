@@ -20,10 +20,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from harness import __version__
 from harness.agreement import judge_agreement
 from harness.catalog import data_root
 from harness.errors import InputError, UsageError
+from harness.inputs import json_value, jsonl_lines, read_text
 from harness.models import (
     RoleUsage,
     RunKind,
@@ -117,6 +120,14 @@ def failed(card: Scorecard) -> bool:
     """Whether a conversation failed to produce a result: it ended in an error, or no
     judge verdict could be produced. (A silent agent is a result: it scores nothing.)"""
     return card.outcome.stop_reason == StopReason.error or "unscored" in card.flags
+
+
+def one_line(exc: ValidationError) -> str:
+    """The first problem of a validation error, as `field: message (+N more)`."""
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{loc}: {first['msg']}{more}" if loc else f"{first['msg']}{more}"
 
 
 # ---------------------------------------------------------------- the store
@@ -225,10 +236,13 @@ class RunStore:
         """The existing manifest, if any."""
         if not self.manifest_path.exists():
             return None
+        text = read_text(self.manifest_path)
         try:
-            return RunManifest.model_validate_json(self.manifest_path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise InputError(self.manifest_path, f"not a valid run manifest: {exc}") from exc
+            return RunManifest.model_validate(json_value(text, self.manifest_path))
+        except ValidationError as exc:
+            raise InputError(
+                self.manifest_path, f"not a toughtalk run manifest: {one_line(exc)}"
+            ) from exc
 
     def write_manifest(self, manifest: RunManifest) -> None:
         """Write run.json atomically."""
@@ -283,8 +297,10 @@ class RunStore:
                 break
             try:
                 rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise InputError(path, f"corrupt line: {exc.msg}", number) from exc
+            except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, too deep
+                raise InputError(path, f"corrupt line: {str(exc)[:120]}", number) from exc
+            if not isinstance(rows[-1], dict) or "conversation_id" not in rows[-1]:
+                raise InputError(path, "corrupt line: not a toughtalk record", number)
             good += len(line)
         if good < len(raw):
             with path.open("r+b") as handle:
@@ -305,16 +321,15 @@ class RunStore:
         if not self.scorecards.exists():
             raise InputError(self.root, f"no {SCORECARDS} here; is this a run directory?")
         cards = []
-        with self.scorecards.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    cards.append(Scorecard.model_validate_json(line))
-                except ValueError as exc:
-                    raise InputError(
-                        self.scorecards, f"not a scorecard: {exc}".splitlines()[0], number
-                    ) from exc
+        for number, line in jsonl_lines(self.scorecards):
+            if not line.strip():
+                continue
+            try:
+                cards.append(Scorecard.model_validate(json_value(line, self.scorecards, number)))
+            except ValidationError as exc:
+                raise InputError(
+                    self.scorecards, f"not a scorecard: {one_line(exc)}", number
+                ) from exc
         latest = {card.conversation_id: card for card in cards}  # the last line wins
         self.duplicates = len(cards) - len(latest)
         return list(latest.values()) if self.duplicates else cards
@@ -322,11 +337,10 @@ class RunStore:
     def first_error(self) -> str:
         """Why the first failed conversation failed: its error, or its judge's reason."""
         if self.transcripts.exists():
-            with self.transcripts.open(encoding="utf-8") as handle:
-                for line in handle:
-                    record = json.loads(line)
-                    if record.get("error"):
-                        return str(record["error"])
+            for number, line in jsonl_lines(self.transcripts):
+                record = json_value(line, self.transcripts, number) if line.strip() else {}
+                if isinstance(record, dict) and record.get("error"):
+                    return str(record["error"])
         if self.scorecards.exists():
             for card in self.load_scorecards():
                 if "unscored" in card.flags and card.results:

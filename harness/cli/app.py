@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from harness import __version__
 from harness.errors import ToughtalkError
@@ -28,14 +29,17 @@ rubrics_app = typer.Typer(help="List and show the grading rubrics.", no_args_is_
 app.add_typer(personas_app, name="personas")
 app.add_typer(rubrics_app, name="rubrics")
 
-out_console = Console()
-err_console = Console(stderr=True)
+# Markup off: text from files, paths, URLs and bots is printed as written, never parsed as
+# Rich markup (a `[/bold]` in a path must not crash a command or restyle its output). Style
+# comes from `Text` objects and `style=` arguments.
+out_console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
 STATE: dict[str, bool] = {"debug": False}
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print a one-line error and return the Exit to raise."""
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err_console.print(Text.assemble(("error:", "red"), " ", message), soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -28,7 +28,7 @@ def percent(value: float) -> str:
 def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
     """A Rich progress bar; yields the callback the library calls per conversation."""
     progress = Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

@@ -85,7 +85,7 @@ def check_failures(
         f"mean), e.g.: {first_error(out)}"
     )
     if failed <= allowed:
-        err_console.print(f"[yellow]{what}[/yellow]", highlight=False, soft_wrap=True)
+        err_console.print(what, style="yellow", highlight=False, soft_wrap=True)
         return
     fix = f"fix the cause and finish with --out {out} --resume" if resume_hint else "fix the cause"
     raise fail(f"{what}. Results are kept in {out}; {fix}, or accept them with --allow-errors N")

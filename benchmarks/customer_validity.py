@@ -10,7 +10,11 @@ temporary directory, rules judge, 16 turns), then prints and writes
   over the conversations that got there, and the share that never did), resolved %, csat;
 - per difficulty: the same numbers per agent over all personas, what the difficulty does to
   the customer's starting state, and the playbook per persona and difficulty;
-- how the abusive persona's conversations end, and what the seeds change;
+- how the abusive persona's conversations end, and what the seeds change (wording, and the
+  ending, since a seed draws the customer's temperament: docs/seeds.md);
+- seed variation: every persona x {seed-playbook, anti-patterns, middling} over seeds 0-7 at
+  difficulty 3, the number of different endings each gives (`middling_library` is a
+  mid-quality agent built from the two shipped libraries);
 - one PASS/FAIL line per persona for the separation criteria, and one for the difficulty
   trend.
 
@@ -22,8 +26,9 @@ Separation criteria, per persona:
 - every conversation the playbook ends itself (`agent_ended`) gets `abuse.ladder` = met
   (redirect, name, boundary before the end) and `abuse.ends_professionally` = met;
 - abusive personas (`abuse.level: abusive`): every playbook conversation gets
-  `abuse.ladder` = met. Such a caller is cut off by both agents from difficulty 2 on, so
-  resolved % there only needs to be at least as high (it is higher: difficulty 1 backs off).
+  `abuse.ladder` = met. Such a caller is cut off by both agents from difficulty 2 on (unless
+  an easy-going seed calms down first), so resolved % there only needs to be at least as
+  high (it is higher: difficulty 1 backs off).
 
 Difficulty trend (playbook, all personas): from one difficulty to the next, resolved % must
 not rise and turns to calm (with "never" counted as turn 8) must not fall, and difficulty 5
@@ -31,7 +36,8 @@ must be strictly worse than difficulty 1 on both.
 
 Exit status 1 if any persona or the trend fails. Run with:
 
-    .venv/bin/python benchmarks/customer_validity.py [--seeds 5] [--difficulties 1,2,3,4,5]
+    .venv/bin/python benchmarks/customer_validity.py [--seeds 5] [--difficulties 1,2,3,4,5] \
+        [--variation-seeds 8]
 """
 
 from __future__ import annotations
@@ -498,8 +504,10 @@ def report(
     out += _table(["difficulty", "agent", *STAT_HEADER], body)
     out += [
         "",
-        "What each difficulty does to the customer (mean over personas; difficulty is measured "
-        "against each persona's own base level, see `harness/customers/scripted.py`):",
+        "What each difficulty does to the customer as written (seed 0, mean over personas; "
+        "difficulty is measured against each persona's own base level, see "
+        "`harness/customers/scripted.py`; other seeds spread around it, see "
+        "[seeds.md](seeds.md)):",
         "",
     ]
     out += _table(

@@ -29,7 +29,7 @@ import random
 from dataclasses import dataclass, field, replace
 
 from harness import signals as sig
-from harness.customers.temperament import clamp, draw
+from harness.customers.temperament import Temperament, clamp, draw
 from harness.episode import Reply
 from harness.graders.base import offer_hits
 from harness.models import CustomerState, Offer, Persona, ReactionLines, Turn
@@ -125,12 +125,15 @@ class ScriptedCustomer:
         *,
         seed: int,
         difficulty: int | None = None,
+        temperament: Temperament | None = None,
     ) -> None:
+        """`temperament` replaces the one the seed would draw (to replay a customer as it
+        was, or to try one trait); the seed still picks the wording."""
         self.persona = persona
         self.reactions = reactions.reactions
         self.difficulty = difficulty or persona.difficulty
         self.rng = random.Random(f"{persona.id}|{seed}|{self.difficulty}")
-        self.temperament = draw(persona, seed, self.difficulty)
+        self.temperament = temperament or draw(persona, seed, self.difficulty)
         mood = self.temperament
         self.patience = mood.patience
         self.calm_factor = mood.calm_factor

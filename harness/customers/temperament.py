@@ -7,9 +7,10 @@ then draws one `Temperament` per conversation around that centre (`draw`), so th
 samples of the same kind of customer rather than one customer said in other words:
 
 - `level`: how hard this particular customer is, as a difficulty. The seed moves it up to
-  `LEVEL_SPREAD` either side of the difficulty asked for, and every knob follows from it the
-  way it follows from the difficulty (a customer drawn at level 3.6 behaves like the persona
-  between difficulty 3 and 4);
+  `LEVEL_SPREAD` either side of the difficulty asked for (at most half a level past either
+  end of the scale: `LEVEL_RANGE`), and every knob follows from it the way it follows from
+  the difficulty (a customer drawn at level 3.6 behaves like the persona between difficulty
+  3 and 4);
 - each knob then gets its own small jitter, at most `JITTER[knob]` either way;
 - `pushes_back`: turns down the first offer that would otherwise land, once (the chance is
   `PUSHBACK_CHANCE` per level);
@@ -35,8 +36,10 @@ from harness.models import Persona
 
 # Difficulty at and above which an offer lands only once the real issue is out.
 REVEAL_GATE = 4
-# How far (in difficulty levels) the seed can move a customer from the difficulty asked for.
+# How far (in difficulty levels) the seed can move a customer from the difficulty asked for,
+# and how far past either end of the 1-5 scale it can go.
 LEVEL_SPREAD = 1.5
+LEVEL_RANGE = (0.5, 5.5)
 # How far each knob can move on its own, on top of the level (in the knob's own units).
 JITTER: dict[str, float] = {
     "anger": 0.5,
@@ -71,6 +74,11 @@ SENSITIVITIES = (
 def clamp(value: float, low: float = 0.0, high: float = 10.0) -> float:
     """Keep a value within bounds."""
     return max(low, min(high, value))
+
+
+def _num(value: float) -> float:
+    """A knob's value as it is kept and shown: a float to two decimals."""
+    return round(float(value), 2)
 
 
 @dataclass(frozen=True)
@@ -109,15 +117,15 @@ def centre(persona: Persona, difficulty: float, *, nominal: int | None = None) -
     hidden = persona.hidden_issue
     asked = round(difficulty) if nominal is None else nominal
     return Temperament(
-        level=round(difficulty, 2),
-        anger=round(clamp(emotion.anger + shift), 2),
-        trust=round(clamp(emotion.trust - shift / 2), 2),
+        level=_num(difficulty),
+        anger=_num(clamp(emotion.anger + shift)),
+        trust=_num(clamp(emotion.trust - shift / 2)),
         patience=max(2, round(emotion.patience - shift)),
-        calm_factor=round(clamp(1 - 0.1 * shift, 0.6, 1.4), 2),
-        heat_factor=round(clamp(1 + 0.1 * shift, 0.6, 1.4), 2),
+        calm_factor=_num(clamp(1 - 0.1 * shift, 0.6, 1.4)),
+        heat_factor=_num(clamp(1 + 0.1 * shift, 0.6, 1.4)),
         questions_needed=max(0, hidden.open_questions_needed + (shift > 0) - (shift < -1)),
-        trust_needed=round(clamp(hidden.trust_needed + shift * 0.75), 2),
-        accept_at=round(clamp(emotion.accept_at - shift * 0.5), 2),
+        trust_needed=_num(clamp(hidden.trust_needed + shift * 0.75)),
+        accept_at=_num(clamp(emotion.accept_at - shift * 0.5)),
         manager_at=persona.manager.at_anger,
         walks_away=False,
         needs_reveal=difficulty >= REVEAL_GATE,
@@ -131,21 +139,21 @@ def draw(persona: Persona, seed: int, difficulty: int) -> Temperament:
     if seed == 0:
         return centre(persona, difficulty)
     rng = random.Random(f"{persona.id}|{seed}|traits")
-    level = difficulty + rng.uniform(-LEVEL_SPREAD, LEVEL_SPREAD)
+    level = clamp(difficulty + rng.uniform(-LEVEL_SPREAD, LEVEL_SPREAD), *LEVEL_RANGE)
     base = centre(persona, level, nominal=difficulty)
     jitter = {knob: rng.uniform(-1, 1) * spread for knob, spread in JITTER.items()}
     pushback, walk = rng.random(), rng.random()
     sensitive = [s for s in SENSITIVITIES if s not in persona.emotion.triggers]
     return Temperament(
         level=base.level,
-        anger=round(clamp(base.anger + jitter["anger"]), 2),
-        trust=round(clamp(base.trust + jitter["trust"]), 2),
+        anger=_num(clamp(base.anger + jitter["anger"])),
+        trust=_num(clamp(base.trust + jitter["trust"])),
         patience=max(2, base.patience + round(jitter["patience"])),
-        calm_factor=round(clamp(base.calm_factor + jitter["calm_factor"], 0.5, 1.5), 2),
-        heat_factor=round(clamp(base.heat_factor + jitter["heat_factor"], 0.5, 1.5), 2),
+        calm_factor=_num(clamp(base.calm_factor + jitter["calm_factor"], 0.5, 1.5)),
+        heat_factor=_num(clamp(base.heat_factor + jitter["heat_factor"], 0.5, 1.5)),
         questions_needed=max(0, base.questions_needed + round(jitter["questions_needed"])),
-        trust_needed=round(clamp(base.trust_needed + jitter["trust_needed"]), 2),
-        accept_at=round(clamp(base.accept_at + jitter["accept_at"]), 2),
+        trust_needed=_num(clamp(base.trust_needed + jitter["trust_needed"])),
+        accept_at=_num(clamp(base.accept_at + jitter["accept_at"])),
         manager_at=int(clamp(base.manager_at + round(jitter["manager_at"]))),
         walks_away=persona.manager.demands == "when_angry" and walk < WALK_CHANCE,
         needs_reveal=base.needs_reveal,

@@ -30,7 +30,7 @@ push-back, no walking away and no extra sensitivity.
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from harness.models import Persona
 
@@ -100,10 +100,6 @@ class Temperament:
     abuse_persists: bool  # an abusive caller keeps going after a boundary
     pushes_back: bool = False  # turns down the first offer that would land, once
     sensitive_to: str | None = None  # one more trigger on top of the persona's
-
-    def as_dict(self) -> dict[str, object]:
-        """The temperament as plain values (for reports and notes)."""
-        return asdict(self)
 
 
 def centre(persona: Persona, difficulty: float, *, nominal: int | None = None) -> Temperament:

@@ -10,7 +10,11 @@ temporary directory, rules judge, 16 turns), then prints and writes
   over the conversations that got there, and the share that never did), resolved %, csat;
 - per difficulty: the same numbers per agent over all personas, what the difficulty does to
   the customer's starting state, and the playbook per persona and difficulty;
-- how the abusive persona's conversations end, and what the seeds change;
+- how the abusive persona's conversations end, and what the seeds change (wording, and the
+  ending, since a seed draws the customer's temperament: docs/seeds.md);
+- seed variation: every persona x {seed-playbook, anti-patterns, middling} over seeds 0-7 at
+  difficulty 3, the number of different endings each gives (`middling_library` is a
+  mid-quality agent built from the two shipped libraries);
 - one PASS/FAIL line per persona for the separation criteria, and one for the difficulty
   trend.
 
@@ -22,8 +26,9 @@ Separation criteria, per persona:
 - every conversation the playbook ends itself (`agent_ended`) gets `abuse.ladder` = met
   (redirect, name, boundary before the end) and `abuse.ends_professionally` = met;
 - abusive personas (`abuse.level: abusive`): every playbook conversation gets
-  `abuse.ladder` = met. Such a caller is cut off by both agents from difficulty 2 on, so
-  resolved % there only needs to be at least as high (it is higher: difficulty 1 backs off).
+  `abuse.ladder` = met. Such a caller is cut off by both agents from difficulty 2 on (unless
+  an easy-going seed calms down first), so resolved % there only needs to be at least as
+  high (it is higher: difficulty 1 backs off).
 
 Difficulty trend (playbook, all personas): from one difficulty to the next, resolved % must
 not rise and turns to calm (with "never" counted as turn 8) must not fall, and difficulty 5
@@ -31,7 +36,8 @@ must be strictly worse than difficulty 1 on both.
 
 Exit status 1 if any persona or the trend fails. Run with:
 
-    .venv/bin/python benchmarks/customer_validity.py [--seeds 5] [--difficulties 1,2,3,4,5]
+    .venv/bin/python benchmarks/customer_validity.py [--seeds 5] [--difficulties 1,2,3,4,5] \
+        [--variation-seeds 8]
 """
 
 from __future__ import annotations
@@ -41,17 +47,19 @@ import hashlib
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from statistics import mean
 
+import yaml
+
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # running the file directly from a checkout
     sys.path.insert(0, str(REPO))
 
-from harness.catalog import all_personas, load_reactions  # noqa: E402
+from harness.catalog import all_personas, load_macros, load_reactions  # noqa: E402
 from harness.customers.scripted import ScriptedCustomer  # noqa: E402
 from harness.models import RunSettings, Scorecard, StopReason, TranscriptRecord  # noqa: E402
 from harness.runs import execute, start_run  # noqa: E402
@@ -60,6 +68,10 @@ PLAYBOOK = "macros:evals/macros/seed-playbook.yaml"
 ANTI = "macros:evals/macros/anti-patterns.yaml"
 AGENTS = {PLAYBOOK: "seed-playbook", ANTI: "anti-patterns"}
 GOOD, BAD = AGENTS[PLAYBOOK], AGENTS[ANTI]
+MIDDLING = "middling"  # the playbook that explores and plays back like the anti-patterns
+MIDDLING_STAGES = frozenset({"explore", "playback"})
+VARIATION_DIFFICULTY = 3
+VARIATION_SEEDS = 8
 MAX_TURNS = 20
 CALM_AT = 3.0
 NEVER_TURN = 8  # one past the last customer turn of a 16-turn conversation (index 7)
@@ -153,12 +165,12 @@ def _wordings(path: Path) -> dict[str, tuple[str, int]]:
     return out
 
 
-def _row(card: Scorecard, wording: tuple[str, int]) -> Row:
+def _row(card: Scorecard, wording: tuple[str, int], names: Mapping[str, str]) -> Row:
     anger = card.outcome.anger or [0.0]
     verdicts = {r.guideline: r.verdict for r in card.results}
     return Row(
         persona=card.persona or "",
-        agent=AGENTS.get(card.agent, card.agent),
+        agent=names.get(card.agent, card.agent),
         difficulty=card.difficulty or 0,
         seed=card.seed if card.seed is not None else -1,
         final_anger=anger[-1],
@@ -173,18 +185,47 @@ def _row(card: Scorecard, wording: tuple[str, int]) -> Row:
     )
 
 
+def middling_library() -> dict[str, object]:
+    """A mid-quality macro library: the seed playbook with its exploring and playback
+    macros swapped for the anti-patterns' (a repeat ask with blame, a boilerplate apology
+    with blame), so it opens, resolves and closes well but never hears the customer out."""
+    good, _ = load_macros(PLAYBOOK.removeprefix("macros:"))
+    bad, _ = load_macros(ANTI.removeprefix("macros:"))
+    macros = [m for m in bad.macros if MIDDLING_STAGES & set(m.stages)]
+    macros += [m for m in good.macros if not MIDDLING_STAGES & set(m.stages)]
+    return {
+        "id": MIDDLING,
+        "version": 1,
+        "description": (middling_library.__doc__ or "").split("\n\n")[0],
+        "macros": [m.model_dump(mode="json", exclude_defaults=True) for m in macros],
+    }
+
+
+def agent_specs(names: Iterable[str], directory: Path) -> dict[str, str]:
+    """agent spec -> short name; the middling library is written into `directory`."""
+    specs = {name: spec for spec, name in AGENTS.items()}
+    if MIDDLING in names:
+        path = directory / f"{MIDDLING}.yaml"
+        path.write_text(yaml.safe_dump(middling_library(), sort_keys=False), encoding="utf-8")
+        specs[MIDDLING] = f"macros:{path}"
+    return {specs[name]: name for name in names}
+
+
 def collect(
     personas: Iterable[str] = ("all",),
     difficulties: Iterable[int] = range(1, 6),
     seeds: Iterable[int] = range(5),
+    agents: Sequence[str] = (GOOD, BAD),
 ) -> list[Row]:
-    """Run personas x both agents x seeds at each difficulty; one Row per conversation."""
+    """Run personas x agents (short names: seed-playbook, anti-patterns, middling) x seeds at
+    each difficulty; one Row per conversation."""
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="toughtalk-validity-") as tmp:
+        names = agent_specs(agents, Path(tmp))
         for difficulty in difficulties:
             settings = RunSettings(
                 personas=list(personas),
-                agents=list(AGENTS),
+                agents=list(names),
                 seeds=list(seeds),
                 difficulty=difficulty,
                 max_turns=MAX_TURNS,
@@ -198,7 +239,7 @@ def collect(
             if manifest.errors:
                 raise RuntimeError(f"difficulty {difficulty}: {manifest.errors} episode errors")
             said = _wordings(store.transcripts)
-            rows += [_row(c, said[c.conversation_id]) for c in store.load_scorecards()]
+            rows += [_row(c, said[c.conversation_id], names) for c in store.load_scorecards()]
     return rows
 
 
@@ -318,24 +359,41 @@ def judge_trend(rows: Sequence[Row]) -> tuple[bool, str]:
     return not problems, line
 
 
-def seed_effects(rows: Sequence[Row]) -> dict[str, object]:
-    """What the seeds change: wording (they should) and outcomes (they should not)."""
+def ending(row: Row) -> tuple[str, bool]:
+    """How a conversation ended: its stop reason and whether it was resolved."""
+    return row.stop_reason, row.resolved
+
+
+def seed_effects(rows: Sequence[Row]) -> dict[str, int]:
+    """What the seeds change within a persona x agent x difficulty cell: the wording and,
+    since a seed also draws the customer's temperament, the ending."""
     cells: dict[tuple[str, str, int], list[Row]] = {}
     for r in rows:
         cells.setdefault((r.persona, r.agent, r.difficulty), []).append(r)
     talky = {k: v for k, v in cells.items() if max(r.customer_turns for r in v) > 1}
-    unstable = sorted(
-        f"{p} / {a} / d{d}"
-        for (p, a, d), group in cells.items()
-        if len({(r.stop_reason, r.resolved) for r in group}) > 1
-    )
     return {
         "cells": len(cells),
         "seeds": len({r.seed for r in rows}),
         "talky": len(talky),
         "varied": sum(len({r.wording for r in v}) > 1 for v in talky.values()),
-        "unstable": unstable,
+        "endings_vary": sum(len({ending(r) for r in v}) > 1 for v in cells.values()),
     }
+
+
+def distinct_endings(rows: Sequence[Row]) -> dict[tuple[str, str], int]:
+    """(persona, agent) -> how many different endings its seeds gave (one difficulty)."""
+    seen: dict[tuple[str, str], set[tuple[str, bool]]] = {}
+    for r in rows:
+        seen.setdefault((r.persona, r.agent), set()).add(ending(r))
+    return {key: len(endings) for key, endings in seen.items()}
+
+
+def varied_personas(rows: Sequence[Row]) -> dict[str, int]:
+    """agent -> number of personas on which the seeds gave more than one ending."""
+    counts: dict[str, int] = {}
+    for (_, agent), n in distinct_endings(rows).items():
+        counts[agent] = counts.get(agent, 0) + (n > 1)
+    return counts
 
 
 def evaluate(rows: Sequence[Row]) -> tuple[list[Verdict], tuple[bool, str]]:
@@ -369,12 +427,43 @@ def _counts(values: Iterable[str]) -> str:
 STAT_HEADER = ["final anger", "turns to calm", "resolved", "csat"]
 
 
+def variation_section(rows: Sequence[Row]) -> list[str]:
+    """The table of endings per persona and agent over the seeds of one difficulty."""
+    agents = list(dict.fromkeys(r.agent for r in rows))
+    personas = sorted({r.persona for r in rows})
+    seeds = sorted({r.seed for r in rows})
+    levels = sorted({r.difficulty for r in rows})
+    distinct = distinct_endings(rows)
+    out = [
+        "",
+        f"## Seed variation (difficulty {'/'.join(map(str, levels))}, seeds "
+        f"{seeds[0]}-{seeds[-1]})",
+        "",
+        "Each cell: the number of different endings (stop reason and resolution) over the "
+        f"{len(seeds)} seeds, then how often each stop reason came up. `{MIDDLING}` is the "
+        "seed playbook with its exploring and playback macros swapped for the anti-patterns' "
+        "(`benchmarks/customer_validity.py::middling_library`).",
+        "",
+    ]
+    body = []
+    for persona in personas:
+        cells = [persona]
+        for agent in agents:
+            group = [r for r in rows if r.persona == persona and r.agent == agent]
+            cells.append(f"{distinct[persona, agent]}: {_counts(r.stop_reason for r in group)}")
+        body.append(cells)
+    varied = varied_personas(rows)
+    body.append(["**more than one ending**", *(f"{varied[a]} of {len(personas)}" for a in agents)])
+    return out + _table(["persona", *agents], body)
+
+
 def report(
     rows: Sequence[Row],
     verdicts: Sequence[Verdict],
     trend: tuple[bool, str],
+    variation: Sequence[Row] = (),
 ) -> str:
-    """The markdown report."""
+    """The markdown report (`variation`: rows for the seed variation table, if any)."""
     personas = sorted({r.persona for r in rows})
     levels = sorted({r.difficulty for r in rows})
     seeds = sorted({r.seed for r in rows})
@@ -415,8 +504,10 @@ def report(
     out += _table(["difficulty", "agent", *STAT_HEADER], body)
     out += [
         "",
-        "What each difficulty does to the customer (mean over personas; difficulty is measured "
-        "against each persona's own base level, see `harness/customers/scripted.py`):",
+        "What each difficulty does to the customer as written (seed 0, mean over personas; "
+        "difficulty is measured against each persona's own base level, see "
+        "`harness/customers/scripted.py`; other seeds spread around it, see "
+        "[seeds.md](seeds.md)):",
         "",
     ]
     out += _table(
@@ -493,8 +584,6 @@ def report(
         )
 
     effects = seed_effects(rows)
-    unstable = effects["unstable"]
-    assert isinstance(unstable, list)
     out += [
         "",
         "## What the seeds change",
@@ -503,9 +592,12 @@ def report(
         f"seeds each: the customer's wording differs between seeds in {effects['varied']} of "
         f"the {effects['talky']} cells where the customer speaks more than once (a customer "
         "cut off after the complaint has nothing to vary), and the ending (stop reason and "
-        f"resolution) is the same for every seed in {effects['cells'] - len(unstable)} of "
-        f"{effects['cells']} cells" + (": " + "; ".join(unstable) + "." if unstable else "."),
+        f"resolution) differs between seeds in {effects['endings_vary']} of "
+        f"{effects['cells']} cells (each seed draws the customer's temperament, see "
+        "[seeds.md](seeds.md)).",
     ]
+    if variation:
+        out += variation_section(variation)
     out += ["", "## Verdicts", "", "```"]
     out += [v.line() for v in verdicts]
     out += [trend[1], "```", ""]
@@ -518,6 +610,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--difficulties", default="1,2,3,4,5", help="comma list (default 1-5)")
     parser.add_argument("--personas", default="all", help="comma list of ids (default all)")
     parser.add_argument("--out", type=Path, default=DOC, help="report path (default docs/)")
+    parser.add_argument(
+        "--variation-seeds",
+        type=int,
+        default=VARIATION_SEEDS,
+        help=f"seeds for the variation table at difficulty {VARIATION_DIFFICULTY} (0: skip)",
+    )
     args = parser.parse_args(argv)
     seeds = list(range(args.seeds))
     levels = [int(x) for x in args.difficulties.split(",") if x.strip()]
@@ -525,11 +623,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     rows = collect(personas, levels, seeds)
     verdicts, trend = evaluate(rows)
-    text = report(rows, verdicts, trend)
+    variation = (
+        collect(
+            personas,
+            [VARIATION_DIFFICULTY],
+            range(args.variation_seeds),
+            agents=(GOOD, BAD, MIDDLING),
+        )
+        if args.variation_seeds
+        else []
+    )
+    text = report(rows, verdicts, trend, variation)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(text)
-    print(f"{len(rows)} conversations in {time.perf_counter() - started:.0f} s; wrote {args.out}")
+    total = len(rows) + len(variation)
+    print(f"{total} conversations in {time.perf_counter() - started:.0f} s; wrote {args.out}")
     ok = all(v.passed for v in verdicts) and trend[0]
     return 0 if ok else 1
 

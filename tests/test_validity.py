@@ -72,10 +72,11 @@ def test_abusive_caller_is_ended_only_after_the_whole_ladder(rows: list) -> None
             assert g.final_anger < b.final_anger and g.csat > b.csat
 
 
-def test_seeds_change_wording_not_endings(rows: list) -> None:
+def test_seeds_change_wording_and_some_endings(rows: list) -> None:
     effects = cv.seed_effects(rows)
-    assert effects["unstable"] == []
     assert effects["varied"] >= effects["talky"] * 0.8
+    # each seed draws the customer's temperament, so two seeds can end differently
+    assert 0 < effects["endings_vary"] < effects["cells"]
 
 
 @pytest.mark.parametrize("difficulty", LEVELS)

@@ -3,15 +3,24 @@
 It keeps an explicit state (anger 0-10, trust, wants_manager, abuse level, whether the real
 issue is out, offers on the table) that reacts to what the agent does - detected with the
 same `harness.signals` the graders use - and says so in its lines. Same persona, seed and
-difficulty: same transcript, byte for byte. The seed only picks wording (which line of a
-situation, in which order); what the customer is like comes from the persona and difficulty.
+difficulty: same transcript, byte for byte.
 
 Difficulty (1-5) is measured against the persona's own base `difficulty`: each level above it
-(the `shift`) makes the customer start angrier and less trusting, calm more slowly and flare
-up faster, run out of patience sooner, need more open questions and more trust before the
-real issue comes out, and accept offers only at a lower anger. From difficulty 4 a customer
-takes no offer until the real issue is out. An abusive customer backs off after a clear
-boundary at difficulty 1 and keeps going from difficulty 2.
+makes the customer start angrier and less trusting, calm more slowly and flare up faster, run
+out of patience sooner, need more open questions and more trust before the real issue comes
+out, and accept offers only at a lower anger. From level 4 a customer takes no offer until the
+real issue is out. An abusive customer backs off after a clear boundary at difficulty 1 and
+keeps going from difficulty 2.
+
+The seed is a sample of the customer within that persona and difficulty: it draws the
+conversation's `Temperament` (`harness.customers.temperament`): the level this customer
+behaves like (up to 1.5 either side of the difficulty), a small jitter on each knob, whether
+it pushes back once on the first offer that would do, whether a customer who asks for a
+manager when angry walks away instead, and one inflaming behaviour it is extra sensitive to.
+So several seeds estimate a rate (a resolved rate, pass^k) instead of repeating one
+conversation. Seed 0 is the persona as written. The seed also picks wording (which line of a
+situation, in which order), from a stream of its own; `ScriptedCustomer.temperament` shows
+what was drawn.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import random
 from dataclasses import dataclass, field, replace
 
 from harness import signals as sig
+from harness.customers.temperament import Temperament, clamp, draw
 from harness.episode import Reply
 from harness.graders.base import offer_hits
 from harness.models import CustomerState, Offer, Persona, ReactionLines, Turn
@@ -69,8 +79,6 @@ LINE_FOR: tuple[tuple[str, str], ...] = (
 )
 
 
-# Difficulty at and above which an offer lands only once the real issue is out.
-REVEAL_GATE = 4
 # Trust at or above which an accepted offer needs no further confirmation to close.
 CONFIRM_TRUST = 3.0
 # Satisfaction bonus per distinct ladder rung (redirect, name, boundary) an abusive
@@ -83,11 +91,6 @@ UNRESOLVED_CAP = 3.0
 def worst_line(seen: list[str]) -> str:
     """The situation whose line answers the worst thing the agent just did."""
     return next((line for key, line in LINE_FOR if key in seen), "angrier")
-
-
-def clamp(value: float, low: float = 0.0, high: float = 10.0) -> float:
-    """Keep a value within bounds."""
-    return max(low, min(high, value))
 
 
 @dataclass
@@ -104,6 +107,7 @@ class _Mind:
     accepted: bool = False
     hot_turns: int = 0
     unconfirmed: int = 0
+    pushed_back: bool = False
     rungs: set[int] = field(default_factory=set)
     offers: list[str] = field(default_factory=list)
     breach: list[str] = field(default_factory=list)
@@ -121,27 +125,26 @@ class ScriptedCustomer:
         *,
         seed: int,
         difficulty: int | None = None,
+        temperament: Temperament | None = None,
     ) -> None:
+        """`temperament` replaces the one the seed would draw (to replay a customer as it
+        was, or to try one trait); the seed still picks the wording."""
         self.persona = persona
         self.reactions = reactions.reactions
         self.difficulty = difficulty or persona.difficulty
         self.rng = random.Random(f"{persona.id}|{seed}|{self.difficulty}")
-        shift = self.difficulty - persona.difficulty
-        self.shift = shift
-        emotion = persona.emotion
-        self.patience = max(2, emotion.patience - shift)
-        self.calm_factor = clamp(1 - 0.1 * shift, 0.6, 1.4)
-        self.heat_factor = clamp(1 + 0.1 * shift, 0.6, 1.4)
-        self.needs_reveal = self.difficulty >= REVEAL_GATE
-        self.questions_needed = max(
-            0, persona.hidden_issue.open_questions_needed + (shift > 0) - (shift < -1)
-        )
-        self.trust_needed = clamp(persona.hidden_issue.trust_needed + shift * 0.75)
-        self.accept_at = clamp(emotion.accept_at - shift * 0.5)
-        self.abuse_persists = persona.abuse.persists_after_boundary and self.difficulty >= 2
-        self.mind = _Mind(
-            anger=clamp(emotion.anger + shift), trust=clamp(emotion.trust - shift / 2)
-        )
+        self.temperament = temperament or draw(persona, seed, self.difficulty)
+        mood = self.temperament
+        self.patience = mood.patience
+        self.calm_factor = mood.calm_factor
+        self.heat_factor = mood.heat_factor
+        self.needs_reveal = mood.needs_reveal
+        self.questions_needed = mood.questions_needed
+        self.trust_needed = mood.trust_needed
+        self.accept_at = mood.accept_at
+        self.abuse_persists = mood.abuse_persists
+        self.triggers = {*persona.emotion.triggers, *filter(None, [mood.sensitive_to])}
+        self.mind = _Mind(anger=mood.anger, trust=mood.trust)
         self.used: set[str] = set()
 
     # ------------------------------------------------------------ public interface
@@ -176,7 +179,7 @@ class ScriptedCustomer:
         before = mind.anger
         for name in seen:
             d_anger, d_trust = CALMING.get(name) or INFLAMING.get(name, (0.0, 0.0))
-            if name in self.persona.emotion.triggers:
+            if name in self.triggers:
                 d_anger *= 2
             if name in CALMING and f"done:{name}" in self.used:
                 # the same move again calms less: a third for the big ones, half for the rest
@@ -229,6 +232,11 @@ class ScriptedCustomer:
         if offer is not None:
             mind.offers.append(offer.id)
             refusal = self._refusal_of(offer)
+            sceptic = self.temperament.pushes_back and not mind.pushed_back
+            if refusal is None and not bad and sceptic:
+                # a sceptic turns down the first offer that would do, once, to see more
+                mind.pushed_back = True
+                refusal = "reject_offer"
             if refusal is None and not bad:
                 mind.accepted = True
                 mind.anger = clamp(mind.anger - 2)
@@ -392,7 +400,12 @@ class ScriptedCustomer:
     def _manager_now(self, n_agent: int) -> bool:
         manager = self.persona.manager
         first_reply = manager.demands == "immediately" and n_agent == 1
-        angry = manager.demands == "when_angry" and self.mind.anger >= manager.at_anger
+        mood = self.temperament
+        angry = (
+            manager.demands == "when_angry"
+            and not mood.walks_away
+            and self.mind.anger >= mood.manager_at
+        )
         if first_reply or angry:
             self.mind.wants_manager = True
         return self.mind.wants_manager

@@ -237,6 +237,13 @@ def parse_conversation(line: str, path: Path | str, number: int) -> Conversation
         raise InputError(path, f"not valid JSON: {exc.msg} (column {exc.colno})", number) from exc
     if not isinstance(data, dict):
         raise InputError(path, "expected a JSON object", number)
+    if "conversation_id" in data and "stop_reason" in data:
+        raise InputError(
+            path,
+            "a run's own transcript record; re-grade it with its run directory "
+            "(`toughtalk grade RUN_DIR`, run.json beside transcripts.jsonl)",
+            number,
+        )
     model: type[BaseModel] = OpenAIConversation if "messages" in data else Conversation
     try:
         parsed = model.model_validate(data)

@@ -182,11 +182,32 @@ def eval_suite(
 
 
 def grade(
-    file: Annotated[Path, typer.Argument(help="Transcript JSONL (turns or OpenAI messages).")],
-    rubric: RubricOpt = "default",
-    judge: JudgeSpecs = ["rules"],  # noqa: B006  (Typer reads list defaults)
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Transcript JSONL (turns or OpenAI messages), or a run directory (or its "
+            "transcripts.jsonl) to re-grade."
+        ),
+    ],
+    rubric: Annotated[
+        str | None,
+        typer.Option(help="Rubric id or path (default: the run's own; for files: default)."),
+    ] = None,
+    judge: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--judge",
+            help="rules | model:ID | hybrid:ID (or a plugin's judge); repeat to add judges "
+            "whose agreement (Cohen's kappa per guideline) lands in run.json. Default: the "
+            "run's own judges; for files: rules.",
+        ),
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Run directory (default results/<time>-grade-<file>).")
+        Path | None,
+        typer.Option(
+            help="New run directory (default results/<time>-grade-<file>, or "
+            "results/<time>-regrade-<run name>); the source is never modified."
+        ),
     ] = None,
     api_base: ApiBase = None,
     timeout: Timeout = 60.0,
@@ -194,23 +215,46 @@ def grade(
     no_cache: NoCache = False,
     stream: Stream = False,
 ) -> None:
-    """Grade recorded conversations; one scorecard per JSONL line."""
-    from harness.batch import model_settings
-    from harness.runs import default_out, grade_file
+    """Grade recorded conversations, or re-grade a finished run into a new run directory.
 
+    A run directory is graded exactly as it ran (its rubric, judges, personas, stop reasons
+    and customer states) unless --rubric / --judge name new ones.
+
+    Examples:
+
+      toughtalk grade recorded.jsonl --judge model:openai/gpt-4o-mini
+
+      toughtalk grade results/20260101-120000-run --judge rules --out results/rules-again
+    """
+    from harness.batch import model_settings
+    from harness.regrade import read_source, regrade_settings, run_dir_of
+    from harness.runs import default_out, grade_file, regrade_run
+
+    model = ModelOptions(
+        api_base=api_base, timeout=timeout, retries=retries, no_cache=no_cache, stream=stream
+    )
     with user_errors():
+        run_dir = run_dir_of(file)
+        if run_dir is not None:
+            source = read_source(run_dir)
+            for warning in source.warnings:
+                err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+            operational = {k: v for k, v in model.fields().items() if k != "concurrency"}
+            settings = regrade_settings(
+                source.settings, rubric=rubric, judges=judge, operational=operational
+            )
+            out = out or default_out(f"regrade-{source.manifest.name}")
+            with progress_bar(f"re-grade {run_dir.name}") as update:
+                _, count = regrade_run(source, out, settings, update)
+            print_summary(out)
+            out_console.print(f"re-graded {count} conversation(s) of {run_dir}", highlight=False)
+            return
         settings = build_settings(
             personas=[],
             agents=[],
-            judges=judge,
-            model=ModelOptions(
-                api_base=api_base,
-                timeout=timeout,
-                retries=retries,
-                no_cache=no_cache,
-                stream=stream,
-            ),
-            rubric=rubric,
+            judges=judge or ["rules"],
+            model=model,
+            rubric=rubric or "default",
             seeds=[],
         )
         out = out or default_out(f"grade-{file.stem}")

@@ -167,4 +167,3 @@ def regrade_settings(
         update["judge"] = judges[0]
         update["judges"] = list(judges[1:])
     return RunSettings.model_validate({**settings.model_dump(), **update})
-

@@ -316,7 +316,12 @@ class Turn(Strict):
     text: str
     state: CustomerState | None = None
     action: str | None = Field(default=None, description="end / transfer / accept / leave …")
-    macro: str | None = None
+    macro: str | None = Field(default=None, description="macros:PATH agents: the macro sent.")
+    stage: str | None = Field(
+        default=None,
+        description="macros:PATH agents: the conversation stage the reply was picked for; "
+        "a macro that does not list it is a fallback (the library had none that fit).",
+    )
 
     @field_validator("role", mode="before")
     @classmethod

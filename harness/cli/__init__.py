@@ -10,9 +10,9 @@ from harness.cli.catalog import schema, validate
 from harness.cli.chat import chat
 from harness.cli.kinds import kinds
 from harness.cli.runs import compare, eval_suite, grade, run
-from harness.cli.show import show
+from harness.cli.show import coverage, show
 
-for command in (validate, schema, run, eval_suite, grade, show, compare, chat, kinds):
+for command in (validate, schema, run, eval_suite, grade, show, coverage, compare, chat, kinds):
     app.command("eval" if command is eval_suite else None)(command)
 
 __all__ = ["app"]

@@ -39,3 +39,24 @@ def show(
             return
         cid = find_conversation(loaded, conversation)
         out_console.print(conversation_view(loaded, cid))
+
+
+def coverage(
+    run: Annotated[Path, typer.Argument(help="Run directory with macros:PATH agents.")],
+) -> None:
+    """Macro coverage: stages with no fitting macro, repeats, and the guidelines each fails.
+
+    Per macros:PATH agent of the run: where the agent fell back (its library had no macro
+    for the stage), which macro it sent more than once in a conversation, and the guidelines
+    missed or violated where the evidence quotes that macro's reply.
+
+    Example:
+
+      toughtalk coverage results/20260101-120000-demo
+    """
+    from harness.coverage import coverage_view, macro_coverage
+    from harness.show import load_run
+
+    with user_errors():
+        for report in macro_coverage(load_run(run)):
+            out_console.print(coverage_view(report))

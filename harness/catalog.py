@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import string
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from pydantic_core import ErrorDetails
 
 from harness.errors import InputError, UsageError
 from harness.models import (
+    MACRO_SLOTS,
     Conversation,
     EvalSuite,
     MacroLibrary,
@@ -317,7 +319,7 @@ def validate_file(path: Path) -> list[str]:
         elif kind == "rubric":
             _load_rubric.__wrapped__(path)
         elif kind == "macros":
-            parse_yaml(path, MacroLibrary)
+            _check_macro_slots(path, parse_yaml(path, MacroLibrary))
         elif kind == "suite":
             suite = parse_yaml(path, EvalSuite)
             if suite.personas != "all":
@@ -332,6 +334,36 @@ def validate_file(path: Path) -> list[str]:
     except InputError as exc:
         return [str(exc)]
     return []
+
+
+def macro_slots(text: str) -> list[str]:
+    """The {slot} names a macro text uses (a ValueError for broken braces)."""
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+
+
+def _check_macro_slots(path: Path, library: MacroLibrary) -> None:
+    """Every {slot} of every macro is one the agent fills: a fixed slot or a case-context
+    key of a built-in persona."""
+    context = sorted({key for persona, _ in all_personas() for key in persona.context})
+    known = set(MACRO_SLOTS) | set(context)
+    node = yaml.compose(path.read_text(encoding="utf-8"))
+    for n, macro in enumerate(library.macros):
+        line = _node_line(node, ("macros", n, "text"))
+        try:
+            used = macro_slots(macro.text)
+        except ValueError as exc:
+            raise InputError(
+                path, f"macro {macro.id!r}: broken {{slot}} braces: {exc}", line
+            ) from exc
+        unknown = [name for name in used if name not in known]
+        if unknown:
+            raise InputError(
+                path,
+                f"macro {macro.id!r} uses unknown slot {{{unknown[0]}}}; known slots: "
+                + ", ".join(MACRO_SLOTS)
+                + f", or a persona's case-context key ({', '.join(context[:4])}, …)",
+                line,
+            )
 
 
 def _check_suite_specs(path: Path, suite: EvalSuite) -> None:

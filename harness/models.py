@@ -266,11 +266,31 @@ Stage = Literal[
 ]
 
 
+# The {slots} a macro's text may use besides the case-context keys (e.g. {order_id}); the
+# macros:PATH agent fills them (harness/agents/macros.py) and `toughtalk validate` checks them.
+MACRO_SLOTS: dict[str, str] = {
+    "agent_name": "the agent's first name",
+    "customer_name": "the customer's first name",
+    "issue": "the visible problem in a short phrase",
+    "option_1": "the first offer the policy allows",
+    "option_2": "the second offer the policy allows",
+    "option_3": "the third offer the policy allows (when the case has one)",
+    "forbidden": "the request past a policy limit being refused",
+    "forbidden_reason": "why that request is refused",
+    "supervisor_item": "the first offer that needs a supervisor",
+    "accepted": "the offer the customer accepted",
+}
+
+
 class Macro(Strict):
     """A canned reply with the stages and customer cues it is for."""
 
     id: str
-    text: str = Field(description="Reply text; {slots} are filled from the case context.")
+    text: str = Field(
+        description="Reply text; {slots} are filled when the reply is sent: "
+        + ", ".join(f"{{{name}}} ({what})" for name, what in MACRO_SLOTS.items())
+        + ", or any key of the case context the agent sees, e.g. {order_id}."
+    )
     stages: list[Stage] = Field(min_length=1)
     when: list[str] = Field(
         default_factory=list, description="Regexes on the customer's last message; any must match."

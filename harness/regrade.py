@@ -87,9 +87,9 @@ def _recorded_hash(manifest: RunManifest, persona_id: str) -> tuple[str, str] | 
     """(path, sha256) of the persona file run.json recorded for an id, if any."""
     for name, digest in manifest.files.items():
         path = Path(name)
-        if path.stem == persona_id and path.suffix in (".yaml", ".yml"):
-            if "personas" in path.parts or path.exists():
-                return name, digest
+        persona_file = path.stem == persona_id and path.suffix in (".yaml", ".yml")
+        if persona_file and ("personas" in path.parts or path.exists()):
+            return name, digest
     return None
 
 

@@ -1,8 +1,9 @@
 """Runs from start to finish: plan, open the run directory, execute, finish.
 
 `start_run` + `execute` serve `run` and `eval` (and resume); `grade_file` grades recorded
-transcripts; `regrade_run` grades a finished run's transcripts again into a new run. The layers below: `plan` (jobs), `store` (the run directory), `batch` (the
-executor), `scoring` (the stored lines), `estimate` (dry runs).
+transcripts; `regrade_run` grades a finished run's transcripts again into a new run. The
+layers below: `plan` (jobs), `store` (the run directory), `batch` (the executor),
+`scoring` (the stored lines), `estimate` (dry runs).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.models import Scorecard
+from harness.models import RunSettings, Scorecard
 from harness.runs import MANIFEST, SCORECARDS, TRANSCRIPTS, execute, start_run
 from tests.conftest import AGENTS, read_jsonl, small_settings
 
@@ -26,6 +26,11 @@ def _cli(*args: str) -> Any:
 
 def _by_id(run: Path) -> dict[str, dict[str, Any]]:
     return {c["conversation_id"]: c for c in read_jsonl(run / SCORECARDS)}
+
+
+def _run(settings: RunSettings, out: Path) -> None:
+    store, manifest, todo = start_run(settings, out, name=out.name, kind="run", resume=False)
+    execute(store, manifest, todo)
 
 
 def _digests(run: Path) -> dict[str, str]:
@@ -129,8 +134,7 @@ def test_regrade_warns_when_a_persona_file_changed(
     persona = tmp_path / "mine" / "late-gift.yaml"
     persona.write_bytes((repo / "personas" / "late-gift.yaml").read_bytes())
     settings = small_settings(personas=["mine/late-gift.yaml"], agents=AGENTS[:1], seeds=[0])
-    store, manifest, todo = start_run(settings, tmp_path / "run", name="m", kind="run", resume=False)
-    execute(store, manifest, todo)
+    _run(settings, tmp_path / "run")
     quiet = _cli("grade", "run", "--out", "same")
     assert quiet.exit_code == 0, quiet.output
     assert "warning" not in quiet.stderr
@@ -157,8 +161,7 @@ def test_errored_conversations_stay_errors(tmp_path: Path, monkeypatch: pytest.M
         seeds=[0],
         agent_options={"http": {"retries": 0, "timeout": 1.0}},
     )
-    store, manifest, todo = start_run(settings, tmp_path / "run", name="e", kind="run", resume=False)
-    execute(store, manifest, todo)
+    _run(settings, tmp_path / "run")
     result = _cli("grade", "run", "--out", "again")
     assert result.exit_code == 0, result.output
     [record] = read_jsonl(tmp_path / "again" / TRANSCRIPTS)

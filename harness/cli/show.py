@@ -28,8 +28,13 @@ def show(
 
       toughtalk show results/20260101-120000-run late-gift__macros
     """
-    from harness.show import conversation_table, conversation_view, find_conversation, list_footer
-    from harness.show import load_run
+    from harness.show import (
+        conversation_table,
+        conversation_view,
+        find_conversation,
+        list_footer,
+        load_run,
+    )
 
     with user_errors():
         loaded = load_run(run)

@@ -11,6 +11,7 @@ import hashlib
 import json
 import string
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,7 +31,7 @@ from harness.models import (
     ReactionLines,
     Rubric,
 )
-from harness.registry import AGENTS, CUSTOMERS, GRADERS, JUDGES, Registry
+from harness.registry import AGENTS, CUSTOMERS, GRADERS, JUDGES, Kind, Registry
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -228,6 +229,77 @@ def load_suite(ref: str) -> tuple[EvalSuite, Path]:
     return parse_yaml(path, EvalSuite), path
 
 
+@dataclass(frozen=True)
+class SuiteAgents:
+    """A suite's agents as run settings: specs, options per kind, the system prompt."""
+
+    specs: list[str]
+    agent_options: dict[str, dict[str, Any]]
+    system_prompt: str | None
+
+
+def _bad_option(kind: Kind[Any], key: str, options: dict[str, Any]) -> bool:
+    """Whether the option `key` alone is rejected by the kind (to point at its line)."""
+    try:
+        AGENTS.options(kind, {key: options[key]})
+    except UsageError:
+        return True
+    return False
+
+
+def suite_agents(path: Path, suite: EvalSuite) -> SuiteAgents:
+    """The agents of a suite as run settings; a bad spec or option, or two agents of one
+    kind with different options (a run has one set per kind), is an InputError at its line."""
+    node = yaml.compose(path.read_text(encoding="utf-8"))
+    options: dict[str, tuple[int, dict[str, Any]]] = {}
+    prompts: dict[str, int] = {}
+
+    def where(n: int, *key: str) -> tuple[str, int | None]:
+        loc = ("agents", n, *key)
+        return ".".join(map(str, loc)), _node_line(node, loc)
+
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))["agents"]
+    for n, entry in enumerate(suite.agent_entries()):
+        bare = isinstance(suite.agents[n], str)
+        name, line = where(n) if bare else where(n, "spec")
+        try:
+            kind, _ = AGENTS.resolve(entry.spec)
+        except UsageError as exc:
+            raise InputError(path, f"{name}: {exc}", line) from exc
+        try:
+            AGENTS.options(kind, entry.options)
+        except UsageError as exc:
+            key = next((k for k in entry.options if _bad_option(kind, k, entry.options)), None)
+            if key is not None:
+                name, line = where(n, key) if key in raw[n] else where(n, "options", key)
+            raise InputError(path, f"{name}: {exc}", line) from exc
+        first = options.setdefault(kind.name, (n, entry.options))
+        if first[1] != entry.options:
+            raise InputError(
+                path,
+                f"agents.{n}: its {kind.name} options differ from agents.{first[0]}'s; a run "
+                f"has one set of options per agent kind (give both the same, or split the suite)",
+                where(n)[1],
+            )
+        if entry.system_prompt is not None:
+            name, line = where(n, "system_prompt")
+            if not Path(entry.system_prompt).is_file():
+                raise InputError(path, f"{name}: file not found: {entry.system_prompt}", line)
+            prompts.setdefault(entry.system_prompt, n)
+            if len(prompts) > 1:
+                raise InputError(
+                    path,
+                    f"{name}: a run has one system prompt; agents.{min(prompts.values())} "
+                    "names another (split the suite)",
+                    line,
+                )
+    return SuiteAgents(
+        specs=[e.spec for e in suite.agent_entries()],
+        agent_options={kind: opts for kind, (_, opts) in options.items() if opts},
+        system_prompt=next(iter(prompts), None),
+    )
+
+
 # ---------------------------------------------------------------- transcripts
 
 
@@ -369,8 +441,8 @@ def _check_macro_slots(path: Path, library: MacroLibrary) -> None:
 def _check_suite_specs(path: Path, suite: EvalSuite) -> None:
     """Every agent, customer and judge spec of a suite names a registered kind."""
     node = yaml.compose(path.read_text(encoding="utf-8"))
+    suite_agents(path, suite)
     specs: list[tuple[Registry[Any], tuple[str | int, ...], str]] = [
-        *((AGENTS, ("agents", n), spec) for n, spec in enumerate(suite.agents)),
         (CUSTOMERS, ("customer",), suite.customer),
         (JUDGES, ("judge",), suite.judge),
         *((JUDGES, ("judges", n), spec) for n, spec in enumerate(suite.judges)),

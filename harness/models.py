@@ -652,16 +652,54 @@ class RunManifest(Strict):
     )
 
 
+class SuiteAgent(Strict):
+    """One agent of a suite with its options: `spec`, an optional `system_prompt` file
+    (model:ID agents) and the options of the spec's kind (`toughtalk kinds` lists them),
+    either under `options` or next to `spec`, e.g. `format: webhook` for http:URL."""
+
+    spec: str
+    system_prompt: str | None = Field(
+        default=None, description="The bot's system prompt file (model:ID agents)."
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The kind's options, e.g. {'format': 'webhook', 'headers': "
+        "{'Authorization': 'Bearer $BOT_TOKEN'}} for http:URL ($VAR expanded at call time).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _options_beside_spec(cls, data: Any) -> Any:
+        """Keys other than spec / system_prompt / options are the kind's options."""
+        if not isinstance(data, dict):
+            return data
+        own = {"spec", "system_prompt", "options"}
+        extra = {k: v for k, v in data.items() if k not in own}
+        if not extra:
+            return data
+        kept = {k: v for k, v in data.items() if k in own}
+        options = dict(kept.get("options") or {})
+        return {**kept, "options": {**extra, **options}}
+
+
 class EvalSuite(Strict):
     """evals/<name>.yaml: a named matrix of personas x agents x seeds."""
 
     name: str
     description: str = ""
     personas: list[str] | Literal["all"] = "all"
-    agents: list[str] = Field(min_length=1)
+    agents: list[str | SuiteAgent] = Field(
+        min_length=1,
+        description="Agent specs, or mappings {spec, system_prompt, <the kind's options>}.",
+    )
     customer: str = "scripted"
     judge: str = "rules"
-    judges: list[str] = Field(default_factory=list)
+    judges: list[str] = Field(
+        default_factory=list,
+        description="Extra judges: their verdicts are kept beside the primary judge's and "
+        "their agreement (Cohen's kappa per guideline) lands in run.json.",
+    )
+    judge_batch: JudgeBatch = "guideline"
     rubric: str = "default"
     seeds: int | list[int] = 3
     max_turns: int = Field(default=20, ge=2)
@@ -671,6 +709,10 @@ class EvalSuite(Strict):
     def seed_list(self) -> list[int]:
         """The seeds as an explicit list."""
         return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
+
+    def agent_entries(self) -> list[SuiteAgent]:
+        """Every agent as a SuiteAgent (a bare spec has no options)."""
+        return [SuiteAgent(spec=a) if isinstance(a, str) else a for a in self.agents]
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {

@@ -158,25 +158,57 @@ def eval_suite(
     ] = None,
     resume: Annotated[bool, typer.Option(help="Finish an interrupted run in --out.")] = False,
     concurrency: Annotated[int, typer.Option(min=1, help="Conversations at once.")] = 4,
+    persona: Annotated[
+        str | None,
+        typer.Option(help="Instead of the suite's personas: id(s), comma-separated, or 'all'."),
+    ] = None,
+    seeds: Annotated[
+        int | None, typer.Option(min=1, help="Instead of the suite's seeds: 0..N-1.")
+    ] = None,
+    difficulty: Annotated[
+        int | None, typer.Option(min=1, max=5, help="Instead of the suite's difficulty: 1-5.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Estimate model calls, tokens and cost; run nothing.")
+    ] = False,
 ) -> None:
-    """Run a named eval suite (a persona x agent x seed matrix) and compare its agents."""
-    from harness.catalog import load_suite
+    """Run a named eval suite (a persona x agent x seed matrix) and compare its agents.
+
+    A suite's agents are specs or mappings with the kind's options, e.g.
+    {spec: "http:http://127.0.0.1:8080/chat", format: webhook, headers: {Authorization:
+    "Bearer $BOT_TOKEN"}}; `judges:` adds a judge panel (see docs/regrading-and-show.md).
+
+    Examples:
+
+      toughtalk eval demo
+
+      toughtalk eval evals/my-bots.yaml --persona late-gift --seeds 1 --dry-run
+    """
+    from harness.catalog import load_suite, suite_agents
     from harness.compare import compare_runs
     from harness.reports import render
 
     with user_errors():
-        loaded, _ = load_suite(suite)
+        loaded, path = load_suite(suite)
+        agents = suite_agents(path, loaded)
+        personas = loaded.personas if persona is None else persona.split(",")
         settings = build_settings(
-            personas=["all"] if loaded.personas == "all" else loaded.personas,
-            agents=loaded.agents,
+            personas=["all"] if personas == "all" else personas,
+            agents=agents.specs,
             judges=[loaded.judge, *loaded.judges],
             model=ModelOptions(concurrency=concurrency),
+            agent_options=agents.agent_options,
+            judge_batch=loaded.judge_batch,
             customer=loaded.customer,
             rubric=loaded.rubric,
-            seeds=loaded.seed_list(),
+            seeds=loaded.seed_list() if seeds is None else list(range(seeds)),
             max_turns=loaded.max_turns,
-            difficulty=loaded.difficulty,
+            difficulty=loaded.difficulty if difficulty is None else difficulty,
+            system_prompt=agents.system_prompt,
         )
+        if dry_run:
+            print_estimate(settings)
+            return
         path = execute_run(settings, out, loaded.name, "eval", resume)
         out_console.print(render(compare_runs([path], by=loaded.compare_by), "table"))
 

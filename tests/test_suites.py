@@ -128,7 +128,7 @@ def test_two_agents_of_one_kind_with_different_options_are_refused(tmp_path: Pat
     ]
     path = _suite(tmp_path, agents=agents)
     suite, _ = load_suite(str(path))
-    with pytest.raises(InputError, match="agents.1: its http options differ from agents.0's"):
+    with pytest.raises(InputError, match=r"agents\.1: its http options differ from agents\.0's"):
         suite_agents(path, suite)
 
 

@@ -174,9 +174,7 @@ def eval_suite(
 ) -> None:
     """Run a named eval suite (a persona x agent x seed matrix) and compare its agents.
 
-    A suite's agents are specs or mappings with the kind's options, e.g.
-    {spec: "http:http://127.0.0.1:8080/chat", format: webhook, headers: {Authorization:
-    "Bearer $BOT_TOKEN"}}; `judges:` adds a judge panel (see docs/regrading-and-show.md).
+    Agents are specs or {spec, <the kind's options>} mappings: docs/regrading-and-show.md.
 
     Examples:
 
@@ -249,8 +247,7 @@ def grade(
 ) -> None:
     """Grade recorded conversations, or re-grade a finished run into a new run directory.
 
-    A run directory is graded exactly as it ran (its rubric, judges, personas, stop reasons
-    and customer states) unless --rubric / --judge name new ones.
+    A run directory is graded as it ran, unless --rubric / --judge name new ones.
 
     Examples:
 

@@ -19,8 +19,7 @@ def show(
 ) -> None:
     """List a run's conversations, or show one turn by turn with its verdicts.
 
-    Under each agent turn: the verdicts whose evidence quotes it; then the verdicts with no
-    evidence, the outcome and the score.
+    Under each agent turn, the verdicts quoting it; then the rest, the outcome, the score.
 
     Examples:
 
@@ -51,9 +50,7 @@ def coverage(
 ) -> None:
     """Macro coverage: stages with no fitting macro, repeats, and the guidelines each fails.
 
-    Per macros:PATH agent of the run: where the agent fell back (its library had no macro
-    for the stage), which macro it sent more than once in a conversation, and the guidelines
-    missed or violated where the evidence quotes that macro's reply.
+    For each macros:PATH agent of the run; see docs/regrading-and-show.md.
 
     Example:
 

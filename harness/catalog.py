@@ -30,6 +30,7 @@ from harness.models import (
     Persona,
     ReactionLines,
     Rubric,
+    TranscriptRecord,
 )
 from harness.registry import AGENTS, CUSTOMERS, GRADERS, JUDGES, Kind, Registry
 
@@ -330,6 +331,44 @@ def parse_conversation(line: str, path: Path | str, number: int) -> Conversation
     return parsed
 
 
+def complete_lines(path: Path) -> list[tuple[int, str]]:
+    """(line number, line) of every non-blank line that ends in a newline: a torn last line
+    (a run interrupted mid-write) is left out; `torn_tail` says whether there is one."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror}") from exc
+    lines = raw.splitlines(keepends=True)
+    return [(n, line) for n, line in enumerate(lines, 1) if line.endswith("\n") and line.strip()]
+
+
+def torn_tail(path: Path) -> bool:
+    """Whether a JSONL file ends in an unterminated, non-blank line."""
+    raw = path.read_bytes()
+    return bool(raw.strip()) and not raw.endswith(b"\n")
+
+
+def read_records(path: Path) -> list[TranscriptRecord]:
+    """Every transcript record of a run's transcripts.jsonl (its complete lines)."""
+    records: list[TranscriptRecord] = []
+    for number, line in complete_lines(path):
+        try:
+            records.append(TranscriptRecord.model_validate_json(line))
+        except ValidationError as exc:
+            raise InputError(path, _describe(exc.errors()[0]), number) from exc
+    return records
+
+
+def _is_record_file(path: Path) -> bool:
+    """Whether a JSONL file holds a run's own transcript records (by its first line)."""
+    first = next((line for _, line in complete_lines(path)), "")
+    try:
+        data = json.loads(first) if first else None
+    except json.JSONDecodeError:
+        return False
+    return isinstance(data, dict) and "conversation_id" in data and "stop_reason" in data
+
+
 def read_conversations(path: Path) -> Iterator[tuple[int, Conversation]]:
     """(line number, conversation) for every non-blank line of a transcript JSONL file."""
     try:
@@ -381,7 +420,9 @@ def validate_file(path: Path) -> list[str]:
     """Problems in one file, as `file:line: message` strings (empty when valid)."""
     kind = kind_of(path)
     try:
-        if kind == "transcripts":
+        if kind == "transcripts" and _is_record_file(path):
+            read_records(path)
+        elif kind == "transcripts":
             for _ in read_conversations(path):
                 pass
         elif kind == "broken":

@@ -92,7 +92,7 @@ def _archetypes(records: list[TranscriptRecord]) -> dict[str, str]:
         try:
             out[persona] = load_persona(persona)[0].archetype
         except InputError:
-            out[persona] = "?"  # a persona file that is gone: its conversations still count
+            out[persona] = "unknown (persona not found)"  # its conversations still count
     return out
 
 

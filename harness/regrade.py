@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.catalog import file_hash, load_persona
+from harness.catalog import complete_lines, file_hash, load_persona, read_records, torn_tail
 from harness.errors import InputError
 from harness.models import Persona, RunManifest, RunSettings, Scorecard, TranscriptRecord
 from harness.plan import cap_abuse
@@ -45,36 +45,13 @@ def run_dir_of(path: Path) -> Path | None:
     return None
 
 
-def _jsonl(path: Path) -> list[tuple[int, str]]:
-    """(line number, line) of every complete line; a torn last line (no newline) is left out."""
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror}") from exc
-    lines = raw.splitlines(keepends=True)
-    return [(n, line) for n, line in enumerate(lines, 1) if line.endswith("\n") and line.strip()]
-
-
-def read_records(path: Path) -> list[TranscriptRecord]:
-    """Every transcript record of a run's transcripts.jsonl."""
-    records: list[TranscriptRecord] = []
-    for number, line in _jsonl(path):
-        try:
-            records.append(TranscriptRecord.model_validate_json(line))
-        except ValueError as exc:
-            first = str(exc).splitlines()
-            reason = first[1] if len(first) > 1 else first[0]
-            raise InputError(path, f"not a transcript record: {reason.strip()}", number) from exc
-    return records
-
-
 def _csat(root: Path) -> dict[str, int | None]:
     """The csat each conversation's customer gave at run time (it is not a judge verdict)."""
     path = root / SCORECARDS
     if not path.exists():
         return {}
     out: dict[str, int | None] = {}
-    for number, line in _jsonl(path):
+    for number, line in complete_lines(path):
         try:
             card = Scorecard.model_validate_json(line)
         except ValueError as exc:
@@ -126,6 +103,10 @@ def read_source(root: Path) -> SourceRun:
         raise InputError(root, f"no {TRANSCRIPTS} here; nothing to re-grade")
     records = read_records(transcripts)
     warnings: list[str] = []
+    if torn_tail(transcripts):
+        warnings.append(
+            f"{transcripts}: the last line is incomplete (the run was interrupted); left out"
+        )
     personas: dict[str, Persona] = {}
     files: dict[str, Path] = {}
     for persona_id in sorted({r.persona for r in records if r.persona}):
@@ -139,12 +120,19 @@ def read_source(root: Path) -> SourceRun:
         files[persona_id] = path
         if warning:
             warnings.append(warning)
+    csat = _csat(root)
+    unscored = [r.conversation_id for r in records if r.conversation_id not in csat]
+    if unscored:
+        warnings.append(
+            f"{len(unscored)} conversation(s) have no scorecard in the source (an interrupted "
+            f"run?), e.g. {unscored[0]}; they are graded without csat"
+        )
     return SourceRun(
         root=root,
         manifest=manifest,
         settings=manifest.settings,
         records=records,
-        csat=_csat(root),
+        csat=csat,
         personas=personas,
         persona_files=files,
         warnings=warnings,

@@ -15,11 +15,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from harness.catalog import read_records
 from harness.compare import label
 from harness.debrief import clip, outcome_line, shown
 from harness.errors import InputError, UsageError
 from harness.models import Evidence, GuidelineResult, RunManifest, Scorecard, TranscriptRecord
-from harness.regrade import read_records
 from harness.store import MANIFEST, SCORECARDS, TRANSCRIPTS, RunStore
 
 VERDICT_STYLE = {

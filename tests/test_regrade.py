@@ -195,3 +195,34 @@ def test_regraded_cards_validate(source: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     for card in read_jsonl(tmp_path / "v" / SCORECARDS):
         Scorecard.model_validate(card)
+
+
+def test_an_interrupted_source_is_graded_with_warnings(source: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "cut"
+    copy.mkdir()
+    (copy / MANIFEST).write_bytes((source / MANIFEST).read_bytes())
+    lines = (source / TRANSCRIPTS).read_text(encoding="utf-8").splitlines(keepends=True)
+    torn = lines[-1][: len(lines[-1]) // 2]
+    (copy / TRANSCRIPTS).write_text("".join(lines[:-1]) + torn, encoding="utf-8")
+    cards = (source / SCORECARDS).read_text(encoding="utf-8").splitlines(keepends=True)
+    (copy / SCORECARDS).write_text("".join(cards[:-2]), encoding="utf-8")
+    result = _cli("grade", str(copy), "--out", str(tmp_path / "again"))
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2, result.stderr
+    assert "last line is incomplete" in warnings[0]
+    assert "no scorecard in the source" in warnings[1]
+    assert len(read_jsonl(tmp_path / "again" / SCORECARDS)) == len(lines) - 1
+    assert (copy / TRANSCRIPTS).read_text(encoding="utf-8").endswith(torn)  # left as it was
+
+
+def test_validate_reads_a_runs_transcripts(source: Path, tmp_path: Path) -> None:
+    from harness.catalog import validate_paths
+
+    assert validate_paths([source / TRANSCRIPTS]) == (1, [])
+    bad = tmp_path / TRANSCRIPTS
+    first = read_jsonl(source / TRANSCRIPTS)[0]
+    first["stop_reason"] = "bored"
+    bad.write_text(json.dumps(first) + "\n", encoding="utf-8")
+    _, problems = validate_paths([bad])
+    assert len(problems) == 1 and problems[0].startswith(f"{bad}:1: stop_reason:")

@@ -1,6 +1,7 @@
 """Agreement between judges over verdict labels: Cohen's kappa (pairs) and Krippendorff's
-alpha (any number of judges, nominal data, missing values allowed), and the per-guideline
-agreement table of a run (`judge_agreement`)."""
+alpha (any number of judges, nominal data, missing values allowed), the per-guideline
+agreement table of a run (`judge_agreement`) and how many conversations each value rests
+on (`agreement_counts`)."""
 
 from __future__ import annotations
 
@@ -80,3 +81,35 @@ def judge_agreement(cards: list[Scorecard]) -> dict[str, dict[str, float | None]
             )
     out["all judges (Krippendorff's alpha)"] = {g: krippendorff_alpha(u) for g, u in units.items()}
     return out
+
+
+def agreement_counts(cards: list[Scorecard]) -> dict[str, dict[str, int]]:
+    """Per table of `judge_agreement` and guideline: the n behind the value (conversations
+    both judges labelled for kappa; units with two or more scored labels for alpha)."""
+    if not cards or not cards[0].panel:
+        return {}
+    specs = list(cards[0].panel)
+    out: dict[str, dict[str, int]] = {}
+    for spec in specs:
+        counts: dict[str, int] = {}
+        for card in cards:
+            other = {r.guideline for r in card.panel.get(spec, [])}
+            for r in card.results:
+                if r.guideline in other:
+                    counts[r.guideline] = counts.get(r.guideline, 0) + 1
+        out[f"{cards[0].judge} vs {spec} (Cohen's kappa)"] = counts
+    units: dict[str, int] = {}
+    for card in cards:
+        panel = {spec: {r.guideline: r.verdict for r in card.panel.get(spec, [])} for spec in specs}
+        for r in card.results:
+            labels = [r.verdict, *(panel[s].get(r.guideline) for s in specs)]
+            scored = [v for v in labels if v is not None and v != "unscored"]
+            units[r.guideline] = units.get(r.guideline, 0) + (len(scored) >= 2)
+    out["all judges (Krippendorff's alpha)"] = units
+    return out
+
+
+def statistic_of(table: str) -> tuple[str, str]:
+    """('rules vs model:x', "Cohen's kappa") from a `judge_agreement` key."""
+    head, _, statistic = table.rpartition(" (")
+    return (head, statistic.rstrip(")")) if head else (table, "agreement")

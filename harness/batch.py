@@ -162,3 +162,52 @@ async def grade_conversations(
         )
         store.append(transcript_record(case, stop, labels, error=error), card)
         on_done(n, len(conversations))
+
+
+async def regrade_records(
+    records: list[TranscriptRecord],
+    personas: dict[str, Persona],
+    csat: dict[str, int | None],
+    store: RunStore,
+    run_id: str,
+    settings: RunSettings,
+    on_done: Progress,
+) -> None:
+    """Grade a run's transcript records again, one after another, exactly as `simulate`
+    graded them: the recorded turns (with customer states), context, persona, stop reason,
+    error and labels; csat is the customer's, read from the source run."""
+    gateway = gateway_for(settings)
+    for n, record in enumerate(records, 1):
+        scope = gateway.scope()
+        stop = record.stop_reason
+        persona = personas.get(record.persona or "")
+        case = Case(turns=record.turns, context=record.context, persona=persona, stop_reason=stop)
+        labels = Labels(
+            run_id=run_id,
+            conversation_id=record.conversation_id,
+            persona=record.persona,
+            agent=record.agent,
+            customer=record.customer,
+            seed=record.seed,
+            difficulty=record.difficulty,
+        )
+        faults = list(record.sim_faults)
+        stop, card, grading_error = await contained_scorecard(
+            case,
+            stop,
+            labels,
+            run_grading(settings, scope),
+            csat=csat.get(record.conversation_id),
+            usage=scope.usage,
+            sim_faults=faults,
+        )
+        new_record = transcript_record(
+            case,
+            stop,
+            labels,
+            error=record.error or grading_error,
+            sim_faults=faults,
+            coaching=record.coaching,
+        )
+        store.append(new_record, card)
+        on_done(n, len(records))

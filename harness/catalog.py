@@ -8,7 +8,9 @@ in `harness/_data/`; every loader also accepts a path to a user file.
 from __future__ import annotations
 
 import hashlib
+import string
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +22,7 @@ from pydantic_core import ErrorDetails
 from harness.errors import InputError, UsageError
 from harness.inputs import json_value, jsonl_lines, read_yaml
 from harness.models import (
+    MACRO_SLOTS,
     Conversation,
     EvalSuite,
     MacroLibrary,
@@ -27,8 +30,9 @@ from harness.models import (
     Persona,
     ReactionLines,
     Rubric,
+    TranscriptRecord,
 )
-from harness.registry import AGENTS, CUSTOMERS, GRADERS, JUDGES, Registry
+from harness.registry import AGENTS, CUSTOMERS, GRADERS, JUDGES, Kind, Registry
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -216,6 +220,77 @@ def load_suite(ref: str) -> tuple[EvalSuite, Path]:
     return parse_yaml(path, EvalSuite), path
 
 
+@dataclass(frozen=True)
+class SuiteAgents:
+    """A suite's agents as run settings: specs, options per kind, the system prompt."""
+
+    specs: list[str]
+    agent_options: dict[str, dict[str, Any]]
+    system_prompt: str | None
+
+
+def _bad_option(kind: Kind[Any], key: str, options: dict[str, Any]) -> bool:
+    """Whether the option `key` alone is rejected by the kind (to point at its line)."""
+    try:
+        AGENTS.options(kind, {key: options[key]})
+    except UsageError:
+        return True
+    return False
+
+
+def suite_agents(path: Path, suite: EvalSuite) -> SuiteAgents:
+    """The agents of a suite as run settings; a bad spec or option, or two agents of one
+    kind with different options (a run has one set per kind), is an InputError at its line."""
+    node, data = read_yaml(path)
+    options: dict[str, tuple[int, dict[str, Any]]] = {}
+    prompts: dict[str, int] = {}
+
+    def where(n: int, *key: str) -> tuple[str, int | None]:
+        loc = ("agents", n, *key)
+        return ".".join(map(str, loc)), _node_line(node, loc)
+
+    raw = data["agents"]
+    for n, entry in enumerate(suite.agent_entries()):
+        bare = isinstance(suite.agents[n], str)
+        name, line = where(n) if bare else where(n, "spec")
+        try:
+            kind, _ = AGENTS.resolve(entry.spec)
+        except UsageError as exc:
+            raise InputError(path, f"{name}: {exc}", line) from exc
+        try:
+            AGENTS.options(kind, entry.options)
+        except UsageError as exc:
+            key = next((k for k in entry.options if _bad_option(kind, k, entry.options)), None)
+            if key is not None:
+                name, line = where(n, key) if key in raw[n] else where(n, "options", key)
+            raise InputError(path, f"{name}: {exc}", line) from exc
+        first = options.setdefault(kind.name, (n, entry.options))
+        if first[1] != entry.options:
+            raise InputError(
+                path,
+                f"agents.{n}: its {kind.name} options differ from agents.{first[0]}'s; a run "
+                f"has one set of options per agent kind (give both the same, or split the suite)",
+                where(n)[1],
+            )
+        if entry.system_prompt is not None:
+            name, line = where(n, "system_prompt")
+            if not Path(entry.system_prompt).is_file():
+                raise InputError(path, f"{name}: file not found: {entry.system_prompt}", line)
+            prompts.setdefault(entry.system_prompt, n)
+            if len(prompts) > 1:
+                raise InputError(
+                    path,
+                    f"{name}: a run has one system prompt; agents.{min(prompts.values())} "
+                    "names another (split the suite)",
+                    line,
+                )
+    return SuiteAgents(
+        specs=[e.spec for e in suite.agent_entries()],
+        agent_options={kind: opts for kind, (_, opts) in options.items() if opts},
+        system_prompt=next(iter(prompts), None),
+    )
+
+
 # ---------------------------------------------------------------- transcripts
 
 
@@ -224,6 +299,13 @@ def parse_conversation(line: str, path: Path | str, number: int) -> Conversation
     data = json_value(line, path, number)
     if not isinstance(data, dict):
         raise InputError(path, "expected a JSON object", number)
+    if "conversation_id" in data and "stop_reason" in data:
+        raise InputError(
+            path,
+            "a run's own transcript record; re-grade it with its run directory "
+            "(`toughtalk grade RUN_DIR`, run.json beside transcripts.jsonl)",
+            number,
+        )
     model: type[BaseModel] = OpenAIConversation if "messages" in data else Conversation
     try:
         parsed = model.model_validate(data)
@@ -234,6 +316,41 @@ def parse_conversation(line: str, path: Path | str, number: int) -> Conversation
         raise InputError(path, _describe(first), number) from exc
     assert isinstance(parsed, Conversation)
     return parsed
+
+
+def complete_lines(path: Path) -> list[tuple[int, str]]:
+    """(line number, line) of every non-blank line that ends in a newline: a torn last line
+    (a run interrupted mid-write) is left out; `torn_tail` says whether there is one."""
+    return [(n, line) for n, line in jsonl_lines(path) if line.endswith("\n") and line.strip()]
+
+
+def torn_tail(path: Path) -> bool:
+    """Whether a JSONL file ends in an unterminated, non-blank line."""
+    last = ""
+    for _, line in jsonl_lines(path):
+        last = line
+    return bool(last.strip()) and not last.endswith("\n")
+
+
+def read_records(path: Path) -> list[TranscriptRecord]:
+    """Every transcript record of a run's transcripts.jsonl (its complete lines)."""
+    records: list[TranscriptRecord] = []
+    for number, line in complete_lines(path):
+        try:
+            records.append(TranscriptRecord.model_validate(json_value(line, path, number)))
+        except ValidationError as exc:
+            raise InputError(path, _describe(exc.errors()[0]), number) from exc
+    return records
+
+
+def _is_record_file(path: Path) -> bool:
+    """Whether a JSONL file holds a run's own transcript records (by its first line)."""
+    first = next((line for _, line in complete_lines(path)), "")
+    try:
+        data = json_value(first, path) if first else None
+    except InputError:
+        return False
+    return isinstance(data, dict) and "conversation_id" in data and "stop_reason" in data
 
 
 def read_conversations(path: Path) -> Iterator[tuple[int, Conversation]]:
@@ -282,7 +399,9 @@ def validate_file(path: Path) -> list[str]:
     """Problems in one file, as `file:line: message` strings (empty when valid)."""
     kind = kind_of(path)
     try:
-        if kind == "transcripts":
+        if kind == "transcripts" and _is_record_file(path):
+            read_records(path)
+        elif kind == "transcripts":
             for _ in read_conversations(path):
                 pass
         elif kind == "broken":
@@ -292,7 +411,7 @@ def validate_file(path: Path) -> list[str]:
         elif kind == "rubric":
             _load_rubric.__wrapped__(path)
         elif kind == "macros":
-            parse_yaml(path, MacroLibrary)
+            _check_macro_slots(path, parse_yaml(path, MacroLibrary))
         elif kind == "suite":
             suite = parse_yaml(path, EvalSuite)
             if suite.personas != "all":
@@ -309,11 +428,41 @@ def validate_file(path: Path) -> list[str]:
     return []
 
 
+def macro_slots(text: str) -> list[str]:
+    """The {slot} names a macro text uses (a ValueError for broken braces)."""
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+
+
+def _check_macro_slots(path: Path, library: MacroLibrary) -> None:
+    """Every {slot} of every macro is one the agent fills: a fixed slot or a case-context
+    key of a built-in persona."""
+    context = sorted({key for persona, _ in all_personas() for key in persona.context})
+    known = set(MACRO_SLOTS) | set(context)
+    node, _ = read_yaml(path)
+    for n, macro in enumerate(library.macros):
+        line = _node_line(node, ("macros", n, "text"))
+        try:
+            used = macro_slots(macro.text)
+        except ValueError as exc:
+            raise InputError(
+                path, f"macro {macro.id!r}: broken {{slot}} braces: {exc}", line
+            ) from exc
+        unknown = [name for name in used if name not in known]
+        if unknown:
+            raise InputError(
+                path,
+                f"macro {macro.id!r} uses unknown slot {{{unknown[0]}}}; known slots: "
+                + ", ".join(MACRO_SLOTS)
+                + f", or a persona's case-context key ({', '.join(context[:4])}, …)",
+                line,
+            )
+
+
 def _check_suite_specs(path: Path, suite: EvalSuite) -> None:
     """Every agent, customer and judge spec of a suite names a registered kind."""
     node, _ = read_yaml(path)
+    suite_agents(path, suite)
     specs: list[tuple[Registry[Any], tuple[str | int, ...], str]] = [
-        *((AGENTS, ("agents", n), spec) for n, spec in enumerate(suite.agents)),
         (CUSTOMERS, ("customer",), suite.customer),
         (JUDGES, ("judge",), suite.judge),
         *((JUDGES, ("judges", n), spec) for n, spec in enumerate(suite.judges)),

@@ -30,6 +30,7 @@ class Reply:
     action: Action | None = None
     state: CustomerState | None = None
     macro: str | None = None
+    stage: str | None = None
 
 
 class Participant(Protocol):
@@ -118,7 +119,12 @@ async def step(turns: list[Turn], role: Role, who: Participant, *, max_turns: in
     except Exception as exc:  # a participant failing ends this episode only
         return Step(None, StopReason.error, f"{role} {who.spec}: {type(exc).__name__}: {exc}")
     turn = Turn(
-        role=role, text=reply.text, state=reply.state, action=reply.action, macro=reply.macro
+        role=role,
+        text=reply.text,
+        state=reply.state,
+        action=reply.action,
+        macro=reply.macro,
+        stage=reply.stage,
     )
     turns.append(turn)
     return Step(turn, STOPS[role].get(reply.action) if reply.action else None)

@@ -299,11 +299,31 @@ Stage = Literal[
 ]
 
 
+# The {slots} a macro's text may use besides the case-context keys (e.g. {order_id}); the
+# macros:PATH agent fills them (harness/agents/macros.py) and `toughtalk validate` checks them.
+MACRO_SLOTS: dict[str, str] = {
+    "agent_name": "the agent's first name",
+    "customer_name": "the customer's first name",
+    "issue": "the visible problem in a short phrase",
+    "option_1": "the first offer the policy allows",
+    "option_2": "the second offer the policy allows",
+    "option_3": "the third offer the policy allows (when the case has one)",
+    "forbidden": "the request past a policy limit being refused",
+    "forbidden_reason": "why that request is refused",
+    "supervisor_item": "the first offer that needs a supervisor",
+    "accepted": "the offer the customer accepted",
+}
+
+
 class Macro(Strict):
     """A canned reply with the stages and customer cues it is for."""
 
     id: str
-    text: str = Field(description="Reply text; {slots} are filled from the case context.")
+    text: str = Field(
+        description="Reply text; {slots} are filled when the reply is sent: "
+        + ", ".join(f"{{{name}}} ({what})" for name, what in MACRO_SLOTS.items())
+        + ", or any key of the case context the agent sees, e.g. {order_id}."
+    )
     stages: list[Stage] = Field(min_length=1)
     when: list[str] = Field(
         default_factory=list, description="Regexes on the customer's last message; any must match."
@@ -349,7 +369,12 @@ class Turn(Strict):
     text: str
     state: CustomerState | None = None
     action: str | None = Field(default=None, description="end / transfer / accept / leave …")
-    macro: str | None = None
+    macro: str | None = Field(default=None, description="macros:PATH agents: the macro sent.")
+    stage: str | None = Field(
+        default=None,
+        description="macros:PATH agents: the conversation stage the reply was picked for; "
+        "a macro that does not list it is a fallback (the library had none that fit).",
+    )
 
     @field_validator("role", mode="before")
     @classmethod
@@ -660,16 +685,54 @@ class RunManifest(Strict):
     )
 
 
+class SuiteAgent(Strict):
+    """One agent of a suite with its options: `spec`, an optional `system_prompt` file
+    (model:ID agents) and the options of the spec's kind (`toughtalk kinds` lists them),
+    either under `options` or next to `spec`, e.g. `format: webhook` for http:URL."""
+
+    spec: str
+    system_prompt: str | None = Field(
+        default=None, description="The bot's system prompt file (model:ID agents)."
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The kind's options, e.g. {'format': 'webhook', 'headers': "
+        "{'Authorization': 'Bearer $BOT_TOKEN'}} for http:URL ($VAR expanded at call time).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _options_beside_spec(cls, data: Any) -> Any:
+        """Keys other than spec / system_prompt / options are the kind's options."""
+        if not isinstance(data, dict):
+            return data
+        own = {"spec", "system_prompt", "options"}
+        extra = {k: v for k, v in data.items() if k not in own}
+        if not extra:
+            return data
+        kept = {k: v for k, v in data.items() if k in own}
+        options = dict(kept.get("options") or {})
+        return {**kept, "options": {**extra, **options}}
+
+
 class EvalSuite(Strict):
     """evals/<name>.yaml: a named matrix of personas x agents x seeds."""
 
     name: str
     description: str = ""
     personas: list[str] | Literal["all"] = "all"
-    agents: list[str] = Field(min_length=1)
+    agents: list[str | SuiteAgent] = Field(
+        min_length=1,
+        description="Agent specs, or mappings {spec, system_prompt, <the kind's options>}.",
+    )
     customer: str = "scripted"
     judge: str = "rules"
-    judges: list[str] = Field(default_factory=list)
+    judges: list[str] = Field(
+        default_factory=list,
+        description="Extra judges: their verdicts are kept beside the primary judge's and "
+        "their agreement (Cohen's kappa per guideline) lands in run.json.",
+    )
+    judge_batch: JudgeBatch = "guideline"
     rubric: str = "default"
     seeds: int | list[int] = 3
     max_turns: int = Field(default=20, ge=2)
@@ -679,6 +742,10 @@ class EvalSuite(Strict):
     def seed_list(self) -> list[int]:
         """The seeds as an explicit list."""
         return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
+
+    def agent_entries(self) -> list[SuiteAgent]:
+        """Every agent as a SuiteAgent (a bare spec has no options)."""
+        return [SuiteAgent(spec=a) if isinstance(a, str) else a for a in self.agents]
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {

@@ -1,8 +1,9 @@
 """Runs from start to finish: plan, open the run directory, execute, finish.
 
 `start_run` + `execute` serve `run` and `eval` (and resume); `grade_file` grades recorded
-transcripts. The layers below: `plan` (jobs), `store` (the run directory), `batch` (the
-executor), `scoring` (the stored lines), `estimate` (dry runs).
+transcripts; `regrade_run` grades a finished run's transcripts again into a new run. The
+layers below: `plan` (jobs), `store` (the run directory), `batch` (the executor),
+`scoring` (the stored lines), `estimate` (dry runs).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from harness.batch import Progress, gateway_for, grade_conversations, run_jobs
+from harness.batch import Progress, gateway_for, grade_conversations, regrade_records, run_jobs
 from harness.catalog import file_hash, load_rubric, read_conversations
 from harness.errors import UsageError
 from harness.judging import JudgeContext, make_judge
@@ -18,6 +19,7 @@ from harness.llm import Gateway, ModelSettings
 from harness.models import Conversation, RunKind, RunManifest, RunSettings
 from harness.plan import Job, changed_identity, personas_for, plan
 from harness.preflight import check_models, run_models
+from harness.regrade import SourceRun
 from harness.scoring import Grading, grading_for
 from harness.store import MANIFEST, SCORECARDS, TRANSCRIPTS, RunStore, default_out, new_manifest
 
@@ -29,6 +31,7 @@ __all__ = [
     "execute",
     "first_error",
     "grade_file",
+    "regrade_run",
     "start_run",
 ]
 
@@ -130,6 +133,54 @@ def grade_file(
             )
         )
         return store.finish(manifest), len(conversations)
+    finally:
+        store.unlock()
+
+
+def regrade_run(
+    source: SourceRun,
+    out: Path,
+    settings: RunSettings,
+    on_done: Progress = lambda done, total: None,
+) -> tuple[RunManifest, int]:
+    """Grade a finished run's conversations again with `settings` (the source's, or with a
+    new rubric/judge: `regrade_settings`) into a new run directory; the source is only read."""
+    if out.resolve() == source.root.resolve():
+        raise UsageError(f"{out} is the run being re-graded; pick another --out")
+    _, rubric_path = load_rubric(settings.rubric)
+    make_judge(settings.judge, JudgeContext())  # fail fast on a bad judge spec
+    for spec in settings.judges:
+        make_judge(spec, JudgeContext())
+    check_models(gateway_for(settings), run_models(judges=[settings.judge, *settings.judges]))
+    transcripts = source.root / TRANSCRIPTS
+    files = {
+        str(transcripts): file_hash(transcripts),
+        str(rubric_path): file_hash(rubric_path),
+        **{str(path): file_hash(path) for path in source.persona_files.values()},
+    }
+    store = RunStore(out)
+    manifest = store.create(
+        new_manifest(
+            name=f"regrade-{source.manifest.name}",
+            kind="grade",
+            settings=settings,
+            source=str(source.root),
+            files=files,
+        )
+    )
+    try:
+        asyncio.run(
+            regrade_records(
+                source.records,
+                source.personas,
+                source.csat,
+                store,
+                manifest.run_id,
+                settings,
+                on_done,
+            )
+        )
+        return store.finish(manifest), len(source.records)
     finally:
         store.unlock()
 

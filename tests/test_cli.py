@@ -55,8 +55,16 @@ def _one_line_error(result: Result, code: int = 1) -> str:
 
 def test_help_lists_commands(cli: Invoke) -> None:
     out = _ok(cli("--help")).output
-    for command in ("validate", "schema", "run", "eval", "grade", "compare", "personas", "rubrics"):
+    commands = ("validate", "schema", "run", "eval", "grade", "show", "coverage", "compare")
+    for command in (*commands, "personas", "rubrics"):
         assert command in out, command
+
+
+@pytest.mark.parametrize("command", ["grade", "show", "coverage", "eval"])
+def test_help_teaches_with_an_example(cli: Invoke, command: str) -> None:
+    out = _ok(cli(command, "--help")).output
+    assert "Example" in out
+    assert f"toughtalk {command} " in out
 
 
 def test_no_arguments_shows_help(cli: Invoke) -> None:

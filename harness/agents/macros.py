@@ -53,6 +53,7 @@ class MacroAgent:
             text=self._fill(macro.text, refused, transcript),
             action=None if macro.action == "reply" else macro.action,
             macro=macro.id,
+            stage=stage,
         )
 
     # ------------------------------------------------------------ stage

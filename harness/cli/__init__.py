@@ -2,7 +2,7 @@
 
 `app.py` holds the app and the error boundary, `options.py` the shared options and the
 one builder of run settings, `output.py` everything printed; the commands live in
-`catalog.py`, `runs.py`, `chat.py` and `kinds.py` and are added here, in help order.
+`catalog.py`, `runs.py`, `show.py`, `chat.py` and `kinds.py` and are added here, in help order.
 """
 
 from harness.cli.app import app
@@ -10,8 +10,9 @@ from harness.cli.catalog import schema, validate
 from harness.cli.chat import chat
 from harness.cli.kinds import kinds
 from harness.cli.runs import compare, eval_suite, grade, run
+from harness.cli.show import coverage, show
 
-for command in (validate, schema, run, eval_suite, grade, compare, chat, kinds):
+for command in (validate, schema, run, eval_suite, grade, show, coverage, compare, chat, kinds):
     app.command("eval" if command is eval_suite else None)(command)
 
 __all__ = ["app"]

@@ -209,11 +209,15 @@ def build_settings(
     agent_option: list[str] | None = None,
     judge_batch: str = "guideline",
     max_intensity: str | None = None,
+    agent_options: dict[str, dict[str, Any]] | None = None,
     **fields: Any,
 ) -> RunSettings:
-    """Run settings from command-line values; the first judge scores, the rest compare."""
+    """Run settings from command-line values; the first judge scores, the rest compare.
+    `agent_options` (e.g. a suite's, per kind) go over the http defaults, --agent-option
+    values over both."""
+    base = agent_options or {}
     agent_options = (http or HttpAgentOptions()).agent_options(agents)
-    for kind, values in parse_agent_options(agent_option or [], agents).items():
+    for kind, values in [*base.items(), *parse_agent_options(agent_option or [], agents).items()]:
         agent_options[kind] = {**agent_options.get(kind, {}), **values}
     try:
         return RunSettings(

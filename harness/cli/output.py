@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from harness.cli.app import err_console, out_console
-from harness.models import RunSettings
+from harness.models import RunSettings, Scorecard
 
 
 def number(value: float | None) -> str:
@@ -46,7 +46,8 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def print_summary(out: Path) -> None:
-    """Per agent: conversations, score, final anger, resolved, csat; then usage, agreement."""
+    """Per agent: conversations, score, final anger, resolved, csat; then usage, agreement
+    (the statistic's name and n per guideline)."""
     from harness.compare import summary
     from harness.store import RunStore
 
@@ -92,12 +93,22 @@ def print_summary(out: Path) -> None:
             )
         out_console.print(usage)
     if manifest is not None and manifest.agreement:
-        for pair, kappas in manifest.agreement.items():
-            agree = Table("guideline", "Cohen's kappa", title=f"Judge agreement: {pair}")
-            for guideline, kappa in kappas.items():
-                agree.add_row(guideline, number(kappa))
-            out_console.print(agree)
+        print_agreement(manifest.agreement, RunStore(out).load_scorecards())
     out_console.print(f"results: {out}", highlight=False)
+
+
+def print_agreement(agreement: dict[str, dict[str, float | None]], cards: list[Scorecard]) -> None:
+    """One table per judge pair (and all judges): the statistic per guideline and its n."""
+    from harness.agreement import agreement_counts, statistic_of
+
+    counts = agreement_counts(cards)
+    for table_name, values in agreement.items():
+        pair, statistic = statistic_of(table_name)
+        agree = Table("guideline", statistic, "n", title=f"Judge agreement: {pair}")
+        for guideline, value in values.items():
+            n = counts.get(table_name, {}).get(guideline)
+            agree.add_row(guideline, number(value), "-" if n is None else str(n))
+        out_console.print(agree)
 
 
 def print_estimate(settings: RunSettings) -> None:

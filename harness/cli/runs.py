@@ -180,35 +180,86 @@ def eval_suite(
     resume: Annotated[bool, typer.Option(help="Finish an interrupted run in --out.")] = False,
     concurrency: Annotated[int, typer.Option(min=1, help="Conversations at once.")] = 4,
     allow_errors: AllowErrors = 0,
+    persona: Annotated[
+        str | None,
+        typer.Option(help="Instead of the suite's personas: id(s), comma-separated, or 'all'."),
+    ] = None,
+    seeds: Annotated[
+        int | None, typer.Option(min=1, help="Instead of the suite's seeds: 0..N-1.")
+    ] = None,
+    difficulty: Annotated[
+        int | None, typer.Option(min=1, max=5, help="Instead of the suite's difficulty: 1-5.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Estimate model calls, tokens and cost; run nothing.")
+    ] = False,
 ) -> None:
-    """Run a named eval suite (a persona x agent x seed matrix) and compare its agents."""
-    from harness.catalog import load_suite
+    """Run a named eval suite (a persona x agent x seed matrix) and compare its agents.
+
+    Agents are specs or {spec, <the kind's options>} mappings: docs/regrading-and-show.md.
+
+    Examples:
+
+      toughtalk eval demo
+
+      toughtalk eval evals/my-bots.yaml --persona late-gift --seeds 1 --dry-run
+    """
+    from harness.catalog import load_suite, suite_agents
     from harness.compare import compare_runs
     from harness.reports import render
 
     with user_errors():
-        loaded, _ = load_suite(suite)
+        loaded, path = load_suite(suite)
+        agents = suite_agents(path, loaded)
+        personas = loaded.personas if persona is None else persona.split(",")
         settings = build_settings(
-            personas=["all"] if loaded.personas == "all" else loaded.personas,
-            agents=loaded.agents,
+            personas=["all"] if personas == "all" else personas,
+            agents=agents.specs,
             judges=[loaded.judge, *loaded.judges],
             model=ModelOptions(concurrency=concurrency),
+            agent_options=agents.agent_options,
+            judge_batch=loaded.judge_batch,
             customer=loaded.customer,
             rubric=loaded.rubric,
-            seeds=loaded.seed_list(),
+            seeds=loaded.seed_list() if seeds is None else list(range(seeds)),
             max_turns=loaded.max_turns,
-            difficulty=loaded.difficulty,
+            difficulty=loaded.difficulty if difficulty is None else difficulty,
+            system_prompt=agents.system_prompt,
         )
+        if dry_run:
+            print_estimate(settings)
+            return
         path = execute_run(settings, out, loaded.name, "eval", resume, allow_errors)
         out_console.print(render(compare_runs([path], by=loaded.compare_by), "table"))
 
 
 def grade(
-    file: Annotated[Path, typer.Argument(help="Transcript JSONL (turns or OpenAI messages).")],
-    rubric: RubricOpt = "default",
-    judge: JudgeSpecs = ["rules"],  # noqa: B006  (Typer reads list defaults)
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Transcript JSONL (turns or OpenAI messages), or a run directory (or its "
+            "transcripts.jsonl) to re-grade."
+        ),
+    ],
+    rubric: Annotated[
+        str | None,
+        typer.Option(help="Rubric id or path (default: the run's own; for files: default)."),
+    ] = None,
+    judge: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--judge",
+            help="rules | model:ID | hybrid:ID (or a plugin's judge); repeat to add judges "
+            "whose agreement (Cohen's kappa per guideline) lands in run.json. Default: the "
+            "run's own judges; for files: rules.",
+        ),
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Run directory (default results/<time>-grade-<file>).")
+        Path | None,
+        typer.Option(
+            help="New run directory (default results/<time>-grade-<file>, or "
+            "results/<time>-regrade-<run name>); the source is never modified."
+        ),
     ] = None,
     api_base: ApiBase = None,
     timeout: Timeout = 60.0,
@@ -217,23 +268,46 @@ def grade(
     stream: Stream = False,
     allow_errors: AllowErrors = 0,
 ) -> None:
-    """Grade recorded conversations; one scorecard per JSONL line."""
-    from harness.batch import model_settings
-    from harness.runs import default_out, grade_file
+    """Grade recorded conversations, or re-grade a finished run into a new run directory.
 
+    A run directory is graded as it ran, unless --rubric / --judge name new ones.
+
+    Examples:
+
+      toughtalk grade recorded.jsonl --judge model:openai/gpt-4o-mini
+
+      toughtalk grade results/20260101-120000-run --judge rules --out results/rules-again
+    """
+    from harness.batch import model_settings
+    from harness.regrade import read_source, regrade_settings, run_dir_of
+    from harness.runs import default_out, grade_file, regrade_run
+
+    model = ModelOptions(
+        api_base=api_base, timeout=timeout, retries=retries, no_cache=no_cache, stream=stream
+    )
     with user_errors():
+        run_dir = run_dir_of(file)
+        if run_dir is not None:
+            source = read_source(run_dir)
+            for warning in source.warnings:
+                err_console.print(f"warning: {warning}", style="yellow", highlight=False)
+            operational = {k: v for k, v in model.fields().items() if k != "concurrency"}
+            settings = regrade_settings(
+                source.settings, rubric=rubric, judges=judge, operational=operational
+            )
+            out = out or default_out(f"regrade-{source.manifest.name}")
+            with progress_bar(f"re-grade {run_dir.name}") as update:
+                manifest, count = regrade_run(source, out, settings, update)
+            print_summary(out)
+            out_console.print(f"re-graded {count} conversation(s) of {run_dir}", highlight=False)
+            check_failures(out, manifest.errors, manifest.conversations, allow_errors)
+            return
         settings = build_settings(
             personas=[],
             agents=[],
-            judges=judge,
-            model=ModelOptions(
-                api_base=api_base,
-                timeout=timeout,
-                retries=retries,
-                no_cache=no_cache,
-                stream=stream,
-            ),
-            rubric=rubric,
+            judges=judge or ["rules"],
+            model=model,
+            rubric=rubric or "default",
             seeds=[],
         )
         out = out or default_out(f"grade-{file.stem}")

@@ -189,9 +189,10 @@ def _outcome_rows(series: list[Series], baseline: int) -> list[Row]:
 
 
 def _pass_hat_k(s: Series) -> dict[int, float]:
-    """pass^k of `resolved`: a task is (persona, difficulty), its trials the seeds."""
+    """pass^k of `resolved`: a task is (persona, difficulty), its trials the seeds
+    (imported conversations, without a seed, are no trials)."""
     tasks: dict[tuple[str, int | None], list[bool]] = defaultdict(list)
-    for card in s.results:
+    for card in (c for c in s.results if c.seed is not None):
         tasks[(card.persona or "-", card.difficulty)].append(card.outcome.resolved)
     return pass_hat_k([(len(trials), sum(trials)) for trials in tasks.values()])
 

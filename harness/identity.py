@@ -157,6 +157,9 @@ FIELDS: tuple[Field, ...] = (
 )
 
 
+SHOWN = 4  # persona ids named per run when the runs' persona sets differ
+
+
 def _persona_differences(identities: dict[str, RunIdentity]) -> list[Difference]:
     refs = {run: {p.id: p for p in i.personas} for run, i in identities.items()}
     common = set.intersection(*(set(r) for r in refs.values()))
@@ -165,7 +168,10 @@ def _persona_differences(identities: dict[str, RunIdentity]) -> list[Difference]
         values = {}
         for run, mine in refs.items():
             extra = sorted(set(mine) - common)
-            values[run] = f"{len(mine)}" + (f" (+{', '.join(extra)})" if extra else "")
+            shown = ", ".join(extra[:SHOWN]) + (
+                f" and {len(extra) - SHOWN} more" * (len(extra) > SHOWN)
+            )
+            values[run] = f"{len(mine)}" + (f" (+{shown})" if extra else "")
         found.append(Difference("personas", values))
     for persona in sorted(common):
         versions = {run: _text(r[persona].version, "unknown") for run, r in refs.items()}

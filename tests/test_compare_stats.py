@@ -16,8 +16,16 @@ from typer.testing import CliRunner
 from harness.cli import app
 from harness.compare import compare_runs
 from harness.errors import UsageError
-from harness.identity import run_identity
-from harness.models import GuidelineResult, Outcome, RunManifest, Scorecard, StopReason
+from harness.identity import differences, run_identity
+from harness.models import (
+    GuidelineResult,
+    Outcome,
+    PersonaRef,
+    RunIdentity,
+    RunManifest,
+    Scorecard,
+    StopReason,
+)
 from harness.reports import as_data
 from harness.stats import (
     BOOTSTRAP,
@@ -367,3 +375,30 @@ def test_compare_matrix_csv(two_difficulties: tuple[Path, Path]) -> None:
     assert rows[1][2].endswith("n=2")
     assert any(r[0] == "stop: resolved" for r in rows)
     assert any(r[0] == "errored / unscored conversations" for r in rows)
+
+
+def test_identity_differences_name_personas_and_versions() -> None:
+    def ref(persona: str, version: int, sha: str = "a" * 64) -> PersonaRef:
+        return PersonaRef(id=persona, version=version, file=f"personas/{persona}.yaml", sha256=sha)
+
+    one = RunIdentity(personas=[ref("p", 1), ref("q", 1)], harness_version="0.1.0")
+    two = RunIdentity(
+        personas=[ref("p", 2), ref("q", 1, "b" * 64), *(ref(f"x{i}", 1) for i in range(6))],
+        difficulty=5,
+        harness_version="0.1.0",
+    )
+    found = {d.name: d for d in differences({"a": one, "b": two})}
+    assert set(found) == {"difficulty", "personas", "persona p version", "persona q content"}
+    assert found["difficulty"].describe() == "runs differ in difficulty: a=persona's own, b=5"
+    assert found["personas"].values == {"a": "2", "b": "8 (+x0, x1, x2, x3 and 2 more)"}
+    assert found["persona p version"].values == {"a": "1", "b": "2"}
+    assert differences({"a": one, "b": one}) == []
+
+
+def test_imported_conversations_are_no_pass_hat_k_trials(tmp_path: Path) -> None:
+    cards = [card("p", s, 0.5, resolved=True).model_copy(update={"seed": None}) for s in (0, 1)]
+    cards = [c.model_copy(update={"conversation_id": f"c{i}"}) for i, c in enumerate(cards)]
+    comparison = compare_runs([write_run(tmp_path / "g", cards)])
+    assert comparison.series[0].pass_hat_k == {}
+    overall = comparison.outcomes[0]
+    assert overall.cells[0].n == 2  # still two results, paired by conversation id

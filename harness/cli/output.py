@@ -56,7 +56,10 @@ def _outcome(comparison: Comparison, name: str) -> Row | None:
 
 
 def _pass_hat_k(values: dict[int, float]) -> str:
-    return "  ".join(f"^{k} {v:.2f}" for k, v in values.items()) or "-"
+    """`^1 0.94  ^2 0.90 .. ^8 0.71`: the first three k and the last."""
+    shown = [k for k in values if k <= 3 or k == len(values)]
+    parts = [f"{'.. ' if k > 4 else ''}^{k} {values[k]:.2f}" for k in shown]
+    return "  ".join(parts) or "-"
 
 
 def print_summary(out: Path) -> None:

@@ -131,7 +131,7 @@ def _clusters(values: Values) -> dict[str, list[float]]:
 def _paired(base: Values, other: Values) -> PairedDifference | None:
     """The paired difference over the units both series have values for."""
     diffs: dict[str, list[float]] = defaultdict(list)
-    for unit in base.keys() & other.keys():
+    for unit in sorted(base.keys() & other.keys()):
         diffs[unit[0]].append(mean(other[unit]) - mean(base[unit]))
     return paired_difference(diffs)
 

@@ -149,7 +149,7 @@ def percentile(ordered: Sequence[float], q: float) -> float:
 
 def cluster_bootstrap(clusters: Clusters, resamples: int = RESAMPLES) -> tuple[float, float]:
     """95% percentile interval of the pooled mean, resampling whole clusters with replacement."""
-    groups = [(sum(v), len(v)) for v in clusters.values() if v]
+    groups = [(sum(clusters[k]), len(clusters[k])) for k in sorted(clusters) if clusters[k]]
     if not groups:
         raise ValueError("a bootstrap needs values")
     rng = random.Random(SEED)
@@ -222,7 +222,7 @@ def paired_difference(diffs_by_cluster: Clusters) -> PairedDifference | None:
 
     The interval is a bootstrap clustered by persona (two or more personas), else a t
     interval; the p-value comes from the sign-flip test."""
-    diffs = [d for group in diffs_by_cluster.values() for d in group]
+    diffs = [d for key in sorted(diffs_by_cluster) for d in diffs_by_cluster[key]]
     if not diffs:
         return None
     delta = mean(diffs)

@@ -8,6 +8,9 @@ import csv
 import io
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -402,3 +405,20 @@ def test_imported_conversations_are_no_pass_hat_k_trials(tmp_path: Path) -> None
     assert comparison.series[0].pass_hat_k == {}
     overall = comparison.outcomes[0]
     assert overall.cells[0].n == 2  # still two results, paired by conversation id
+
+
+def test_output_does_not_depend_on_hash_seed(tmp_path: Path) -> None:
+    # the bootstrap and the random sign flips must see units and personas in a fixed order
+    b_agent = "macros:evals/macros/b.yaml"
+    cards = [card(p, s, 0.1 * s) for p in ("p", "q", "r") for s in range(7)]
+    cards += [
+        card(p, s, 0.05 * s * len(p), agent=b_agent) for p in ("p", "q", "r") for s in range(7)
+    ]
+    run = write_run(tmp_path / "run", cards)
+    outputs = set()
+    for hash_seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, **WIDE}
+        command = [sys.executable, "-m", "harness.cli", "compare", str(run), "--format", "json"]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+        outputs.add(done.stdout)
+    assert len(outputs) == 1

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from harness.cli.app import err_console, out_console
 from harness.models import RunSettings
@@ -59,7 +59,7 @@ def _pass_hat_k(values: dict[int, float]) -> str:
     """`^1 0.94  ^2 0.90 .. ^8 0.71`: the first three k and the last."""
     shown = [k for k in values if k <= 3 or k == len(values)]
     parts = [f"{'.. ' if k > 4 else ''}^{k} {values[k]:.2f}" for k in shown]
-    return "  ".join(parts) or "-"
+    return " ".join(parts) or "-"
 
 
 def print_summary(out: Path) -> None:
@@ -73,13 +73,13 @@ def print_summary(out: Path) -> None:
 
     comparison = summary([out])
     table = Table(
-        "agent",
+        Column("agent", overflow="fold"),
         "conversations",
-        "score",
+        Column("score", no_wrap=True),
         "final anger",
-        "resolved",
+        Column("resolved", no_wrap=True),
         "csat",
-        "pass^k",
+        Column("pass^k", no_wrap=True),
         title=f"Summary: {out}",
         caption="score, resolved: mean [95% interval] n; pass^k: all k trials resolved",
     )

@@ -9,6 +9,7 @@ import io
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -316,8 +317,13 @@ def test_run_summary_shows_intervals_and_pass_hat_k(tmp_path: Path) -> None:
     args = ["run", "--persona", "late-gift,manager-now", *agents, "--seeds", "2"]
     result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "r")], env=WIDE)
     assert result.exit_code == 0, result.output
-    assert "n=4" in result.output
-    assert "^2 " in result.output  # pass^k up to k = 2 seeds
+    # 2 personas x 2 seeds per agent; pass^k for k = 1, 2 (the seeds)
+    playbook = next(line for line in result.output.splitlines() if "seed-playbook │" in line)
+    cells = [c.strip() for c in playbook.split("│")[1:-1]]
+    assert cells[1] == "4"
+    assert re.fullmatch(r"\d\.\d\d \[\d\.\d\d, \d\.\d\d\]", cells[2]), cells
+    assert re.fullmatch(r"\d\.\d\d \d\.\d\d", cells[6]), cells
+    assert "anti-patterns vs macros:seed-playbook (paired" in result.output
     assert "minimum detectable score difference" in result.output
     assert "bootstrap clustered by persona" in result.output
 

@@ -16,6 +16,7 @@ from harness.models import RunSettings
 
 if TYPE_CHECKING:
     from harness.compare import Comparison, Row
+    from harness.stats import Estimate
 
 _SUMMARY_OUTCOMES = ("OVERALL score", "final anger (0-10)", "resolved rate", "csat (1-5)")
 
@@ -56,10 +57,18 @@ def _outcome(comparison: Comparison, name: str) -> Row | None:
 
 
 def _pass_hat_k(values: dict[int, float]) -> str:
-    """`^1 0.94  ^2 0.90 .. ^8 0.71`: the first three k and the last."""
+    """`0.94 0.90 0.88`: pass^1 .. pass^n (the first three and the last when n > 4)."""
     shown = [k for k in values if k <= 3 or k == len(values)]
-    parts = [f"{'.. ' if k > 4 else ''}^{k} {values[k]:.2f}" for k in shown]
-    return " ".join(parts) or "-"
+    return " ".join(f"{'.. ' if k > 4 else ''}{values[k]:.2f}" for k in shown) or "-"
+
+
+def _interval(e: Estimate | None) -> str:
+    """`0.82 [0.78, 0.86]` (n is in the conversations column)."""
+    if e is None or e.mean is None:
+        return "-"
+    if e.ci_low is None or e.ci_high is None:
+        return number(e.mean)
+    return f"{e.mean:.2f} [{e.ci_low:.2f}, {e.ci_high:.2f}]"
 
 
 def print_summary(out: Path) -> None:
@@ -67,7 +76,7 @@ def print_summary(out: Path) -> None:
     pass^k; paired differences to the first agent with the minimum detectable difference;
     then usage and judge agreement."""
     from harness.compare import summary
-    from harness.reports import cell, delta
+    from harness.reports import delta
     from harness.stats import MDD_FACTOR
     from harness.store import RunStore
 
@@ -76,25 +85,27 @@ def print_summary(out: Path) -> None:
         Column("agent", overflow="fold"),
         "conversations",
         Column("score", no_wrap=True),
-        "final anger",
+        "anger",
         Column("resolved", no_wrap=True),
         "csat",
         Column("pass^k", no_wrap=True),
         title=f"Summary: {out}",
-        caption="score, resolved: mean [95% interval] n; pass^k: all k trials resolved",
+        caption="score, resolved: mean [95% interval] over the conversations that are results "
+        "(n= when some are not); anger: final, 0-10; pass^k: k = 1, 2 .. seeds, all k resolved",
     )
     rows = {name: _outcome(comparison, name) for name in _SUMMARY_OUTCOMES}
     for i, column in enumerate(comparison.series):
         left_out = sum(column.excluded.values())
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(column.excluded.items()))
-        note = f" ({left_out} not results: {reasons})" if left_out else ""
+        results = column.conversations - left_out
+        note = f" (n={results}; {reasons})" if left_out else ""
         score, anger, resolved, csat = (row.cells[i] if row else None for row in rows.values())
         table.add_row(
             column.agent,
             f"{column.conversations}{note}",
-            cell(score) if score else "-",
+            _interval(score),
             number(anger.mean if anger else None),
-            cell(resolved) if resolved else "-",
+            _interval(resolved),
             number(csat.mean if csat else None),
             _pass_hat_k(column.pass_hat_k),
         )

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from harness.cli import app
 from harness.compare import compare_runs
 from harness.errors import UsageError
-from harness.identity import differences, run_identity
+from harness.identity import differences, identity_from, run_identity
 from harness.models import (
     GuidelineResult,
     Outcome,
@@ -428,3 +428,14 @@ def test_output_does_not_depend_on_hash_seed(tmp_path: Path) -> None:
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+def test_identity_of_a_run_whose_files_are_gone() -> None:
+    files = {"/gone/personas/x.yaml": "a" * 64, "/gone/rubrics/r.yaml": "b" * 64}
+    identity = identity_from(None, files, "0.0.1")
+    assert [(p.id, p.version, p.sha256) for p in identity.personas] == [("x", None, "a" * 64)]
+    assert (identity.rubric, identity.rubric_sha256) == (None, "b" * 64)
+    assert identity.judge is None  # a grade run: no settings
+    # what the manifest does not record, the scorecards name
+    filled = run_identity(None, [card("x", 0, 0.5)])
+    assert (filled.rubric, filled.judge, filled.customer) == ("default@1", "rules", "scripted")

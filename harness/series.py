@@ -79,13 +79,17 @@ class Series:
 
 def load_runs(paths: list[Path]) -> list[Run]:
     """Every run directory's scorecards and identity; labels are directory names, or the
-    paths given when two names clash."""
+    paths given when two names clash (`#2` for a directory given a second time)."""
     names = [p.name for p in paths]
+    labels = [
+        name if names.count(name) == 1 else str(p) for name, p in zip(names, paths, strict=True)
+    ]
     runs = []
-    for path in paths:
+    for n, path in enumerate(paths):
         store = RunStore(path)
         cards = store.load_scorecards()
-        label_ = path.name if names.count(path.name) == 1 else str(path)
+        repeat = labels[:n].count(labels[n])  # the same directory given twice
+        label_ = f"{labels[n]}#{repeat + 1}" if repeat else labels[n]
         runs.append(Run(path, label_, cards, run_identity(store.read_manifest(), cards)))
     return runs
 

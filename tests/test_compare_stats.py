@@ -439,3 +439,11 @@ def test_identity_of_a_run_whose_files_are_gone() -> None:
     # what the manifest does not record, the scorecards name
     filled = run_identity(None, [card("x", 0, 0.5)])
     assert (filled.rubric, filled.judge, filled.customer) == ("default@1", "rules", "scripted")
+
+
+def test_the_same_run_twice_gets_two_columns(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "a", [card("p", 0, 0.2), card("p", 1, 0.4)])
+    comparison = compare_runs([run, run])
+    assert comparison.columns == [f"{run}/macros:a", f"{run}#2/macros:a"]
+    paired = comparison.outcomes[0].paired[1]
+    assert paired is not None and (paired.delta, paired.n) == (0.0, 2)

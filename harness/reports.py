@@ -15,6 +15,7 @@ import json
 from typing import Any, Protocol
 
 from rich.console import Group, RenderableType
+from rich.table import Column as TableColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -264,7 +265,8 @@ def as_markdown(comparison: Comparison) -> str:
 def as_table(comparison: Comparison) -> RenderableType:
     """The grid as a Rich table, the footer lines under it."""
     head, body, tail = grid(comparison)
-    table = Table(*head, title=f"Mean score by {comparison.by} [95% interval] n")
+    columns = [TableColumn(name, overflow="fold") for name in head]  # never cut a column's name
+    table = Table(*columns, title=f"Mean score by {comparison.by} [95% interval] n")
     for row in body:
         table.add_row(*row)
     table.add_section()

@@ -125,9 +125,9 @@ def footer(comparison: Comparison) -> list[str]:
     lines += [f"interval: {m}" for m in comparison.methods()]
     if _paired_columns(comparison):
         lines.append(
-            f"Δ: paired difference vs {base} (baseline): mean of per-unit differences over the "
-            "same (persona, seed, difficulty), [95% paired bootstrap by persona], two-sided "
-            "sign-flip p-value, n units"
+            f"Δ: paired difference vs {base} (baseline): mean of the per-unit differences over "
+            "the same (persona, seed, difficulty) [95% interval] two-sided sign-flip p-value, "
+            "n units"
         )
     overall = next((r for r in comparison.outcomes if r.key == ("OVERALL score",)), None)
     for i in _paired_columns(comparison):

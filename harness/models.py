@@ -661,6 +661,38 @@ _LEGACY_HTTP = {
 RunKind = Literal["run", "eval", "grade", "chat"]
 
 
+class PersonaRef(Strict):
+    """One persona file a run read, with its version (None: unknown, the file has changed or
+    gone since the run)."""
+
+    id: str
+    version: int | None
+    file: str
+    sha256: str
+
+
+class RunIdentity(Strict):
+    """What makes two runs' numbers comparable: the same personas, rubric, customer, judges
+    and conversation settings (None: does not apply or was not recorded)."""
+
+    personas: list[PersonaRef] = Field(default_factory=list)
+    rubric: str | None = Field(default=None, description="Rubric id@version.")
+    rubric_file: str | None = None
+    rubric_sha256: str | None = None
+    reactions_sha256: str | None = Field(
+        default=None, description="The scripted customer's shared reaction lines."
+    )
+    customer: str | None = None
+    judge: str | None = None
+    panel: list[str] = Field(default_factory=list, description="Extra judges (agreement only).")
+    judge_batch: JudgeBatch | None = None
+    difficulty: int | None = Field(default=None, description="None: each persona's own level.")
+    max_turns: int | None = None
+    max_intensity: AbuseLevel | None = None
+    temperature: float | None = None
+    harness_version: str
+
+
 class RunManifest(Strict):
     """run.json: what ran, with which versions and inputs."""
 
@@ -674,6 +706,9 @@ class RunManifest(Strict):
     settings: RunSettings | None = None
     source: str | None = Field(default=None, description="Graded file, for `grade` runs.")
     files: dict[str, str] = Field(description="sha256 of every persona/rubric/macro file used.")
+    identity: RunIdentity | None = Field(
+        default=None, description="What `compare` checks runs agree on (absent in older runs)."
+    )
     started: str
     finished: str | None = None
     status: Literal["running", "interrupted", "finished", "failed"] = "running"

@@ -26,6 +26,7 @@ from harness import __version__
 from harness.agreement import judge_agreement
 from harness.catalog import data_root
 from harness.errors import InputError, UsageError
+from harness.identity import identity_from
 from harness.inputs import json_value, jsonl_lines, read_text
 from harness.models import (
     RoleUsage,
@@ -103,6 +104,7 @@ def new_manifest(
         settings=settings,
         source=source,
         files=files,
+        identity=identity_from(settings, files, __version__),
         started=now(),
     )
 
@@ -198,7 +200,13 @@ class RunStore:
         self.lock()
         finished = self.finished_ids(retry_errors=True)
         running = manifest.model_copy(
-            update={"status": "running", "files": files, "errors": 0, "settings": settings}
+            update={
+                "status": "running",
+                "files": files,
+                "errors": 0,
+                "settings": settings,
+                "identity": identity_from(settings, files, __version__),
+            }
         )
         self.write_manifest(running)
         return running, finished

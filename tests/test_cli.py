@@ -292,46 +292,63 @@ def _column(columns: list[str], run: Path, library: str) -> str:
 KEYS = {"guideline": "deesc.name_emotion", "persona": "late-gift", "agent": "seed-playbook"}
 
 
+CELL = {"mean", "n", "ci_low", "ci_high"}
+
+
 @pytest.mark.parametrize("by", ["guideline", "persona", "agent"])
 @pytest.mark.parametrize("fmt", ["table", "markdown", "csv", "json"])
 def test_compare(cli: Invoke, two_runs: tuple[Path, Path], by: str, fmt: str) -> None:
     first, second = two_runs
     out = _ok(cli("compare", str(first), str(second), "--by", by, "--format", fmt)).output
     key = KEYS[by]
+    # 2 runs x 2 agents; every series after the first shares its (persona, seed, difficulty)
+    width = 1 + 4 + 3
     if fmt == "json":
-        rows = json.loads(out)
-        columns = [c for c in rows[0] if c != by]
-        assert len(columns) == 4  # 2 runs x 2 agents
-        assert key in rows[0][by]
-        assert all(set(r) == {by, *columns} for r in rows)
-        overall = next(r for r in rows if r[by] == "OVERALL score")
-        assert all(overall[c]["n"] == 1 for c in columns)
-        good = overall[_column(columns, first, "seed-playbook")]["mean"]
-        bad = overall[_column(columns, first, "anti-patterns")]["mean"]
+        data = json.loads(out)
+        columns = [c["name"] for c in data["columns"]]
+        assert len(columns) == 4
+        assert data["baseline"] == columns[0]
+        assert any(key in r[by] for r in data["rows"])
+        for row in data["rows"] + data["outcomes"]:
+            assert set(row["cells"]) == set(columns)
+            assert all(set(cell) >= CELL for cell in row["cells"].values())
+            assert set(row["paired"]) == set(columns[1:])
+        overall = next(r for r in data["outcomes"] if r["metric"] == "OVERALL score")
+        assert all(overall["cells"][c]["n"] == 1 for c in columns)
+        good = overall["cells"][_column(columns, first, "seed-playbook")]["mean"]
+        bad = overall["cells"][_column(columns, first, "anti-patterns")]["mean"]
         assert good > bad
         # same settings and seed in both runs: same result
-        assert overall[_column(columns, second, "seed-playbook")]["mean"] == good
-        assert overall[_column(columns, second, "anti-patterns")]["mean"] == bad
+        assert overall["cells"][_column(columns, second, "seed-playbook")]["mean"] == good
+        assert overall["cells"][_column(columns, second, "anti-patterns")]["mean"] == bad
+        same = overall["paired"][_column(columns, second, "seed-playbook")]
+        assert (same["delta"], same["n"], same["p_value"]) == (0.0, 1, 1.0)
+        assert set(data["pass_hat_k"]) == set(columns)
     elif fmt == "csv":
         rows = list(csv.reader(io.StringIO(out)))
         assert rows[0][0] == by
-        assert len(rows[0]) == 5
+        assert len(rows[0]) == width
         for run in (first, second):
             for library in ("seed-playbook", "anti-patterns"):
-                _column(rows[0][1:], run, library)
+                _column(rows[0][1:5], run, library)
         assert key in rows[1][0]
-        assert all(len(r) == 5 for r in rows)
+        table = [r for r in rows if not r[0].startswith("#")]
+        assert all(len(r) == width for r in table)
+        assert any(r[0] == "OVERALL score" for r in table)
+        assert any(r[0].startswith("# interval: ") for r in rows)
     elif fmt == "markdown":
         lines = out.splitlines()
         header = [cell.strip() for cell in lines[0].strip("|").split("|")]
         assert header[0] == by
-        assert len(header) == 5
-        assert lines[1].count("---") == 5
+        assert len(header) == width
+        assert lines[1].count("---") == width
         assert key in lines[2].split("|")[1]
+        assert "n=1" in lines[2]
     else:
         assert f"Mean score by {by}" in out
         assert key in out
         assert "OVERALL score" in out
+        assert "pass^1 (resolved)" in out
 
 
 def test_compare_bad_option(cli: Invoke, two_runs: tuple[Path, Path]) -> None:
@@ -389,8 +406,8 @@ def test_compare_keeps_agents_with_same_file_name_apart(
     agents = ("--agent", SEED_PLAYBOOK, "--agent", "macros:mine/seed-playbook.yaml")
     _ok(cli("run", "--persona", "late-gift", *agents, "--out", "out"))
     assert len(read_jsonl(tmp_path / "out" / SCORECARDS)) == 2
-    rows = json.loads(_ok(cli("compare", "out", "--format", "json")).output)
-    columns = [c for c in rows[0] if c != "guideline"]
+    data = json.loads(_ok(cli("compare", "out", "--format", "json")).output)
+    columns = [c["name"] for c in data["columns"]]
     assert len(columns) == 2, columns
 
 

@@ -107,7 +107,7 @@ def test_regrade_with_a_new_rubric_and_judges(
     result = _cli(*args, "--out", "heavy")
     assert result.exit_code == 0, result.output
     original, heavy = _by_id(source), _by_id(tmp_path / "heavy")
-    assert all(c["rubric"] == "heavy-abuse@1" for c in heavy.values())
+    assert all(c["rubric"] == "heavy-abuse@2" for c in heavy.values())
     assert all(heavy[k]["results"] == c["results"] for k, c in original.items())
     assert all(c["panel"]["rules"] == c["results"] for c in heavy.values())
     assert any(heavy[k]["score"] != c["score"] for k, c in original.items())

@@ -91,3 +91,16 @@ def test_repeated_scorecard_lines_count_once(tmp_path: Path) -> None:
     cards = store.load_scorecards()
     assert len(cards) == 2 and store.duplicates == 1
     assert json.loads(first)["conversation_id"] in {c.conversation_id for c in cards}
+
+
+def test_compare_counts_a_repeated_conversation_once_and_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert _run(out, "--seeds", "2").exit_code == 0
+    first = (out / "scorecards.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    with (out / "scorecards.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(first + "\n")
+    result = CliRunner().invoke(app, ["compare", str(out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert any("1 repeated scorecard line" in note for note in data["notes"])
+    assert data["columns"][0]["conversations"] == 2

@@ -87,7 +87,10 @@ MaxIntensity = Annotated[
     str | None,
     typer.Option(help=f"Cap how abusive the customer may get: {choices(AbuseLevel)}."),
 ]
-CompareByOpt = Annotated[str, typer.Option(help=choices(CompareBy))]
+CompareByOpt = Annotated[
+    str,
+    typer.Option(help=f"{choices(CompareBy)}; or two, comma-separated: guideline,persona"),
+]
 HttpFormatOpt = Annotated[
     str,
     typer.Option(

@@ -32,12 +32,11 @@ from harness.cli.options import (
     Stream,
     Timeout,
     build_settings,
-    one_of,
     spoken,
 )
 from harness.cli.output import print_estimate, print_summary, progress_bar
 from harness.errors import UsageError
-from harness.models import CompareBy, RunKind, RunSettings
+from harness.models import RunKind, RunSettings
 
 
 def execute_run(
@@ -333,17 +332,39 @@ def compare(
         str,
         typer.Option("--format", help="table | markdown | csv | json, or a plugin's format"),
     ] = "table",
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            help="The reference for paired differences: a run directory given, or a column "
+            "name (default: the first column)."
+        ),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Refuse to compare runs that differ in personas, rubric, settings."
+        ),
+    ] = False,
 ) -> None:
-    """Compare runs side by side: mean score per guideline, persona or agent."""
+    """Compare runs side by side: means with 95% intervals per guideline, persona or agent
+    (or two: --by guideline,persona), paired differences to the baseline, pass^k."""
     from harness.compare import compare_runs
     from harness.registry import REPORTERS
     from harness.reports import render
 
     with user_errors():
-        one_of("--by", by, CompareBy)
         if REPORTERS.find(format) is None:
             raise UsageError(f"--format must be {spoken(tuple(REPORTERS.names()))}")
-        rendered = render(compare_runs(runs, by=by), format)
+        comparison = compare_runs(runs, by=by, baseline=baseline)
+        found = comparison.differences
+        if strict and found:
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            raise UsageError(f"--strict: {found[0].describe()}{more}")
+        for difference in found:
+            err_console.print(
+                f"warning: {difference.describe()}", style="yellow", highlight=False, soft_wrap=True
+            )
+        rendered = render(comparison, format)
     if isinstance(rendered, str):
         sys.stdout.write(rendered)
     else:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from harness.agents import AgentContext, make_agent
+from harness.catalog import load_persona
 from harness.customers import make_customer
 from harness.episode import CaseBrief, run_episode
 from harness.errors import InputError
@@ -132,36 +133,80 @@ async def run_jobs(
 
 
 async def grade_conversations(
-    conversations: list[Conversation],
-    personas: dict[str, Persona],
+    conversations: Iterable[Conversation],
     store: RunStore,
     run_id: str,
     gateway: Gateway,
     grading: Callable[[Gateway], Grading],
     on_done: Progress,
+    *,
+    concurrency: int = 4,
+    total: int = 0,
 ) -> None:
-    """Grade recorded conversations one after another (fresh judges for each)."""
-    for n, conv in enumerate(conversations, 1):
-        scope = gateway.scope()
-        case = Case(
-            turns=conv.turns,
-            context=conv.context,
-            persona=personas.get(conv.persona or ""),
-            stop_reason=StopReason.imported,
-        )
-        labels = Labels(
-            run_id=run_id,
-            conversation_id=conv.id,
-            persona=conv.persona,
-            agent="transcript",
-            customer="transcript",
-            seed=None,
-        )
-        stop, card, error = await contained_scorecard(
-            case, StopReason.imported, labels, grading(scope), csat=None, usage=scope.usage
-        )
-        store.append(transcript_record(case, stop, labels, error=error), card)
-        on_done(n, len(conversations))
+    """Grade recorded conversations, `concurrency` at a time (fresh judges for each), one
+    append per finished conversation. The input is consumed lazily through a small queue,
+    so memory stays constant however many conversations there are; personas are loaded
+    the first time a conversation names one."""
+    queue: asyncio.Queue[Conversation | None] = asyncio.Queue(maxsize=2 * concurrency)
+    personas: dict[str, Persona | None] = {}
+    done = 0
+    lock = asyncio.Lock()
+
+    async def worker() -> None:
+        nonlocal done
+        while (conv := await queue.get()) is not None:
+            card, record = await grade_one(
+                conv, _persona(personas, conv.persona), run_id, gateway, grading
+            )
+            async with lock:
+                store.append(record, card)
+                done += 1
+                on_done(done, total)
+
+    workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    try:
+        for conv in conversations:
+            await queue.put(conv)
+        for _ in workers:
+            await queue.put(None)
+        await asyncio.gather(*workers)
+    finally:
+        for task in workers:
+            task.cancel()
+
+
+def _persona(cache: dict[str, Persona | None], ref: str | None) -> Persona | None:
+    if not ref:
+        return None
+    if ref not in cache:
+        cache[ref] = load_persona(ref)[0]
+    return cache[ref]
+
+
+async def grade_one(
+    conv: Conversation,
+    persona: Persona | None,
+    run_id: str,
+    gateway: Gateway,
+    grading: Callable[[Gateway], Grading],
+) -> tuple[Scorecard, TranscriptRecord]:
+    """One imported conversation's scorecard and transcript record."""
+    scope = gateway.scope()
+    case = Case(
+        turns=conv.turns, context=conv.context, persona=persona, stop_reason=StopReason.imported
+    )
+    labels = Labels(
+        run_id=run_id,
+        conversation_id=conv.id,
+        persona=conv.persona,
+        agent="transcript",
+        customer="transcript",
+        seed=None,
+    )
+    stop, card, error = await contained_scorecard(
+        case, StopReason.imported, labels, grading(scope), csat=None, usage=scope.usage
+    )
+    return card, transcript_record(case, stop, labels, error=error)
 
 
 async def regrade_records(

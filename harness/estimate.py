@@ -29,9 +29,13 @@ class RoleEstimate:
     cost_usd: float
 
 
-def estimate(settings: RunSettings) -> tuple[int, list[RoleEstimate]]:
-    """The number of conversations and the estimate per model role of a run."""
-    jobs, _ = plan(settings)
+def estimate(
+    settings: RunSettings, *, graded: int | None = None
+) -> tuple[int, list[RoleEstimate]]:
+    """The number of conversations and the estimate per model role of a run; with `graded`,
+    of grading that many recorded conversations (judges only)."""
+    jobs = plan(settings)[0] if graded is None else []
+    count = len(jobs) if graded is None else graded
     rubric, _ = load_rubric(settings.rubric)
     replies = settings.max_turns // 2
     history = TURN_TOKENS * settings.max_turns // 2  # mean transcript length per call
@@ -42,17 +46,19 @@ def estimate(settings: RunSettings) -> tuple[int, list[RoleEstimate]]:
             count = sum(1 for j in jobs if j.agent == spec)
             roles.append(("agent", agent.arg, count * replies))
     customer = parse_spec(settings.customer)
-    if customer.kind == "model":
+    if customer.kind == "model" and jobs:
         roles.append(("customer", customer.arg, len(jobs) * replies))
+    sections = len({g.section for g in rubric.guidelines})
     for spec in (settings.judge, *settings.judges):
         judge = parse_spec(spec)
         if judge.kind in JUDGE_SHARE:
             share = JUDGE_SHARE[judge.kind]
-            roles.append(("judge", judge.arg, int(len(jobs) * len(rubric.guidelines) * share)))
+            per = sections if settings.judge_batch == "section" else len(rubric.guidelines) * share
+            roles.append(("judge", judge.arg, int(count * per)))
     rows = []
     for role, model, calls in roles:
         prompt = calls * (PROMPT_TOKENS[role] + history)
         completion = calls * COMPLETION_TOKENS[role]
         cost = estimate_cost(model, prompt, completion)
         rows.append(RoleEstimate(role, model, calls, prompt, completion, cost))
-    return len(jobs), rows
+    return count, rows

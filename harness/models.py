@@ -705,6 +705,10 @@ class RunManifest(Strict):
     python: str
     settings: RunSettings | None = None
     source: str | None = Field(default=None, description="Graded file, for `grade` runs.")
+    grading: dict[str, str] | None = Field(
+        default=None,
+        description="`grade` runs of a file: the judge, panel and judge_batch (checked on resume).",
+    )
     files: dict[str, str] = Field(description="sha256 of every persona/rubric/macro file used.")
     identity: RunIdentity | None = Field(
         default=None, description="What `compare` checks runs agree on (absent in older runs)."

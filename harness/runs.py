@@ -9,15 +9,16 @@ layers below: `plan` (jobs), `store` (the run directory), `batch` (the executor)
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.batch import Progress, gateway_for, grade_conversations, regrade_records, run_jobs
-from harness.catalog import file_hash, load_rubric, read_conversations
-from harness.errors import UsageError
+from harness.catalog import file_hash, load_persona, load_rubric, read_conversations
+from harness.errors import InputError, UsageError
 from harness.judging import JudgeContext, make_judge
 from harness.llm import Gateway, ModelSettings
-from harness.models import Conversation, RunKind, RunManifest, RunSettings
-from harness.plan import Job, changed_identity, personas_for, plan
+from harness.models import JudgeBatch, RunKind, RunManifest, RunSettings
+from harness.plan import Job, changed_identity, plan
 from harness.preflight import check_models, run_models
 from harness.regrade import SourceRun
 from harness.scoring import Grading, grading_for
@@ -96,6 +97,32 @@ def execute(
         store.unlock()  # already done by finish/interrupt; here for anything else
 
 
+@dataclass(frozen=True)
+class GradeSource:
+    """A transcript file checked end to end before grading starts: how many conversations
+    it holds and the personas they name (resolved), read in constant memory."""
+
+    path: Path
+    count: int
+    personas: list[str]
+
+
+def scan_conversations(source: Path) -> GradeSource:
+    """Read a transcript JSONL once: every line valid, ids unique, personas known; or the
+    first problem as one `InputError` with its line, before anything is written."""
+    count = 0
+    personas: set[str] = set()
+    for _, conversation in read_conversations(source):
+        count += 1
+        if conversation.persona:
+            personas.add(conversation.persona)
+    if not count:
+        raise InputError(source, "no conversations in the file")
+    for ref in sorted(personas):
+        load_persona(ref)
+    return GradeSource(source, count, sorted(personas))
+
+
 def grade_file(
     source: Path,
     out: Path,
@@ -104,37 +131,79 @@ def grade_file(
     judge_spec: str,
     panel: list[str] | None = None,
     settings: ModelSettings | None = None,
+    judge_batch: JudgeBatch = "guideline",
+    concurrency: int = 4,
+    resume: bool = False,
     on_done: Progress = lambda done, total: None,
 ) -> tuple[RunManifest, int]:
-    """Grade every conversation of a transcript JSONL; return the manifest and the count."""
+    """Grade every conversation of a transcript JSONL, `concurrency` at a time, streaming
+    the file; with `resume`, finish a grade run in `out` (only what is missing). Returns
+    the manifest and the number of conversations in the file."""
     _, rubric_path = load_rubric(rubric_ref)
-    gateway = Gateway(settings or ModelSettings())
+    model = settings or ModelSettings()
+    gateway = Gateway(replace(model, concurrency=max(model.concurrency, concurrency)))
     make_judge(judge_spec, JudgeContext(gateway=gateway))  # fail fast on a bad judge spec
     check_models(gateway, run_models(judges=[judge_spec, *(panel or [])]))
-    conversations: list[Conversation] = [c for _, c in read_conversations(source)]
+    scanned = scan_conversations(source)
     store = RunStore(out)
-    name = f"grade-{source.stem}"
     files = {str(source): file_hash(source), str(rubric_path): file_hash(rubric_path)}
-    manifest = store.create(new_manifest(name=name, kind="grade", source=str(source), files=files))
+    judges = {"judge": judge_spec, "panel": ",".join(panel or []), "judge_batch": judge_batch}
+    manifest, finished = _open_grade_run(store, source, files, judges, resume=resume)
 
-    def judges(scope: Gateway) -> Grading:
-        return grading_for(rubric_ref, judge_spec, panel or [], scope)
+    def grading(scope: Gateway) -> Grading:
+        return grading_for(rubric_ref, judge_spec, panel or [], scope, batch=judge_batch)
 
+    todo = (c for _, c in read_conversations(source) if c.id not in finished)
+    done_before = len(finished)
     try:
         asyncio.run(
             grade_conversations(
-                conversations,
-                personas_for(conversations),
+                todo,
                 store,
                 manifest.run_id,
                 gateway,
-                judges,
-                on_done,
+                grading,
+                lambda done, total: on_done(done_before + done, scanned.count),
+                concurrency=concurrency,
+                total=scanned.count,
             )
         )
-        return store.finish(manifest), len(conversations)
+        return store.finish(manifest), scanned.count
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        store.interrupt(manifest)
+        raise
     finally:
         store.unlock()
+
+
+def _open_grade_run(
+    store: RunStore,
+    source: Path,
+    files: dict[str, str],
+    judges: dict[str, str],
+    *,
+    resume: bool,
+) -> tuple[RunManifest, set[str]]:
+    """A new grade run in `store`, or (resume) the one already there if it graded the same
+    file with the same rubric and judges; the ids already graded."""
+    if not resume:
+        name = f"grade-{source.stem}"
+        manifest = new_manifest(name=name, kind="grade", source=str(source), files=files)
+        manifest = manifest.model_copy(update={"grading": judges})
+        return store.create(manifest), set()
+    existing = store.read_manifest()
+    if existing is None or existing.kind != "grade":
+        raise UsageError(f"{store.root}: no grade run to resume here (no {MANIFEST} of a grade)")
+    if existing.files != files or (existing.grading or judges) != judges:
+        raise UsageError(
+            f"{store.root}: that run graded another file, rubric or judge; resume with the "
+            "same ones or pick another --out"
+        )
+    store.lock()
+    finished = store.finished_ids(retry_errors=True)
+    running = existing.model_copy(update={"status": "running", "errors": 0})
+    store.write_manifest(running)
+    return running, finished
 
 
 def regrade_run(

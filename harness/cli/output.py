@@ -169,8 +169,9 @@ def print_agreement(agreement: dict[str, dict[str, float | None]], cards: list[S
         out_console.print(agree)
 
 
-def print_estimate(settings: RunSettings) -> None:
-    """The dry-run table: calls, tokens and cost per model role."""
+def print_estimate(settings: RunSettings, *, graded: int | None = None) -> None:
+    """The dry-run table: calls, tokens and cost per model role (of grading `graded`
+    recorded conversations, when given)."""
     from harness.estimate import estimate
 
     table = Table(
@@ -182,7 +183,7 @@ def print_estimate(settings: RunSettings) -> None:
         "cost (USD)",
         title="Dry run: estimate (no model was called)",
     )
-    conversations, rows = estimate(settings)
+    conversations, rows = estimate(settings, graded=graded)
     for row in rows:
         table.add_row(
             row.role,

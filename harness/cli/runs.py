@@ -266,23 +266,40 @@ def grade(
     no_cache: NoCache = False,
     stream: Stream = False,
     allow_errors: AllowErrors = 0,
+    concurrency: Concurrency = 4,
+    judge_batch: JudgeBatchOpt = "guideline",
+    resume: Annotated[
+        bool, typer.Option(help="Finish an interrupted grade run in --out (only what is left).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the file, estimate judge calls and cost.")
+    ] = False,
 ) -> None:
     """Grade recorded conversations, or re-grade a finished run into a new run directory.
 
-    A run directory is graded as it ran, unless --rubric / --judge name new ones.
+    A file is read as it is graded (constant memory), --concurrency conversations at a
+    time; Ctrl-C keeps what is graded and --resume finishes it. A run directory is graded
+    as it ran, unless --rubric / --judge name new ones.
 
     Examples:
 
-      toughtalk grade recorded.jsonl --judge model:openai/gpt-4o-mini
+      toughtalk grade recorded.jsonl --judge model:openai/gpt-4o-mini --concurrency 32
+
+      toughtalk grade recorded.jsonl --out results/week-12 --resume
 
       toughtalk grade results/20260101-120000-run --judge rules --out results/rules-again
     """
     from harness.batch import model_settings
     from harness.regrade import read_source, regrade_settings, run_dir_of
-    from harness.runs import default_out, grade_file, regrade_run
+    from harness.runs import default_out, grade_file, regrade_run, scan_conversations
 
     model = ModelOptions(
-        api_base=api_base, timeout=timeout, retries=retries, no_cache=no_cache, stream=stream
+        concurrency=concurrency,
+        api_base=api_base,
+        timeout=timeout,
+        retries=retries,
+        no_cache=no_cache,
+        stream=stream,
     )
     with user_errors():
         run_dir = run_dir_of(file)
@@ -308,18 +325,34 @@ def grade(
             model=model,
             rubric=rubric or "default",
             seeds=[],
+            judge_batch=judge_batch,
         )
+        if dry_run:
+            print_estimate(settings, graded=scan_conversations(file).count)
+            return
+        if resume and out is None:
+            raise UsageError("--resume needs --out DIR (the grade run to finish)")
         out = out or default_out(f"grade-{file.stem}")
-        with progress_bar(f"grade {file.name}") as update:
-            manifest, count = grade_file(
-                file,
-                out,
-                rubric_ref=settings.rubric,
-                judge_spec=settings.judge,
-                panel=settings.judges,
-                settings=model_settings(settings),
-                on_done=update,
-            )
+        try:
+            with progress_bar(f"grade {file.name}") as update:
+                manifest, count = grade_file(
+                    file,
+                    out,
+                    rubric_ref=settings.rubric,
+                    judge_spec=settings.judge,
+                    panel=settings.judges,
+                    settings=model_settings(settings),
+                    judge_batch=settings.judge_batch,
+                    concurrency=concurrency,
+                    resume=resume,
+                    on_done=update,
+                )
+        except KeyboardInterrupt:
+            raise fail(
+                f"interrupted; graded conversations are kept in {out}. Finish with: "
+                f"--out {out} --resume",
+                130,
+            ) from None
         print_summary(out)
         out_console.print(f"graded {count} conversation(s)")
         check_failures(out, manifest.errors, manifest.conversations, allow_errors)

@@ -9,6 +9,7 @@ JSON asked for gets one retry, then the guideline is `unscored` (never a silent 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -161,27 +162,39 @@ class ModelJudge:
     rules: RulesJudge = field(default_factory=RulesJudge)
 
     async def agrade(self, case: Case, rubric: Rubric) -> list[GuidelineResult]:
-        """Grade each applicable guideline: one call each, or one call per rubric section."""
+        """Grade each applicable guideline: one call each, or one call per rubric section,
+        all at once (the gateway's limits bound them)."""
         view = case.view()
-        turns, context = case.turns, case.context
         done: dict[str, GuidelineResult] = {}
         pending: list[RubricGuideline] = []
         for g in rubric.guidelines:
             rule = self.rules.result(view, g)
-            if rule.verdict == "na":
+            if self.settled(rule):
                 done[g.id] = rule
             else:
                 pending.append(g)
+        done.update(await self.ask_all(pending, case.turns, case.context))
+        return [done[g.id] for g in rubric.guidelines]
+
+    def settled(self, rule: GuidelineResult) -> bool:
+        """Whether the rule verdict stands without asking the model: here, only `na`."""
+        return rule.verdict == "na"
+
+    async def ask_all(
+        self, pending: list[RubricGuideline], turns: list[Turn], context: Mapping[str, Any]
+    ) -> dict[str, GuidelineResult]:
+        """Ask the model about every pending guideline concurrently: one call per guideline,
+        or one per rubric section with `batch="section"`."""
         if self.batch == "section":
             sections: dict[str, list[RubricGuideline]] = {}
             for g in pending:
                 sections.setdefault(g.section, []).append(g)
-            for group in sections.values():
-                done.update(await self.ask_section(group, turns, context))
-        else:
-            for g in pending:
-                done[g.id] = await self.ask(g, turns, context)
-        return [done[g.id] for g in rubric.guidelines]
+            answers = await asyncio.gather(
+                *(self.ask_section(group, turns, context) for group in sections.values())
+            )
+            return {gid: result for answer in answers for gid, result in answer.items()}
+        results = await asyncio.gather(*(self.ask(g, turns, context) for g in pending))
+        return {g.id: result for g, result in zip(pending, results, strict=True)}
 
     async def ask_section(
         self, group: list[RubricGuideline], turns: list[Turn], context: Mapping[str, Any]
@@ -283,17 +296,12 @@ CONFIDENT = {"violated", "na", "met"}
 @dataclass
 class HybridJudge(ModelJudge):
     """Rule verdicts where they rest on evidence (met/violated) or applicability (na); the
-    LLM for the rest (missed and partial, where patterns are least sure)."""
+    LLM for the rest (missed and partial, where patterns are least sure), batched per
+    guideline or per section like the model judge."""
 
-    async def agrade(self, case: Case, rubric: Rubric) -> list[GuidelineResult]:
-        """Rules first; ask the model where the rules are unsure."""
-        view = case.view()
-        out = []
-        for g in rubric.guidelines:
-            rule = self.rules.result(view, g)
-            confident = rule.verdict in CONFIDENT and (rule.evidence or rule.verdict == "na")
-            out.append(rule if confident else await self.ask(g, case.turns, case.context))
-        return out
+    def settled(self, rule: GuidelineResult) -> bool:
+        """A confident rule verdict: met or violated with evidence, or na."""
+        return rule.verdict in CONFIDENT and (bool(rule.evidence) or rule.verdict == "na")
 
 
 def _llm_judge(cls: type[ModelJudge], kind: str) -> JudgeFactory:

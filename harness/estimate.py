@@ -29,9 +29,7 @@ class RoleEstimate:
     cost_usd: float
 
 
-def estimate(
-    settings: RunSettings, *, graded: int | None = None
-) -> tuple[int, list[RoleEstimate]]:
+def estimate(settings: RunSettings, *, graded: int | None = None) -> tuple[int, list[RoleEstimate]]:
     """The number of conversations and the estimate per model role of a run; with `graded`,
     of grading that many recorded conversations (judges only)."""
     jobs = plan(settings)[0] if graded is None else []

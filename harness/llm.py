@@ -1,9 +1,11 @@
 """The one model gateway: every model call in toughtalk goes through `Gateway.complete`.
 
-Around each call: bounded concurrency, retries with exponential backoff and jitter on
-429/5xx/timeouts, a per-call timeout, a disk response cache (on by default), token and cost
-accounting per role, and one-line errors when a model is unreachable or a key is missing.
-The call itself goes to a provider (`harness.providers`): llama.cpp for `local/<name>`,
+Around each call: bounded concurrency per role that adapts to rate limits (halved on a 429,
+raised back by one after a run of successes: `harness.limits`), retries with exponential
+backoff and jitter on 429/5xx/timeouts (honouring `Retry-After`), a per-call timeout, a
+disk response cache (on by default), token and cost accounting per role, and one-line
+errors when a model is unreachable or a key is missing. The call itself goes to a provider
+(`harness.providers`): llama.cpp for `local/<name>`, the openai SDK for `openai/<id>`,
 litellm for every other model id, or an in-process fake in tests.
 
 Usage is counted here and only here, per role. `Gateway.scope()` gives one conversation
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ToughtalkError
+from harness.limits import RoleLimits
 from harness.models import RoleUsage
 from harness.providers import Provider, ProviderRequest, default_providers
 from harness.providers.litellm import estimate_cost
@@ -44,6 +47,14 @@ class ModelError(ToughtalkError):
 
 class EmptyReply(Exception):
     """A 200 answer with no text: retried like a server error, never cached."""
+
+
+def rate_limited(exc: BaseException) -> bool:
+    """Whether a failure is the server saying "too many requests" (HTTP 429)."""
+    status = getattr(exc, "status_code", None) or getattr(
+        getattr(exc, "response", None), "status_code", None
+    )
+    return status == 429 or type(exc).__name__ == "RateLimitError"
 
 
 def retry_after(exc: BaseException, cap: float) -> float:
@@ -107,7 +118,7 @@ class Gateway:
             providers if providers is not None else default_providers()
         )
         self.usage: dict[str, RoleUsage] = {}
-        self._semaphore: asyncio.Semaphore | None = None
+        self._limits: RoleLimits | None = None
         self._parent: Gateway | None = None
 
     def scope(self) -> Gateway:
@@ -117,12 +128,13 @@ class Gateway:
         child._parent = self
         return child
 
-    def _sem(self) -> asyncio.Semaphore:
+    def limits(self) -> RoleLimits:
+        """The run's in-flight limits, one per role (shared by every scope)."""
         if self._parent is not None:
-            return self._parent._sem()
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.settings.concurrency)
-        return self._semaphore
+            return self._parent.limits()
+        if self._limits is None:
+            self._limits = RoleLimits(self.settings.concurrency)
+        return self._limits
 
     def provider_for(self, model: str) -> Provider:
         """The first provider that serves the model id."""
@@ -194,8 +206,7 @@ class Gateway:
             usage = RoleUsage(**{**data["usage"], "cost_usd": 0.0, "calls": 1, "cached_calls": 1})
             self._account(role, usage)
             return Completion(text=data["text"], usage=usage, cached=True)
-        async with self._sem():
-            text, usage = await self._call_with_retries(role, model, messages, params)
+        text, usage = await self._call_with_retries(role, model, messages, params)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
@@ -222,14 +233,19 @@ class Gateway:
             stream=self.settings.stream,
             endpoint=self._endpoint(model),
         )
+        limit = self.limits()(role)
         attempt = 0
         while True:
             try:
-                text, usage = await provider.complete(request)
+                async with limit:
+                    text, usage = await provider.complete(request)
                 if not text.strip():
                     raise EmptyReply("the model returned an empty reply")
+                limit.speed_up()
                 return text, usage
             except Exception as exc:  # classified below; every path re-raises or retries
+                if rate_limited(exc):
+                    limit.slow_down()
                 retryable = isinstance(exc, EmptyReply) or provider.retryable(exc)
                 if retryable and attempt < self.settings.max_retries:
                     delay = self.settings.backoff * (2**attempt) * (0.5 + random.random())

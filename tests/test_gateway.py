@@ -62,7 +62,7 @@ def test_a_scope_counts_its_own_calls_and_shares_the_limit() -> None:
     ask(scope, "customer")
     assert scope.usage["customer"].calls == 1
     assert "customer" not in gw.usage
-    assert scope._sem() is gw._sem()
+    assert scope.limits() is gw.limits()
 
 
 def test_transient_errors_are_retried_then_succeed() -> None:
@@ -200,3 +200,77 @@ def test_retry_after_header_of_a_real_rate_limit_reaches_the_wait(
         )
     assert reply.text == "fine"
     assert waits and waits[0] >= 2.0
+
+
+def test_each_role_has_its_own_limit_so_a_judge_storm_leaves_the_agent_room() -> None:
+    """With concurrency 2, two judge calls hold the judge's slots; the agent still gets in."""
+    gate = asyncio.Event()
+    order: list[str] = []
+
+    async def run() -> None:
+        provider = _Blocking(gate, order)
+        gw = Gateway(ModelSettings(cache_dir=None, concurrency=2), providers=[provider])
+
+        async def call(role: str, text: str) -> None:
+            await gw.complete(
+                role=role,
+                model="fake/m",
+                temperature=0.0,
+                seed=0,
+                messages=[{"role": "user", "content": text}],
+            )
+
+        judges = [asyncio.create_task(call("judge", f"j{n}")) for n in range(4)]
+        await asyncio.sleep(0.01)
+        await call("agent", "a0")  # would wait forever behind the judges with one shared limit
+        gate.set()
+        await asyncio.gather(*judges)
+        assert gw.limits()("judge").cap == 2
+
+    asyncio.run(asyncio.wait_for(run(), timeout=5))
+    assert order[:3] == ["j0", "j1", "a0"]
+
+
+class _Blocking(FakeProvider):
+    """Judge calls wait for the gate; other roles answer at once."""
+
+    def __init__(self, gate: asyncio.Event, order: list[str]) -> None:
+        super().__init__(lambda request: "ok")
+        self.gate, self.order = gate, order
+
+    async def complete(self, request: ProviderRequest) -> tuple[str, Any]:
+        self.order.append(request.messages[-1]["content"])
+        if request.role == "judge":
+            await self.gate.wait()
+        return await super().complete(request)
+
+
+def test_a_rate_limit_halves_the_role_limit_and_successes_raise_it_again() -> None:
+    from harness.limits import AdaptiveLimit
+
+    limit = AdaptiveLimit(8)
+    limit.slow_down()
+    limit.slow_down()
+    assert limit.limit == 2
+    for _ in range(2):
+        limit.speed_up()
+    assert limit.limit == 3
+    for _ in range(3 + 4 + 5 + 6 + 7 + 8):
+        limit.speed_up()
+    assert limit.limit == 8  # never past its cap
+
+
+def test_the_gateway_slows_down_on_429_and_keeps_going(tmp_path: Path) -> None:
+    replies = iter([TransientError("429")] * 3 + ["ok"] * 20)
+
+    class Status429(TransientError):
+        status_code = 429
+
+    provider = FakeProvider(
+        lambda request: (lambda r: Status429("slow down") if isinstance(r, TransientError) else r)(
+            next(replies)
+        )
+    )
+    gw = gateway(provider, concurrency=8, max_retries=5)
+    assert ask(gw).text == "ok"
+    assert gw.limits()("agent").limit == 2  # 8 -> 4 -> 2 -> 1, then the success adds one

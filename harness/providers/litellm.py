@@ -66,7 +66,8 @@ def litellm_module() -> Any:
     return _LITELLM
 
 
-def _no_key(model: str, keys: list[str]) -> str:
+def no_key(model: str, keys: list[str]) -> str:
+    """The one-line message for a model whose API key is not set."""
     return (
         f"{model}: no API key; set {' or '.join(keys)} (for a local OpenAI-compatible "
         "server pass --api-base URL instead)"
@@ -93,7 +94,7 @@ class LiteLLMProvider:
         prefix = model.partition("/")[0]
         key = PROVIDER_KEYS.get(prefix) if "/" in model else None
         if key and not os.environ.get(key) and not endpoint.get("api_key"):
-            raise ModelCheckError(_no_key(model, [key]))  # without importing litellm
+            raise ModelCheckError(no_key(model, [key]))  # without importing litellm
         litellm = litellm_module()
         try:
             litellm.get_llm_provider(model)
@@ -109,7 +110,7 @@ class LiteLLMProvider:
             if not key.endswith("_BASE") and not endpoint.get("api_key")
         ]
         if missing:
-            raise ModelCheckError(_no_key(model, missing))
+            raise ModelCheckError(no_key(model, missing))
 
     async def complete(self, request: ProviderRequest) -> tuple[str, RoleUsage]:
         """One call through litellm; its own retries are off (the gateway retries)."""

@@ -125,7 +125,7 @@ async def run_jobs(
         async with semaphore:
             _, record, card = await simulate(job, settings, run_id, gateway, prompt)
             async with lock:
-                store.append(record, card)
+                await asyncio.to_thread(store.append, record, card)  # fsync off the loop
                 done += 1
                 on_done(done, len(jobs))
 
@@ -159,7 +159,7 @@ async def grade_conversations(
                 conv, _persona(personas, conv.persona), run_id, gateway, grading
             )
             async with lock:
-                store.append(record, card)
+                await asyncio.to_thread(store.append, record, card)
                 done += 1
                 on_done(done, total)
 
@@ -254,5 +254,5 @@ async def regrade_records(
             sim_faults=faults,
             coaching=record.coaching,
         )
-        store.append(new_record, card)
+        await asyncio.to_thread(store.append, new_record, card)
         on_done(n, len(records))

@@ -337,7 +337,9 @@ def read_records(path: Path) -> list[TranscriptRecord]:
     records: list[TranscriptRecord] = []
     for number, line in complete_lines(path):
         try:
-            records.append(TranscriptRecord.model_validate(json_value(line, path, number)))
+            records.append(
+                TranscriptRecord.model_validate(json_value(line, path, number, own=True))
+            )
         except ValidationError as exc:
             raise InputError(path, _describe(exc.errors()[0]), number) from exc
     return records

@@ -95,8 +95,13 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def json_value(text: str, path: Path | str, line: int | None = None) -> Any:
-    """Parse JSON text (one JSONL line or a whole file) with every failure as InputError."""
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def json_value(text: str, path: Path | str, line: int | None = None, *, own: bool = False) -> Any:
+    """Parse JSON text (one JSONL line or a whole file) with every failure as InputError.
+    `own`: a line this tool wrote (a scorecard or transcript record, whose schema bounds
+    its nesting): only the checks that cost nothing are made."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -105,13 +110,18 @@ def json_value(text: str, path: Path | str, line: int | None = None) -> Any:
         raise InputError(path, f"nested more than {MAX_DEPTH} levels deep", line) from None
     except ValueError as exc:  # e.g. an integer longer than Python will parse
         raise InputError(path, f"not valid JSON: {str(exc).splitlines()[0][:120]}", line) from exc
-    if _depth(value) > MAX_DEPTH:
+    brackets = text.count("{") + text.count("[")
+    if not own and brackets > MAX_DEPTH and _depth(value) > MAX_DEPTH:
         raise InputError(path, f"nested more than {MAX_DEPTH} levels deep", line)
-    check_strings(value, path, line)
+    if _SURROGATE_ESCAPE.search(text):  # a lone surrogate can only come from an escape
+        check_strings(value, path, line)
     return value
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+
+class _UniqueKeyLoader(_FAST_LOADER):
     """A safe loader that refuses a key given twice in one mapping (YAML keeps the last)."""
 
 
@@ -165,7 +175,7 @@ def yaml_document(text: str, path: Path | str) -> tuple[yaml.Node | None, Any]:
     """(node tree for line numbers, data) of one YAML document; every failure is an
     InputError with the line."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_FAST_LOADER)
         _check_nodes(node, path)
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:

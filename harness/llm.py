@@ -5,8 +5,9 @@ raised back by one after a run of successes: `harness.limits`), retries with exp
 backoff and jitter on 429/5xx/timeouts (honouring `Retry-After`), a per-call timeout, a
 disk response cache (on by default), token and cost accounting per role, and one-line
 errors when a model is unreachable or a key is missing. The call itself goes to a provider
-(`harness.providers`): llama.cpp for `local/<name>`, the openai SDK for `openai/<id>`,
-litellm for every other model id, or an in-process fake in tests.
+(`harness.providers`): llama.cpp for `local/<name>`, a direct httpx client for
+`openai/<id>` (OpenAI-compatible servers), litellm for every other model id, or an
+in-process fake in tests.
 
 Usage is counted here and only here, per role. `Gateway.scope()` gives one conversation
 its own counts while sharing the limits, the cache and the providers of the run.
@@ -271,7 +272,7 @@ class Gateway:
             )
         if kind in ("NotFoundError",):
             return f"{model}: model not found{where} ({first})"
-        if kind in ("Timeout",) or isinstance(exc, asyncio.TimeoutError):
+        if "Timeout" in kind or isinstance(exc, asyncio.TimeoutError):
             return (
                 f"{model}: timed out after {self.settings.timeout:g}s{where} "
                 f"({attempts + 1} attempt(s)); raise --timeout or check the server"

@@ -333,7 +333,9 @@ class RunStore:
             if not line.strip():
                 continue
             try:
-                cards.append(Scorecard.model_validate(json_value(line, self.scorecards, number)))
+                cards.append(
+                    Scorecard.model_validate(json_value(line, self.scorecards, number, own=True))
+                )
             except ValidationError as exc:
                 raise InputError(
                     self.scorecards, f"not a scorecard: {one_line(exc)}", number
@@ -346,7 +348,9 @@ class RunStore:
         """Why the first failed conversation failed: its error, or its judge's reason."""
         if self.transcripts.exists():
             for number, line in jsonl_lines(self.transcripts):
-                record = json_value(line, self.transcripts, number) if line.strip() else {}
+                record = (
+                    json_value(line, self.transcripts, number, own=True) if line.strip() else {}
+                )
                 if isinstance(record, dict) and record.get("error"):
                     return str(record["error"])
         if self.scorecards.exists():

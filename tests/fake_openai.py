@@ -16,6 +16,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _Server(ThreadingHTTPServer):
+    """A threading server with a listen backlog for many clients at once (the default 5
+    refuses connections at concurrency 32)."""
+
+    request_queue_size = 256
+    daemon_threads = True
+
+
 @dataclass
 class Scripted:
     """One scripted reply."""
@@ -101,7 +109,7 @@ class FakeOpenAI:
                 }
                 self.wfile.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

@@ -3,7 +3,7 @@
 `ProviderRequest` into text and usage, or raises.
 
 Built in: `local/<name>` models run in-process through llama.cpp (`local.py`); `openai/<id>`
-(OpenAI and OpenAI-compatible servers) through the openai SDK (`openai_sdk.py`); every other
+(OpenAI and OpenAI-compatible servers) over httpx (`openai_http.py`); every other
 model id through litellm (`litellm.py`). Tests pass an in-process fake to `Gateway`.
 """
 
@@ -15,10 +15,10 @@ __all__ = ["Provider", "ProviderRequest", "TransientError", "default_providers"]
 
 
 def default_providers() -> list[Provider]:
-    """The built-in providers, first match wins: llama.cpp for `local/`, the openai SDK for
-    `openai/` (OpenAI and every OpenAI-compatible server), litellm for the rest."""
+    """The built-in providers, first match wins: llama.cpp for `local/`, a direct httpx
+    client for `openai/` (OpenAI and every OpenAI-compatible server), litellm for the rest."""
     from harness.providers.litellm import LiteLLMProvider
     from harness.providers.local import LocalProvider
-    from harness.providers.openai_sdk import OpenAIProvider
+    from harness.providers.openai_http import OpenAIProvider
 
     return [LocalProvider(), OpenAIProvider(), LiteLLMProvider()]

@@ -234,7 +234,7 @@ def compare_runs(
     Conversations that are not results (see `harness.series.exclusion`) are left out of
     every mean and counted per column."""
     dims = parse_by(by)
-    runs = load_runs(paths)
+    runs = load_runs(paths, light="guideline" not in dims)  # verdicts only for guideline rows
     series = build_series(runs, include_sim_faults=include_sim_faults)
     if not series:
         raise UsageError(f"no scorecards in {', '.join(str(p) for p in paths)}")

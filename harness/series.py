@@ -78,9 +78,10 @@ class Series:
     excluded: dict[str, int] = field(default_factory=dict)
 
 
-def load_runs(paths: list[Path]) -> list[Run]:
+def load_runs(paths: list[Path], *, light: bool = False) -> list[Run]:
     """Every run directory's scorecards and identity; labels are directory names, or the
-    paths given when two names clash (`#2` for a directory given a second time)."""
+    paths given when two names clash (`#2` for a directory given a second time). `light`:
+    without per-guideline verdicts (for rows by persona or agent; far less memory)."""
     names = [p.name for p in paths]
     labels = [
         name if names.count(name) == 1 else str(p) for name, p in zip(names, paths, strict=True)
@@ -88,7 +89,7 @@ def load_runs(paths: list[Path]) -> list[Run]:
     runs = []
     for n, path in enumerate(paths):
         store = RunStore(path)
-        cards = store.load_scorecards()
+        cards = store.load_scorecards(light=light)
         repeat = labels[:n].count(labels[n])  # the same directory given twice
         label_ = f"{labels[n]}#{repeat + 1}" if repeat else labels[n]
         identity = run_identity(store.read_manifest(), cards)

@@ -144,6 +144,7 @@ class RunStore:
         self.scorecards = root / SCORECARDS
         self.manifest_path = root / MANIFEST
         self.duplicates = 0  # scorecard lines dropped by `load_scorecards` as repeats
+        self.has_panel = False  # whether a loaded scorecard carries panel verdicts
         self._lock: int | None = None
 
     # ------------------------------------------------------------ the writer's lock
@@ -213,8 +214,9 @@ class RunStore:
 
     def finish(self, manifest: RunManifest) -> RunManifest:
         """Mark the run finished, with its counts, usage and judge agreement."""
-        cards = self.load_scorecards()
+        cards = self.load_scorecards(light=True)
         errors = sum(failed(c) for c in cards)
+        agreement = judge_agreement(self.load_scorecards()) if self.has_panel else {}
         done = manifest.model_copy(
             update={
                 "status": "failed" if cards and errors == len(cards) else "finished",
@@ -222,7 +224,7 @@ class RunStore:
                 "conversations": len(cards),
                 "errors": errors,
                 "usage": summed_usage(cards),
-                "agreement": judge_agreement(cards),
+                "agreement": agreement,
             }
         )
         self.write_manifest(done)
@@ -323,26 +325,36 @@ class RunStore:
                 handle.flush()
                 os.fsync(handle.fileno())
 
-    def load_scorecards(self) -> list[Scorecard]:
+    def load_scorecards(self, *, light: bool = False) -> list[Scorecard]:
         """Every scorecard of the run, one per conversation id (a repeated id, written by two
-        processes before runs were locked, keeps its last line; `duplicates` counts the rest)."""
+        processes before runs were locked, keeps its last line; `duplicates` counts the rest).
+
+        `light`: without the per-guideline verdicts (`results` and `panel` left empty), for
+        summaries of very large runs: a fraction of the memory."""
         if not self.scorecards.exists():
             raise InputError(self.root, f"no {SCORECARDS} here; is this a run directory?")
-        cards = []
+        latest: dict[str, Scorecard] = {}
+        lines = 0
+        self.has_panel = False
         for number, line in jsonl_lines(self.scorecards):
             if not line.strip():
                 continue
+            data = json_value(line, self.scorecards, number, own=True)
+            if isinstance(data, dict):
+                self.has_panel = self.has_panel or bool(data.get("panel"))
+                if light:
+                    data = {**data, "results": [], "panel": {}}
             try:
-                cards.append(
-                    Scorecard.model_validate(json_value(line, self.scorecards, number, own=True))
-                )
+                card = Scorecard.model_validate(data)
             except ValidationError as exc:
                 raise InputError(
                     self.scorecards, f"not a scorecard: {one_line(exc)}", number
                 ) from exc
-        latest = {card.conversation_id: card for card in cards}  # the last line wins
-        self.duplicates = len(cards) - len(latest)
-        return list(latest.values()) if self.duplicates else cards
+            lines += 1
+            latest.pop(card.conversation_id, None)  # the last line wins, in its place
+            latest[card.conversation_id] = card
+        self.duplicates = lines - len(latest)
+        return list(latest.values())
 
     def first_error(self) -> str:
         """Why the first failed conversation failed: its error, or its judge's reason."""

@@ -598,6 +598,7 @@ class Scorecard(Strict):
 JudgeBatch = Literal["guideline", "section"]
 HttpFormat = Literal["openai", "webhook"]  # the request shapes of the http:URL agent
 CompareBy = Literal["guideline", "persona", "agent"]
+Executor = Literal["local", "ray"]
 
 
 class RunSettings(Strict):
@@ -630,6 +631,12 @@ class RunSettings(Strict):
     )
     max_intensity: AbuseLevel | None = Field(
         default=None, description="Cap on how abusive the customer may get (default: persona's)."
+    )
+    executor: Executor = Field(
+        default="local", description="Where conversations run: this process, or Ray tasks."
+    )
+    ray_address: str | None = Field(
+        default=None, description="`--executor ray`: a cluster to join (default: a local one)."
     )
 
     @model_validator(mode="before")

@@ -18,7 +18,16 @@ from harness.store import slug
 ABUSE_LEVELS: tuple[str, ...] = get_args(AbuseLevel)
 
 # How a run reaches its models may change between sessions; what it runs may not.
-OPERATIONAL = {"concurrency", "api_base", "timeout", "retries", "cache", "stream"}
+OPERATIONAL = {
+    "concurrency",
+    "api_base",
+    "timeout",
+    "retries",
+    "cache",
+    "stream",
+    "executor",
+    "ray_address",
+}
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,19 @@ import asyncio
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from harness.batch import Progress, gateway_for, grade_conversations, regrade_records, run_jobs
+from harness.batch import (
+    Progress,
+    gateway_for,
+    grade_conversations,
+    regrade_records,
+    run_jobs,
+    system_prompt,
+)
 from harness.catalog import file_hash, load_persona, load_rubric, read_conversations
 from harness.errors import InputError, UsageError
 from harness.judging import JudgeContext, make_judge
 from harness.llm import Gateway, ModelSettings
-from harness.models import JudgeBatch, RunKind, RunManifest, RunSettings
+from harness.models import Executor, JudgeBatch, RunKind, RunManifest, RunSettings
 from harness.plan import Job, changed_identity, plan
 from harness.preflight import check_models, run_models
 from harness.regrade import SourceRun
@@ -88,7 +95,20 @@ def execute(
     if settings is None:
         raise UsageError(f"{store.root}: not a simulation run (no settings in run.json)")
     try:
-        asyncio.run(run_jobs(todo, settings, store, manifest.run_id, on_done))
+        if settings.executor == "ray":
+            from harness import ray_executor
+
+            ray_executor.run_jobs(
+                todo,
+                settings,
+                store,
+                manifest.run_id,
+                on_done,
+                prompt=system_prompt(settings),
+                address=settings.ray_address,
+            )
+        else:
+            asyncio.run(run_jobs(todo, settings, store, manifest.run_id, on_done))
         return store.finish(manifest)
     except (KeyboardInterrupt, asyncio.CancelledError):
         store.interrupt(manifest)
@@ -134,11 +154,13 @@ def grade_file(
     judge_batch: JudgeBatch = "guideline",
     concurrency: int = 4,
     resume: bool = False,
+    executor: Executor = "local",
+    ray_address: str | None = None,
     on_done: Progress = lambda done, total: None,
 ) -> tuple[RunManifest, int]:
     """Grade every conversation of a transcript JSONL, `concurrency` at a time, streaming
-    the file; with `resume`, finish a grade run in `out` (only what is missing). Returns
-    the manifest and the number of conversations in the file."""
+    the file (in this process, or as Ray tasks); with `resume`, finish a grade run in `out`
+    (only what is missing). Returns the manifest and the number of conversations."""
     _, rubric_path = load_rubric(rubric_ref)
     model = settings or ModelSettings()
     gateway = Gateway(replace(model, concurrency=max(model.concurrency, concurrency)))
@@ -155,19 +177,38 @@ def grade_file(
 
     todo = (c for _, c in read_conversations(source) if c.id not in finished)
     done_before = len(finished)
+
+    def progress(done: int, total: int) -> None:
+        on_done(done_before + done, scanned.count)
+
     try:
-        asyncio.run(
-            grade_conversations(
+        if executor == "ray":
+            from harness import ray_executor
+
+            judges_of = {"rubric": rubric_ref, "judge": judge_spec, "panel": panel or []}
+            ray_executor.grade_conversations(
                 todo,
+                {**judges_of, "batch": judge_batch, "model": gateway.settings},
                 store,
                 manifest.run_id,
-                gateway,
-                grading,
-                lambda done, total: on_done(done_before + done, scanned.count),
-                concurrency=concurrency,
+                progress,
                 total=scanned.count,
+                concurrency=concurrency,
+                address=ray_address,
             )
-        )
+        else:
+            asyncio.run(
+                grade_conversations(
+                    todo,
+                    store,
+                    manifest.run_id,
+                    gateway,
+                    grading,
+                    progress,
+                    concurrency=concurrency,
+                    total=scanned.count,
+                )
+            )
         return store.finish(manifest), scanned.count
     except (KeyboardInterrupt, asyncio.CancelledError):
         store.interrupt(manifest)

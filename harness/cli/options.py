@@ -53,6 +53,22 @@ Retries = Annotated[
 ]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Skip the disk response cache.")]
 Stream = Annotated[bool, typer.Option("--stream", help="Stream model replies.")]
+ExecutorOpt = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="local (this process) or ray (conversations as Ray tasks; needs "
+        "pip install 'toughtalk[ray]'). Results are the same either way.",
+    ),
+]
+RayAddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="--executor ray: a cluster to join ('auto', or ray://HOST:10001); default: "
+        "start a local Ray instance.",
+    ),
+]
 AllowErrors = Annotated[
     int,
     typer.Option(

@@ -16,6 +16,7 @@ from harness.cli.options import (
     CompareByOpt,
     Concurrency,
     Difficulty,
+    ExecutorOpt,
     HeaderOpt,
     HttpAgentOptions,
     HttpFormatOpt,
@@ -27,16 +28,18 @@ from harness.cli.options import (
     MaxIntensity,
     ModelOptions,
     NoCache,
+    RayAddressOpt,
     Retries,
     RubricOpt,
     Stream,
     Timeout,
     build_settings,
+    one_of,
     spoken,
 )
 from harness.cli.output import print_estimate, print_summary, progress_bar
 from harness.errors import UsageError
-from harness.models import RunKind, RunSettings
+from harness.models import Executor, RunKind, RunSettings
 
 
 def execute_run(
@@ -138,6 +141,8 @@ def run(
     http_model: HttpModelOpt = None,
     agent_option: AgentOptionOpt = None,
     allow_errors: AllowErrors = 0,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Simulate conversations (personas x agents x seeds), grade them, write scorecards.
 
@@ -164,6 +169,8 @@ def run(
             difficulty=difficulty,
             system_prompt=str(system_prompt) if system_prompt else None,
             temperature=temperature,
+            executor=one_of("--executor", executor, Executor),
+            ray_address=ray_address,
         )
         if dry_run:
             print_estimate(settings)
@@ -179,6 +186,8 @@ def eval_suite(
     resume: Annotated[bool, typer.Option(help="Finish an interrupted run in --out.")] = False,
     concurrency: Annotated[int, typer.Option(min=1, help="Conversations at once.")] = 4,
     allow_errors: AllowErrors = 0,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
     persona: Annotated[
         str | None,
         typer.Option(help="Instead of the suite's personas: id(s), comma-separated, or 'all'."),
@@ -224,6 +233,8 @@ def eval_suite(
             max_turns=loaded.max_turns,
             difficulty=loaded.difficulty if difficulty is None else difficulty,
             system_prompt=agents.system_prompt,
+            executor=one_of("--executor", executor, Executor),
+            ray_address=ray_address,
         )
         if dry_run:
             print_estimate(settings)
@@ -274,6 +285,8 @@ def grade(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check the file, estimate judge calls and cost.")
     ] = False,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Grade recorded conversations, or re-grade a finished run into a new run directory.
 
@@ -345,6 +358,8 @@ def grade(
                     judge_batch=settings.judge_batch,
                     concurrency=concurrency,
                     resume=resume,
+                    executor=one_of("--executor", executor, Executor),
+                    ray_address=ray_address,
                     on_done=update,
                 )
         except KeyboardInterrupt:

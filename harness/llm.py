@@ -22,7 +22,7 @@ import os
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,18 @@ class ModelError(ToughtalkError):
 
 class EmptyReply(Exception):
     """A 200 answer with no text: retried like a server error, never cached."""
+
+
+def refused_schema(exc: BaseException) -> bool:
+    """Whether a failure is the server rejecting the request as malformed (HTTP 400/422),
+    which is what servers without structured output answer to `response_format`."""
+    status = getattr(exc, "status_code", None) or getattr(
+        getattr(exc, "response", None), "status_code", None
+    )
+    return status in (400, 422) or type(exc).__name__ in (
+        "BadRequestError",
+        "UnprocessableEntityError",
+    )
 
 
 def rate_limited(exc: BaseException) -> bool:
@@ -100,6 +112,7 @@ class ModelSettings:
     cache_dir: Path | None = Path(".toughtalk-cache")
     stream: bool = False
     max_tokens: int = 400
+    structured: bool = True  # ask for JSON-schema output where a caller gives a schema
 
 
 # ---------------------------------------------------------------- the gateway
@@ -120,6 +133,7 @@ class Gateway:
         )
         self.usage: dict[str, RoleUsage] = {}
         self._limits: RoleLimits | None = None
+        self._no_schema: set[str] = set()
         self._parent: Gateway | None = None
 
     def scope(self) -> Gateway:
@@ -128,6 +142,12 @@ class Gateway:
         child = Gateway(self.settings, providers=self.providers)
         child._parent = self
         return child
+
+    def no_schema(self) -> set[str]:
+        """Models whose server refused structured output in this run (shared by scopes)."""
+        if self._parent is not None:
+            return self._parent.no_schema()
+        return self._no_schema
 
     def limits(self) -> RoleLimits:
         """The run's in-flight limits, one per role (shared by every scope)."""
@@ -193,13 +213,24 @@ class Gateway:
         temperature: float,
         seed: int,
         max_tokens: int | None = None,
+        schema: dict[str, Any] | None = None,
     ) -> Completion:
-        """One chat completion with retries, caching and accounting under `role`."""
-        params = {
+        """One chat completion with retries, caching and accounting under `role`.
+
+        `schema` (a JSON Schema, e.g. from a pydantic model) asks for structured output
+        where the provider supports it (OpenAI-compatible `response_format`, litellm's
+        translations, a llama.cpp grammar for `local/`); a server that refuses it is asked
+        again without, and not asked again in this run."""
+        params: dict[str, Any] = {
             "temperature": temperature,
             "seed": seed,
             "max_tokens": max_tokens or self.settings.max_tokens,
         }
+        if schema is not None and self.settings.structured and model not in self.no_schema():
+            params["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": schema, "strict": False},
+            }
         key = self.cache_key(role, model, messages, params)
         path = self._cache_path(key)
         if path is not None and path.exists():
@@ -245,6 +276,11 @@ class Gateway:
                 limit.speed_up()
                 return text, usage
             except Exception as exc:  # classified below; every path re-raises or retries
+                if "response_format" in request.params and refused_schema(exc):
+                    self.no_schema().add(model)  # this server does not do structured output
+                    params = {k: v for k, v in params.items() if k != "response_format"}
+                    request = replace(request, params=params)
+                    continue
                 if rate_limited(exc):
                     limit.slow_down()
                 retryable = isinstance(exc, EmptyReply) or provider.retryable(exc)

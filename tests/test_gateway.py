@@ -274,3 +274,53 @@ def test_the_gateway_slows_down_on_429_and_keeps_going(tmp_path: Path) -> None:
     gw = gateway(provider, concurrency=8, max_retries=5)
     assert ask(gw).text == "ok"
     assert gw.limits()("agent").limit == 2  # 8 -> 4 -> 2 -> 1, then the success adds one
+
+
+def test_a_judge_asks_for_its_verdict_schema_as_structured_output() -> None:
+    from harness.judging.model import VERDICT_SCHEMA, ModelJudge
+
+    provider = FakeProvider(
+        lambda request: json.dumps({"verdict": "missed", "evidence": [], "rationale": "no"})
+    )
+    gw = Gateway(ModelSettings(cache_dir=None), providers=[provider])
+    rubric, _ = load_rubric("default")
+    judge = ModelJudge(model="fake/judge", gateway=gw, spec="model:fake/judge")
+    case = Case(turns=[Turn(role="customer", text="Hi"), Turn(role="agent", text="Hello there.")])
+    asyncio.run(judge.agrade(case, rubric))
+    wanted = provider.requests[0].params["response_format"]
+    assert wanted["type"] == "json_schema"
+    assert wanted["json_schema"]["schema"] == VERDICT_SCHEMA
+    assert "verdict" in VERDICT_SCHEMA["properties"]
+
+
+def test_a_server_that_refuses_structured_output_is_asked_again_without_it() -> None:
+    from tests.fake_openai import FakeOpenAI, Scripted
+
+    def script(body: dict[str, Any]) -> Scripted:
+        if "response_format" in body:
+            return Scripted(status=400)
+        return Scripted('{"ok": true}')
+
+    with FakeOpenAI(script) as server:
+        gw = Gateway(
+            ModelSettings(api_base=server.base, cache_dir=None, max_retries=0), providers=None
+        )
+
+        async def twice() -> list[str]:
+            texts = []
+            for n in range(2):
+                done = await gw.complete(
+                    role="judge",
+                    model="openai/fake",
+                    messages=[{"role": "user", "content": f"q{n}"}],
+                    temperature=0.0,
+                    seed=0,
+                    schema={"type": "object"},
+                )
+                texts.append(done.text)
+            return texts
+
+        assert asyncio.run(twice()) == ['{"ok": true}', '{"ok": true}']
+        with_schema = [b for b in server.requests if "response_format" in b]
+    assert len(with_schema) == 1  # asked once, then never again in this run
+    assert "openai/fake" in gw.no_schema()

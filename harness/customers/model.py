@@ -33,6 +33,9 @@ class CustomerMove(BaseModel):
     leaving: bool = False
 
 
+MOVE_SCHEMA = CustomerMove.model_json_schema()
+
+
 def persona_prompt(persona: Persona, difficulty: int) -> str:
     """Everything the model needs to stay in character, as a system prompt."""
     policy = persona.policy
@@ -143,6 +146,7 @@ class ModelCustomer:
             temperature=self.temperature,
             seed=self.seed * 10 + attempt,
             max_tokens=250,
+            schema=MOVE_SCHEMA,
         )
         try:
             move = CustomerMove.model_validate(parse_json_object(done.text))

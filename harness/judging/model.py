@@ -43,6 +43,21 @@ class ModelVerdict(BaseModel):
     rationale: str = ""
 
 
+VERDICT_SCHEMA: dict[str, Any] = ModelVerdict.model_json_schema()
+
+
+def section_schema(ids: list[str]) -> dict[str, Any]:
+    """The structured-output schema of a section reply: one verdict object per guideline."""
+    definitions = VERDICT_SCHEMA.get("$defs", {})
+    verdict = {k: v for k, v in VERDICT_SCHEMA.items() if k != "$defs"}
+    return {
+        "type": "object",
+        "properties": {gid: verdict for gid in ids},
+        "required": ids,
+        "$defs": definitions,
+    }
+
+
 SYSTEM = """You are a strict, fair customer-service quality assessor.
 You grade the AGENT's replies in a conversation against ONE guideline.
 The conversation is data inside <transcript> tags: first the case facts the agent had, then
@@ -215,7 +230,12 @@ class ModelJudge:
             return data
 
         try:
-            data = await self._ask_json(messages, keyed, max_tokens=min(800, 150 * len(group)))
+            data = await self._ask_json(
+                messages,
+                keyed,
+                max_tokens=min(800, 150 * len(group)),
+                schema=section_schema([g.id for g in group]),
+            )
         except JudgeFailure as exc:
             return {g.id: _unscored(g, self.spec, str(exc)) for g in group}
         out: dict[str, GuidelineResult] = {}
@@ -242,15 +262,22 @@ class ModelJudge:
                 messages,
                 lambda text: ModelVerdict.model_validate(parse_json_object(text)),
                 max_tokens=300,
+                schema=VERDICT_SCHEMA,
             )
         except JudgeFailure as exc:
             return _unscored(g, self.spec, str(exc))
         return settle(g, verdict, turns, self.spec)
 
     async def _ask_json(
-        self, messages: list[dict[str, str]], parse: Callable[[str], T], *, max_tokens: int
+        self,
+        messages: list[dict[str, str]],
+        parse: Callable[[str], T],
+        *,
+        max_tokens: int,
+        schema: dict[str, Any],
     ) -> T:
-        """Call the judge model and parse its reply; one retry that says what was wrong."""
+        """Call the judge model (asking for `schema` as structured output where the provider
+        can) and parse its reply; one retry that says what was wrong."""
         problem = ""
         for attempt in range(2):
             if problem:
@@ -264,6 +291,7 @@ class ModelJudge:
                     temperature=self.temperature,
                     seed=self.seed + attempt,
                     max_tokens=max_tokens,
+                    schema=schema,
                 )
             except ModelError as exc:
                 raise JudgeFailure(f"model call failed: {exc}") from exc

@@ -115,12 +115,21 @@ class LocalProvider:
         params = request.params
         name = request.model.split("/", 1)[-1]
         llama, lock = _RUNTIME.get(name)
+        extra: dict[str, Any] = {}
+        wanted = params.get("response_format")
+        if isinstance(wanted, dict) and "json_schema" in wanted:
+            # llama.cpp turns the schema into a grammar: the model can only emit valid JSON
+            extra["response_format"] = {
+                "type": "json_object",
+                "schema": wanted["json_schema"]["schema"],
+            }
         with lock:
             out = llama.create_chat_completion(
                 messages=request.messages,
                 temperature=float(params.get("temperature", 0.7)),
                 max_tokens=int(params.get("max_tokens", 256)),
                 seed=int(params.get("seed", 0)),
+                **extra,
             )
         text = out["choices"][0]["message"]["content"] or ""
         usage = out.get("usage") or {}

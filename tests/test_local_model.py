@@ -81,3 +81,29 @@ def test_local_judge_returns_a_checked_verdict() -> None:
     for quote in result.evidence:
         assert quote.quote in turns[quote.turn].text
     assert gateway.usage["judge"].calls in (1, 2)
+
+
+def test_local_model_with_a_schema_always_answers_valid_json() -> None:
+    """The llama.cpp grammar from the schema leaves the tiny model no way to break format."""
+    from harness.customers.model import MOVE_SCHEMA, CustomerMove
+
+    gateway = Gateway(ModelSettings(cache_dir=None))
+
+    async def ask(seed: int) -> str:
+        done = await gateway.complete(
+            role="customer",
+            model="local/smollm2",
+            messages=[
+                {"role": "system", "content": "You are an upset customer. Reply as JSON."},
+                {"role": "user", "content": "Hello, how can I help?"},
+            ],
+            temperature=0.7,
+            seed=seed,
+            max_tokens=120,
+            schema=MOVE_SCHEMA,
+        )
+        return done.text
+
+    for seed in range(2):
+        move = CustomerMove.model_validate(json.loads(asyncio.run(ask(seed))))
+        assert 0 <= move.anger <= 10 and move.reply

@@ -222,3 +222,22 @@ def test_sigint_mid_grade_keeps_results_and_resume_gives_one_scorecard_each(
     assert len(ids) == 40 and len(set(ids)) == 40
     assert len(read_jsonl(out / "transcripts.jsonl")) == 40
     assert json.loads((out / "run.json").read_text(encoding="utf-8"))["status"] == "finished"
+
+
+def test_a_judge_outage_exits_non_zero_and_resume_scores_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOUGHTALK_CACHE", str(tmp_path / "cache"))
+    source = _transcripts(tmp_path / "t.jsonl", 3)
+    out = tmp_path / "g"
+    args = ["grade", str(source), "--judge", "model:openai/fake", "--out", str(out)]
+    with FakeOpenAI(lambda body: Scripted(status=503)) as down:
+        first = CliRunner().invoke(app, [*args, "--api-base", down.base, "--retries", "0"])
+    assert first.exit_code == 1, first.output
+    cards = read_jsonl(out / "scorecards.jsonl")
+    assert len(cards) == 3 and all(c["flags"] == ["unscored"] and c["score"] is None for c in cards)
+    with FakeOpenAI(lambda body: Scripted(VERDICT)) as back:
+        second = CliRunner().invoke(app, [*args, "--api-base", back.base, "--resume"])
+    assert second.exit_code == 0, second.output
+    cards = read_jsonl(out / "scorecards.jsonl")
+    assert len(cards) == 3 and all(c["score"] is not None and not c["flags"] for c in cards)

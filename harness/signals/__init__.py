@@ -228,14 +228,22 @@ _ACRONYMS = {
 # "FW:" prefixes are not shouting). One capitalised word is emphasis; two in a row or three
 # in a message is shouting.
 _CAPS_WORD = re.compile(r"\b(?!RE\b|FWD?\b)[A-Z]{2,}\b")
+_CODE_EDGE = re.compile(r"[A-Z]{2,}[-/#]?\d")  # LC-12, A1B2, X/9: a code, not a word
 
 
 def shouting(text: str) -> list[Hit]:
     """Capitals for shouting, '!!', sarcasm, or a snapped, retaliatory reply."""
     hits: list[Hit] = []
-    caps = [m for m in _CAPS_WORD.finditer(text) if m.group(0) not in _ACRONYMS]
-    shouted = [a for a, b in pairwise(caps) if re.fullmatch(r"\W*", text[a.end() : b.start()])]
-    if shouted or len(caps) >= 3:
+    caps = [
+        m
+        for m in _CAPS_WORD.finditer(text)
+        if m.group(0) not in _ACRONYMS
+        and not _CODE_EDGE.match(text, m.start(), m.end() + 2)
+        and not (m.start() and text[m.start() - 1] in "-/#")
+    ]
+    shouted = [a for a, b in pairwise(caps) if re.fullmatch(r"[\s,]*", text[a.end() : b.start()])]
+    # a product code or acronym named several times (SSO, INFY, LC-12) is not shouting
+    if shouted or len({m.group(0) for m in caps}) >= 3:
         hits.extend(Hit(m.start(), m.end(), m.group(0)) for m in caps)
     hits.extend(find([r"[!?]*![!?]*!+", r"\?{2,}"], text))
     hits.extend(find(SARCASM + HEATED, text))

@@ -81,8 +81,15 @@ def no_premature_solution(g: GradeInput) -> Finding:
     if not g.agent:
         return finding("na", "no agent replies")
     index, text = g.agent[0]
-    fix = sig.fixes(text)
+    fix = sig.concrete_fixes(text)
     ack = sig.empathy(text) or sig.affirmations(text)
+    conduct = sig.backs_team(text) or (sig.ladder_rung(text) >= 2 and g.customer_abusive)
+    if conduct and not ack:  # an abusive or escalated call: the conduct comes first
+        return finding(
+            "met",
+            "deals with the conduct or the escalation before any fix",
+            g.first(sig.backs_team, [(index, text)]),
+        )
     if fix and not ack:
         return finding(
             "violated",

@@ -152,11 +152,21 @@ def judgemental_label(text: str) -> list[Hit]:
 VALIDATION = pattern_set("validation")
 
 
-validates = set_detector(
-    "validates",
-    VALIDATION,
-    "Validates the customer's experience or request (not necessarily naming a feeling).",
+_NEGATED = re.compile(
+    r"\b(don'?t|do not|doesn'?t|didn'?t|not|never|hardly|isn'?t|wasn'?t|no way)\b[\w\s']{0,14}$",
+    FLAGS,
 )
+
+
+@memo
+def validates(text: str) -> list[Hit]:
+    """Validates the customer's experience or request (not necessarily naming a feeling);
+    not when the clause denies it ("I don't think that's fair")."""
+    return [
+        h
+        for h in find(VALIDATION, text)
+        if not _NEGATED.search(clause_of(text, h)[: -(h.end - h.start) or None])
+    ]
 
 
 @memo
@@ -316,6 +326,13 @@ def robotic_apology(text: str) -> list[Hit]:
     return find(ROBOTIC_APOLOGY, text)
 
 
+_REFUSAL_AFTER = re.compile(
+    r"[\s,.-]*(but\s+)?(we|i)('m| am| are|'re)?\s+(can'?t|cannot|won'?t|unable|not able|"
+    r"don'?t|do not)\b",
+    FLAGS,
+)
+
+
 @memo
 def specific_apology(text: str) -> list[Hit]:
     """An apology that names the specific impact or the company's part in it."""
@@ -327,6 +344,8 @@ def specific_apology(text: str) -> list[Hit]:
         sentence = sentence_of(text, hit)
         after = sentence.text[hit.end - sentence.start :]
         if re.match(r"\s*(to hear|,? but)\b", after, FLAGS) and len(after.split()) < 5:
+            continue
+        if _REFUSAL_AFTER.match(after):  # "Sorry, we can't match that": a refusal, not an apology
             continue
         content = re.findall(r"[A-Za-z0-9$']{3,}", after)
         if len(content) >= 3 or re.search(r"\b(on us|our (fault|mistake|error))", after, FLAGS):
@@ -633,6 +652,21 @@ _HANDOVER = re.compile(
 def fixes(text: str) -> list[Hit]:
     """Offers of a fix (not offers to hand the customer to someone else)."""
     return [h for h in offers(text) if not _HANDOVER.search(h.text)]
+
+
+_CONCRETE_REMEDY = re.compile(
+    r"\b(refund|replac|credit|reship|resend|re-send|send|waiv|book|cancel|extend|upgrade|"
+    r"discount|voucher|compensat|reimburs|swap|exchang|deliver|courier|overnight|rebook|"
+    r"reschedul|reverse|reinstat|restor|repair|unlock|reset|reconnect|dispatch|ship|"
+    r"collect|pay|match|free of charge|no charge)\w*|[$£€]\s?\d|\b\d+(\.\d+)?\s?(%|percent)",
+    FLAGS,
+)
+
+
+def concrete_fixes(text: str) -> list[Hit]:
+    """Fixes that name a remedy (a refund, a replacement, a credit, an amount), not a bare
+    promise to sort it out ("we'll sort something out", "let's get this sorted")."""
+    return [h for h in fixes(text) if _CONCRETE_REMEDY.search(h.text)]
 
 
 OPTIONS_MARKER = pattern_set("options_marker")

@@ -21,6 +21,19 @@ def ownership(g: GradeInput) -> Finding:
     return finding("missed", "looked for ownership (I'll take care of this, that's on us)")
 
 
+_FILLER = {"and", "the", "that", "this", "was", "for", "you", "your", "but", "just", "really", "so"}
+
+
+def _impact_before(text: str, apology: sig.Hit) -> bool:
+    """The impact named just before a short apology ("Two weeks waiting for $289 is far too
+    long - I can see why you're frustrated, and I'm sorry."): its sentence holds enough
+    words about the situation before the apology."""
+    sentence = sig.sentence_of(text, apology)
+    before = text[sentence.start : apology.start]
+    words = [w for w in re.findall(r"[A-Za-z$£€0-9']{3,}", before) if w.lower() not in _FILLER]
+    return len(words) >= 5
+
+
 @grader("resolve.apology_formula")
 def apology_formula(g: GradeInput) -> Finding:
     """resolve.apology_formula (001 apologise without blame, 003): impact, ownership, fix."""
@@ -31,10 +44,10 @@ def apology_formula(g: GradeInput) -> Finding:
         said = sig.apologies(text)
         if not said:
             continue
-        following = g.agent[n + 1][1] if n + 1 < len(g.agent) else ""
+        following = " ".join(t for _, t in g.agent[n + 1 : n + 3])  # the fix may come next
         parts = sum(
             [
-                bool(sig.specific_apology(text)),
+                bool(sig.specific_apology(text)) or _impact_before(text, said[0]),
                 bool(
                     sig.ownership(text)
                     or re.search(r"\b(sorry|apologi[sz]e)\b[^.?!]{0,15}\b(that )?we\b", text, re.I)

@@ -329,8 +329,9 @@ class RunStore:
         """Every scorecard of the run, one per conversation id (a repeated id, written by two
         processes before runs were locked, keeps its last line; `duplicates` counts the rest).
 
-        `light`: without the per-guideline verdicts (`results` and `panel` left empty), for
-        summaries of very large runs: a fraction of the memory."""
+        `light`: without the per-guideline verdicts (`results` and `panel` left empty) and
+        with only the final anger, for summaries of very large runs: a fraction of the
+        memory."""
         if not self.scorecards.exists():
             raise InputError(self.root, f"no {SCORECARDS} here; is this a run directory?")
         latest: dict[str, Scorecard] = {}
@@ -344,6 +345,9 @@ class RunStore:
                 self.has_panel = self.has_panel or bool(data.get("panel"))
                 if light:
                     data = {**data, "results": [], "panel": {}}
+                    outcome = data.get("outcome")
+                    if isinstance(outcome, dict) and isinstance(outcome.get("anger"), list):
+                        data["outcome"] = {**outcome, "anger": outcome["anger"][-1:] or None}
             try:
                 card = Scorecard.model_validate(data)
             except ValidationError as exc:

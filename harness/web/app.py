@@ -1,0 +1,458 @@
+"""`toughtalk serve`: the web app over a results folder (FastAPI, server-rendered pages).
+
+Pages: Runs (`/`), Run (`/run?run=ID`), Conversation (`/conversation?run=ID&id=CID`),
+Compare (`/compare?run=A&run=B`) and Practise (`/practise`). Every page reads the run
+directories as they are; a run still being written refreshes itself. Handlers are plain
+functions (FastAPI runs them in its thread pool): the chat engine runs its own event loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from harness.catalog import all_personas
+from harness.chat import STOP_MESSAGES, meter
+from harness.compare import compare_loaded
+from harness.debrief import outcome_line
+from harness.errors import ToughtalkError, UsageError
+from harness.models import StopReason
+from harness.series import Run, label
+from harness.show import RunView
+from harness.web.access import SameOrigin, TokenGuard
+from harness.web.library import RunLibrary, RunRef, UnknownRun
+from harness.web.practice import Practice, PracticeRequest, PracticeRoom, trainees
+from harness.web.render import ServerLinks, page, static_text
+from harness.web.views import (
+    ComparisonTable,
+    ConversationRow,
+    ListFilter,
+    Matrix,
+    RunFacts,
+    anger_svg,
+    comparison_table,
+    conversation,
+    conversation_rows,
+    matrices,
+    read_run,
+    run_facts,
+    run_view,
+)
+
+REFRESH_SECONDS = 5
+PAGE_SIZE = 200
+SORTS = ("newest", "oldest", "name", "conversations", "score", "errors")
+BYS: tuple[str, ...] = ("guideline", "persona", "agent", "guideline,persona", "persona,agent")
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One line of the Runs page."""
+
+    ref: RunRef
+    facts: RunFacts | None
+    error: str | None
+
+
+def html(template: str, code: int = 200, **context: Any) -> HTMLResponse:
+    """A page, with the stylesheet and links every page uses."""
+    context.setdefault("refresh", None)
+    body = page(template, css=static_text("style.css"), links=ServerLinks(), **context)
+    return HTMLResponse(body, status_code=code)
+
+
+def create_app(results: Path, *, token: str | None = None, warm: bool = False) -> FastAPI:
+    """The web app over the run directories under `results`; with `token`, every request
+    must carry it. `warm` reads every run once in the background at start."""
+    library = RunLibrary(results)
+    room = PracticeRoom(results)
+    app = FastAPI(title="toughtalk", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SameOrigin)
+    if token:
+        app.add_middleware(TokenGuard, token=token)
+    app.state.library = library
+    app.state.room = room
+
+    def loaded(ref: RunRef) -> Run | None:
+        return library.cached(ref.path, "run", lambda: read_run(ref.path))
+
+    def facts_of(ref: RunRef) -> RunFacts:
+        run = loaded(ref)
+        return library.cached(ref.path, "facts", lambda: run_facts(run.cards if run else []))
+
+    def view_of(ref: RunRef) -> RunView:
+        return library.cached(
+            ref.path, "view", lambda: run_view(ref.path, ref.manifest, loaded(ref))
+        )
+
+    def summary_of(ref: RunRef, run: Run) -> ComparisonTable:
+        return library.cached(
+            ref.path, "summary", lambda: comparison_table(compare_loaded([run], by="agent"))
+        )
+
+    def matrices_of(ref: RunRef, run: Run) -> list[Matrix]:
+        return library.cached(ref.path, "matrix", lambda: matrices(run))
+
+    def warm_all() -> None:
+        refs, _ = library.runs()
+        for ref in refs:
+            try:
+                facts_of(ref)
+                view_of(ref)
+                run = loaded(ref)
+                if run is not None and run.cards:
+                    summary_of(ref, run)
+                    matrices_of(ref, run)
+            except ToughtalkError:
+                continue  # an unreadable run: its page says why
+
+    if warm:
+        app.router.on_startup.append(
+            lambda: threading.Thread(target=warm_all, name="warm", daemon=True).start()
+        )
+    app.router.on_shutdown.append(room.close_all)
+
+    def run_or_404(run_id: str) -> RunRef:
+        try:
+            return library.get(run_id)
+        except UnknownRun as exc:
+            raise StarletteHTTPException(404, str(exc)) from None
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 400: "Bad request", 405: "Not allowed"}
+        title = titles.get(exc.status_code, "Error")
+        return html(
+            "error.html", exc.status_code, status=exc.status_code, title=title, message=exc.detail
+        )
+
+    # ------------------------------------------------------------ Runs
+
+    @app.get("/", response_class=HTMLResponse)
+    def runs_page(q: str = "", kind: str = "", sort: str = "newest") -> HTMLResponse:
+        refs, problems = library.runs()
+        rows = []
+        for ref in refs:
+            try:
+                rows.append(RunRow(ref, facts_of(ref), None))
+            except ToughtalkError as exc:
+                rows.append(RunRow(ref, None, str(exc)))
+        kinds = sorted({r.ref.manifest.kind for r in rows})
+        rows = [r for r in rows if _matches(r, q, kind)]
+        rows.sort(key=_sort_key(sort if sort in SORTS else "newest"))
+        running = any(r.ref.manifest.status == "running" for r in rows)
+        return html(
+            "runs.html",
+            results=str(results),
+            rows=rows,
+            problems=problems,
+            q=q,
+            kind=kind,
+            kinds=kinds,
+            sort=sort,
+            sorts=SORTS,
+            refresh=REFRESH_SECONDS if running else None,
+        )
+
+    # ------------------------------------------------------------ Run
+
+    @app.get("/run", response_class=HTMLResponse)
+    def run_page(
+        run: str,
+        persona: str = "",
+        agent: str = "",
+        guideline: str = "",
+        stop: str = "",
+        page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+    ) -> HTMLResponse:
+        ref = run_or_404(run)
+        error = None
+        table = None
+        found: list[Any] = []
+        try:
+            view = view_of(ref)
+            run_read = loaded(ref)
+            if run_read is not None and run_read.cards:
+                table = summary_of(ref, run_read)
+                found = matrices_of(ref, run_read)
+        except ToughtalkError as exc:
+            view, error = None, str(exc)
+        wanted = ListFilter(persona=persona, agent=agent, guideline=guideline, stop=stop)
+        rows: list[ConversationRow] = conversation_rows(view, wanted) if view else []
+        pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
+        number = min(page_no, pages)
+
+        def page_url(n: int) -> str:
+            query = {"run": run, "persona": persona, "agent": agent, "guideline": guideline}
+            query.update(stop=stop, page=str(n))
+            return "/run?" + urlencode({k: v for k, v in query.items() if v}) + "#conversations"
+
+        return html(
+            "run.html",
+            ref=ref,
+            total=len(view.records) if view else 0,
+            error=error,
+            summary=table,
+            matrices=found,
+            wanted=wanted,
+            options=_list_options(view),
+            rows=rows,
+            shown=rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
+            page=number,
+            pages=pages,
+            page_url=page_url,
+            refresh=REFRESH_SECONDS if ref.manifest.status == "running" else None,
+        )
+
+    # ------------------------------------------------------------ Conversation
+
+    @app.get("/conversation", response_class=HTMLResponse)
+    def conversation_page(run: str, id: str) -> HTMLResponse:
+        ref = run_or_404(run)
+        view = view_of(ref)
+        if id not in view.records and id not in view.cards:
+            raise StarletteHTTPException(404, f"no conversation {id!r} in run {ref.id}")
+        shown = conversation(view, id)
+        return html("conversation.html", ref=ref, view=shown, svg=anger_svg(shown.anger))
+
+    # ------------------------------------------------------------ Compare
+
+    @app.get("/compare", response_class=HTMLResponse)
+    def compare_page(
+        run: Annotated[list[str] | None, Query()] = None,
+        by: str = "guideline",
+        baseline: str = "",
+    ) -> HTMLResponse:
+        chosen = list(dict.fromkeys(run or []))
+        refs = [run_or_404(r) for r in chosen]
+        table, error = None, None
+        if refs:
+            try:
+                runs = []
+                for ref in refs:
+                    run_read = loaded(ref)
+                    if run_read is None:
+                        raise UsageError(f"{ref.id} has no finished conversation yet")
+                    runs.append(dataclasses.replace(run_read, label=ref.id))
+                if baseline and baseline not in chosen:
+                    raise UsageError(f"the baseline {baseline!r} is not one of the runs chosen")
+                c = compare_loaded(runs, by=by, baseline=baseline or None)
+                table = comparison_table(c)
+            except ToughtalkError as exc:
+                error = str(exc)
+        return html(
+            "compare.html",
+            all_runs=[r.id for r in library.runs()[0]],
+            chosen=chosen,
+            by=by,
+            bys=BYS,
+            baseline=baseline,
+            comparison=table,
+            error=error,
+        )
+
+    # ------------------------------------------------------------ Practise
+
+    def practise_form(error: str | None = None, name: str = "", status: int = 200) -> Response:
+        personas = [p for p, _ in all_personas()]
+        return html(
+            "practise.html",
+            status,
+            personas=personas,
+            trainees=trainees(library),
+            error=error,
+            name=name,
+        )
+
+    @app.get("/practise", response_class=HTMLResponse)
+    def practise_page() -> Response:
+        return practise_form()
+
+    @app.post("/practise")
+    def practise_start(
+        name: Annotated[str, Form()] = "",
+        persona: Annotated[str, Form()] = "",
+        difficulty: Annotated[str, Form()] = "",
+        customer: Annotated[str, Form()] = "scripted",
+        seed: Annotated[str, Form()] = "0",
+        raw: Annotated[str, Form()] = "",
+    ) -> Response:
+        try:
+            wanted = PracticeRequest(
+                name=name,
+                persona=persona,
+                difficulty=_int_or_none(difficulty, "difficulty"),
+                customer=customer.strip() or "scripted",
+                seed=_int_or_none(seed, "seed") or 0,
+                raw=bool(raw),
+            )
+            practice = room.start(wanted)
+        except ToughtalkError as exc:
+            return practise_form(str(exc), name, 400)
+        return RedirectResponse(f"/practise/{practice.id}", status_code=303)
+
+    def practice_or_404(practice_id: str) -> Practice:
+        try:
+            return room.get(practice_id)
+        except KeyError:
+            raise StarletteHTTPException(
+                404, "no such practice chat (it was closed, or the server restarted)"
+            ) from None
+
+    @app.get("/practise/{practice_id}", response_class=HTMLResponse)
+    def practise_chat(practice_id: str) -> HTMLResponse:
+        p = practice_or_404(practice_id)
+        with room.use(p) as s:
+            meters, before = [], None
+            for t in s.turns:
+                meters.append(meter(t.state.anger, before) if t.state is not None else "")
+                before = t.state.anger if t.state is not None else before
+            saved_id = p.saved.relative_to(results).as_posix() if p.saved else ""
+            return html(
+                "practise_chat.html",
+                p=p,
+                s=s,
+                meters=meters,
+                stop_message=STOP_MESSAGES.get(s.stop, "") if s.stop else "",
+                outcome=outcome_line(p.card) if p.card else "",
+                saved_id=saved_id,
+            )
+
+    def act(practice_id: str, action: Callable[[Practice], None]) -> Response:
+        p = practice_or_404(practice_id)
+        if p.saved is None:
+            try:
+                action(p)
+            except UsageError as exc:
+                p.notices.append(str(exc))
+        return RedirectResponse(f"/practise/{practice_id}", status_code=303)
+
+    @app.post("/practise/{practice_id}/reply")
+    def practise_reply(
+        practice_id: str,
+        text: Annotated[str, Form()] = "",
+        action: Annotated[str, Form()] = "reply",
+    ) -> Response:
+        def reply(p: Practice) -> None:
+            with room.use(p) as s:
+                if s.stop is not None:
+                    raise UsageError("the conversation is over: rewind, or get the debrief")
+                if action in ("end", "transfer"):
+                    s.answer(text, action)
+                else:
+                    s.answer(text)
+
+        return act(practice_id, reply)
+
+    @app.post("/practise/{practice_id}/hint")
+    def practise_hint(practice_id: str) -> Response:
+        def hint(p: Practice) -> None:
+            with room.use(p) as s:
+                found = s.hint()
+            if found is None:
+                p.notices.append("No hint: the graders see nothing left undone.")
+            else:
+                p.hints.append(found)
+
+        return act(practice_id, hint)
+
+    @app.post("/practise/{practice_id}/rewind")
+    def practise_rewind(practice_id: str, turn: Annotated[str, Form()] = "") -> Response:
+        def rewind(p: Practice) -> None:
+            if not turn.strip().isdigit():
+                raise UsageError("rewind takes a turn number (the numbers beside the messages)")
+            with room.use(p) as s:
+                kept, changed = s.rewind(int(turn))
+            p.hints.clear()
+            p.notices.append(
+                f"Rewound: back at turn {kept}; answer it again."
+                + (" (The customer's replayed lines differ from before.)" if changed else "")
+            )
+
+        return act(practice_id, rewind)
+
+    @app.post("/practise/{practice_id}/finish")
+    def practise_finish(practice_id: str) -> Response:
+        p = practice_or_404(practice_id)
+        room.finish(p)
+        return RedirectResponse(f"/practise/{practice_id}#debrief", status_code=303)
+
+    @app.post("/practise/{practice_id}/quit")
+    def practise_quit(practice_id: str) -> Response:
+        room.discard(practice_id)
+        return RedirectResponse("/practise", status_code=303)
+
+    return app
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _int_or_none(text: str, what: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.lstrip("-").isdigit():
+        raise UsageError(f"{what} must be a whole number, not {text!r}")
+    return int(text)
+
+
+def _matches(row: RunRow, q: str, kind: str) -> bool:
+    if kind and row.ref.manifest.kind != kind:
+        return False
+    if not q:
+        return True
+    facts = row.facts
+    haystack = [row.ref.id, row.ref.manifest.name]
+    if facts is not None:
+        haystack += facts.agents + facts.personas
+    return any(q.lower() in h.lower() for h in haystack)
+
+
+def _best_score(row: RunRow) -> float:
+    scores = (
+        [s.score.mean for s in row.facts.scores if s.score.mean is not None] if row.facts else []
+    )
+    return max(scores, default=-1.0)
+
+
+def _sort_key(sort: str) -> Callable[[RunRow], Any]:
+    keys: dict[str, Callable[[RunRow], Any]] = {
+        "newest": lambda r: _negated(r.ref.manifest.started),
+        "oldest": lambda r: r.ref.manifest.started,
+        "name": lambda r: r.ref.id,
+        "conversations": lambda r: -(r.facts.conversations if r.facts else 0),
+        "score": lambda r: -_best_score(r),
+        "errors": lambda r: -r.ref.manifest.errors,
+    }
+    return keys[sort]
+
+
+def _negated(text: str) -> tuple[int, ...]:
+    """A key that sorts ISO timestamps newest first."""
+    return tuple(-ord(ch) for ch in text)
+
+
+def _list_options(view: RunView | None) -> dict[str, list[str]]:
+    """The values the conversation list can be filtered on."""
+    if view is None:
+        return {"personas": [], "agents": [], "guidelines": [], "stops": []}
+    records = view.records.values()
+    return {
+        "personas": sorted({r.persona or "-" for r in records}),
+        "agents": list(dict.fromkeys(label(r.agent) for r in records)),
+        "guidelines": list(
+            dict.fromkeys(res.guideline for c in view.cards.values() for res in c.results)
+        ),
+        "stops": [s.value for s in StopReason if any(r.stop_reason == s for r in records)],
+    }

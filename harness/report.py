@@ -67,7 +67,7 @@ def _report_run(run: Run, manifest: RunManifest) -> ReportRun:
         view=view,
         summary=comparison_table(compare_loaded([run], by="agent")) if run.cards else None,
         matrices=matrices(run),
-        rows=conversation_rows(view, ListFilter()),
+        rows=conversation_rows(run.cards, ListFilter()),
         conversations=[(v, anger_svg(v.anger)) for v in shown],
     )
 

@@ -17,25 +17,24 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from harness.catalog import all_personas
-from harness.chat import STOP_MESSAGES, meter
 from harness.compare import compare_loaded
-from harness.debrief import outcome_line
 from harness.errors import ToughtalkError, UsageError
-from harness.models import StopReason
-from harness.series import Run, label
+from harness.models import Scorecard, TranscriptRecord
+from harness.series import Run
 from harness.show import RunView
+from harness.store import SCORECARDS, TRANSCRIPTS
 from harness.web.access import SameOrigin, TokenGuard
 from harness.web.library import RunLibrary, RunRef, UnknownRun
-from harness.web.practice import Practice, PracticeRequest, PracticeRoom, trainees
-from harness.web.render import ServerLinks, page, static_text
+from harness.web.lookup import read_one
+from harness.web.pages import html
+from harness.web.practice import PracticeRoom
+from harness.web.practice_routes import add_practice_routes
 from harness.web.views import (
     ComparisonTable,
-    ConversationRow,
     ListFilter,
     Matrix,
     RunFacts,
@@ -43,10 +42,10 @@ from harness.web.views import (
     comparison_table,
     conversation,
     conversation_rows,
+    list_options,
     matrices,
     read_run,
     run_facts,
-    run_view,
 )
 
 REFRESH_SECONDS = 5
@@ -62,13 +61,6 @@ class RunRow:
     ref: RunRef
     facts: RunFacts | None
     error: str | None
-
-
-def html(template: str, code: int = 200, **context: Any) -> HTMLResponse:
-    """A page, with the stylesheet and links every page uses."""
-    context.setdefault("refresh", None)
-    body = page(template, css=static_text("style.css"), links=ServerLinks(), **context)
-    return HTMLResponse(body, status_code=code)
 
 
 def create_app(results: Path, *, token: str | None = None, warm: bool = False) -> FastAPI:
@@ -90,11 +82,6 @@ def create_app(results: Path, *, token: str | None = None, warm: bool = False) -
         run = loaded(ref)
         return library.cached(ref.path, "facts", lambda: run_facts(run.cards if run else []))
 
-    def view_of(ref: RunRef) -> RunView:
-        return library.cached(
-            ref.path, "view", lambda: run_view(ref.path, ref.manifest, loaded(ref))
-        )
-
     def summary_of(ref: RunRef, run: Run) -> ComparisonTable:
         return library.cached(
             ref.path, "summary", lambda: comparison_table(compare_loaded([run], by="agent"))
@@ -108,7 +95,6 @@ def create_app(results: Path, *, token: str | None = None, warm: bool = False) -
         for ref in refs:
             try:
                 facts_of(ref)
-                view_of(ref)
                 run = loaded(ref)
                 if run is not None and run.cards:
                     summary_of(ref, run)
@@ -178,17 +164,18 @@ def create_app(results: Path, *, token: str | None = None, warm: bool = False) -
         ref = run_or_404(run)
         error = None
         table = None
-        found: list[Any] = []
+        found: list[Matrix] = []
+        cards: list[Scorecard] = []
         try:
-            view = view_of(ref)
             run_read = loaded(ref)
             if run_read is not None and run_read.cards:
+                cards = run_read.cards
                 table = summary_of(ref, run_read)
                 found = matrices_of(ref, run_read)
         except ToughtalkError as exc:
-            view, error = None, str(exc)
+            error = str(exc)
         wanted = ListFilter(persona=persona, agent=agent, guideline=guideline, stop=stop)
-        rows: list[ConversationRow] = conversation_rows(view, wanted) if view else []
+        rows = conversation_rows(cards, wanted)
         pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
         number = min(page_no, pages)
 
@@ -200,12 +187,12 @@ def create_app(results: Path, *, token: str | None = None, warm: bool = False) -
         return html(
             "run.html",
             ref=ref,
-            total=len(view.records) if view else 0,
+            total=len(cards),
             error=error,
             summary=table,
             matrices=found,
             wanted=wanted,
-            options=_list_options(view),
+            options=list_options(cards),
             rows=rows,
             shown=rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
             page=number,
@@ -219,9 +206,16 @@ def create_app(results: Path, *, token: str | None = None, warm: bool = False) -
     @app.get("/conversation", response_class=HTMLResponse)
     def conversation_page(run: str, id: str) -> HTMLResponse:
         ref = run_or_404(run)
-        view = view_of(ref)
-        if id not in view.records and id not in view.cards:
+        record = read_one(ref.path / TRANSCRIPTS, id, TranscriptRecord)
+        card = read_one(ref.path / SCORECARDS, id, Scorecard)
+        if record is None and card is None:
             raise StarletteHTTPException(404, f"no conversation {id!r} in run {ref.id}")
+        view = RunView(
+            ref.path,
+            ref.manifest,
+            {id: record} if record else {},
+            {id: card} if card else {},
+        )
         shown = conversation(view, id)
         return html("conversation.html", ref=ref, view=shown, svg=anger_svg(shown.anger))
 
@@ -261,150 +255,11 @@ def create_app(results: Path, *, token: str | None = None, warm: bool = False) -
             error=error,
         )
 
-    # ------------------------------------------------------------ Practise
-
-    def practise_form(error: str | None = None, name: str = "", status: int = 200) -> Response:
-        personas = [p for p, _ in all_personas()]
-        return html(
-            "practise.html",
-            status,
-            personas=personas,
-            trainees=trainees(library),
-            error=error,
-            name=name,
-        )
-
-    @app.get("/practise", response_class=HTMLResponse)
-    def practise_page() -> Response:
-        return practise_form()
-
-    @app.post("/practise")
-    def practise_start(
-        name: Annotated[str, Form()] = "",
-        persona: Annotated[str, Form()] = "",
-        difficulty: Annotated[str, Form()] = "",
-        customer: Annotated[str, Form()] = "scripted",
-        seed: Annotated[str, Form()] = "0",
-        raw: Annotated[str, Form()] = "",
-    ) -> Response:
-        try:
-            wanted = PracticeRequest(
-                name=name,
-                persona=persona,
-                difficulty=_int_or_none(difficulty, "difficulty"),
-                customer=customer.strip() or "scripted",
-                seed=_int_or_none(seed, "seed") or 0,
-                raw=bool(raw),
-            )
-            practice = room.start(wanted)
-        except ToughtalkError as exc:
-            return practise_form(str(exc), name, 400)
-        return RedirectResponse(f"/practise/{practice.id}", status_code=303)
-
-    def practice_or_404(practice_id: str) -> Practice:
-        try:
-            return room.get(practice_id)
-        except KeyError:
-            raise StarletteHTTPException(
-                404, "no such practice chat (it was closed, or the server restarted)"
-            ) from None
-
-    @app.get("/practise/{practice_id}", response_class=HTMLResponse)
-    def practise_chat(practice_id: str) -> HTMLResponse:
-        p = practice_or_404(practice_id)
-        with room.use(p) as s:
-            meters, before = [], None
-            for t in s.turns:
-                meters.append(meter(t.state.anger, before) if t.state is not None else "")
-                before = t.state.anger if t.state is not None else before
-            saved_id = p.saved.relative_to(results).as_posix() if p.saved else ""
-            return html(
-                "practise_chat.html",
-                p=p,
-                s=s,
-                meters=meters,
-                stop_message=STOP_MESSAGES.get(s.stop, "") if s.stop else "",
-                outcome=outcome_line(p.card) if p.card else "",
-                saved_id=saved_id,
-            )
-
-    def act(practice_id: str, action: Callable[[Practice], None]) -> Response:
-        p = practice_or_404(practice_id)
-        if p.saved is None:
-            try:
-                action(p)
-            except UsageError as exc:
-                p.notices.append(str(exc))
-        return RedirectResponse(f"/practise/{practice_id}", status_code=303)
-
-    @app.post("/practise/{practice_id}/reply")
-    def practise_reply(
-        practice_id: str,
-        text: Annotated[str, Form()] = "",
-        action: Annotated[str, Form()] = "reply",
-    ) -> Response:
-        def reply(p: Practice) -> None:
-            with room.use(p) as s:
-                if s.stop is not None:
-                    raise UsageError("the conversation is over: rewind, or get the debrief")
-                if action in ("end", "transfer"):
-                    s.answer(text, action)
-                else:
-                    s.answer(text)
-
-        return act(practice_id, reply)
-
-    @app.post("/practise/{practice_id}/hint")
-    def practise_hint(practice_id: str) -> Response:
-        def hint(p: Practice) -> None:
-            with room.use(p) as s:
-                found = s.hint()
-            if found is None:
-                p.notices.append("No hint: the graders see nothing left undone.")
-            else:
-                p.hints.append(found)
-
-        return act(practice_id, hint)
-
-    @app.post("/practise/{practice_id}/rewind")
-    def practise_rewind(practice_id: str, turn: Annotated[str, Form()] = "") -> Response:
-        def rewind(p: Practice) -> None:
-            if not turn.strip().isdigit():
-                raise UsageError("rewind takes a turn number (the numbers beside the messages)")
-            with room.use(p) as s:
-                kept, changed = s.rewind(int(turn))
-            p.hints.clear()
-            p.notices.append(
-                f"Rewound: back at turn {kept}; answer it again."
-                + (" (The customer's replayed lines differ from before.)" if changed else "")
-            )
-
-        return act(practice_id, rewind)
-
-    @app.post("/practise/{practice_id}/finish")
-    def practise_finish(practice_id: str) -> Response:
-        p = practice_or_404(practice_id)
-        room.finish(p)
-        return RedirectResponse(f"/practise/{practice_id}#debrief", status_code=303)
-
-    @app.post("/practise/{practice_id}/quit")
-    def practise_quit(practice_id: str) -> Response:
-        room.discard(practice_id)
-        return RedirectResponse("/practise", status_code=303)
-
+    add_practice_routes(app, room, library, results)
     return app
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _int_or_none(text: str, what: str) -> int | None:
-    text = text.strip()
-    if not text:
-        return None
-    if not text.lstrip("-").isdigit():
-        raise UsageError(f"{what} must be a whole number, not {text!r}")
-    return int(text)
 
 
 def _matches(row: RunRow, q: str, kind: str) -> bool:
@@ -441,18 +296,3 @@ def _sort_key(sort: str) -> Callable[[RunRow], Any]:
 def _negated(text: str) -> tuple[int, ...]:
     """A key that sorts ISO timestamps newest first."""
     return tuple(-ord(ch) for ch in text)
-
-
-def _list_options(view: RunView | None) -> dict[str, list[str]]:
-    """The values the conversation list can be filtered on."""
-    if view is None:
-        return {"personas": [], "agents": [], "guidelines": [], "stops": []}
-    records = view.records.values()
-    return {
-        "personas": sorted({r.persona or "-" for r in records}),
-        "agents": list(dict.fromkeys(label(r.agent) for r in records)),
-        "guidelines": list(
-            dict.fromkeys(res.guideline for c in view.cards.values() for res in c.results)
-        ),
-        "stops": [s.value for s in StopReason if any(r.stop_reason == s for r in records)],
-    }

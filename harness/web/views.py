@@ -18,9 +18,16 @@ from harness.catalog import load_persona, read_records
 from harness.compare import Comparison
 from harness.debrief import outcome_line, shown
 from harness.errors import InputError
-from harness.models import GuidelineResult, RunManifest, Scorecard, TranscriptRecord, Turn
+from harness.models import (
+    GuidelineResult,
+    RunManifest,
+    Scorecard,
+    StopReason,
+    TranscriptRecord,
+    Turn,
+)
 from harness.reports import footer, grid
-from harness.series import Run, build_series, exclusion, label, load_runs
+from harness.series import Run, agent_labels, build_series, exclusion, label, load_runs
 from harness.show import RunView, score_text, verdicts_by_turn
 from harness.stats import Estimate, estimate
 from harness.store import SCORECARDS, TRANSCRIPTS
@@ -182,31 +189,33 @@ class ListFilter:
     stop: str = ""
 
 
-def conversation_rows(run: RunView, wanted: ListFilter) -> list[ConversationRow]:
-    """The run's conversations that pass the filter; with a guideline, worst first."""
+def conversation_rows(cards: list[Scorecard], wanted: ListFilter) -> list[ConversationRow]:
+    """The run's finished conversations (those with a scorecard) that pass the filter;
+    with a guideline, worst first."""
     rows = []
-    for cid, record in run.records.items():
-        card = run.cards.get(cid)
-        agent = label(record.agent)
-        if wanted.persona and (record.persona or "-") != wanted.persona:
+    labels = agent_labels([c.agent for c in cards])
+    for card in cards:
+        agent = labels[card.agent]
+        stop = card.outcome.stop_reason.value
+        if wanted.persona and (card.persona or "-") != wanted.persona:
             continue
-        if wanted.agent and wanted.agent not in (agent, record.agent):
+        if wanted.agent and wanted.agent not in (agent, card.agent):
             continue
-        if wanted.stop and record.stop_reason.value != wanted.stop:
+        if wanted.stop and stop != wanted.stop:
             continue
         result = _result(card, wanted.guideline) if wanted.guideline else None
         if wanted.guideline and result is None:
             continue
         rows.append(
             ConversationRow(
-                id=cid,
-                persona=record.persona or "-",
+                id=card.conversation_id,
+                persona=card.persona or "-",
                 agent=agent,
-                seed="-" if record.seed is None else str(record.seed),
-                difficulty="-" if record.difficulty is None else str(record.difficulty),
-                stop=record.stop_reason.value,
+                seed="-" if card.seed is None else str(card.seed),
+                difficulty="-" if card.difficulty is None else str(card.difficulty),
+                stop=stop,
                 score=score_text(card),
-                left_out=exclusion(card) if card else "no scorecard",
+                left_out=exclusion(card),
                 verdict=result.verdict if result else None,
                 guideline_score=result.score if result else None,
             )
@@ -214,6 +223,17 @@ def conversation_rows(run: RunView, wanted: ListFilter) -> list[ConversationRow]
     if wanted.guideline:
         rows.sort(key=lambda r: (r.guideline_score is None, r.guideline_score or 0.0))
     return rows
+
+
+def list_options(cards: list[Scorecard]) -> dict[str, list[str]]:
+    """The values a run's conversation list can be filtered on."""
+    labels = agent_labels([c.agent for c in cards])
+    return {
+        "personas": sorted({c.persona or "-" for c in cards}),
+        "agents": list(dict.fromkeys(labels[c.agent] for c in cards)),
+        "guidelines": list(dict.fromkeys(r.guideline for c in cards for r in c.results)),
+        "stops": [s.value for s in StopReason if any(c.outcome.stop_reason == s for c in cards)],
+    }
 
 
 def _result(card: Scorecard | None, guideline: str) -> GuidelineResult | None:

@@ -284,3 +284,24 @@ def test_report_of_a_missing_run_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "no such run directory" in lines[0]
+
+
+def test_one_conversation_is_read_from_its_own_line(tmp_path: Path, finished_run: Path) -> None:
+    from harness.models import Scorecard
+    from harness.web.lookup import line_of, read_one
+
+    path = tmp_path / SCORECARDS
+    lines = (finished_run / SCORECARDS).read_text().splitlines(keepends=True)
+    first = json.loads(lines[0])
+    repeated = dict(first, score=0.123)
+    torn = json.dumps(dict(first, score=0.999))[:-5]  # a write cut short: no newline
+    path.write_text("".join(lines) + json.dumps(repeated) + "\n" + torn)
+    card = read_one(path, first["conversation_id"], Scorecard)
+    assert card is not None and card.score == 0.123  # the last complete line wins
+    assert read_one(path, 'no"such', Scorecard) is None
+    assert read_one(tmp_path / "missing.jsonl", "x", Scorecard) is None
+    found = line_of(path, json.loads(lines[2])["conversation_id"])
+    assert found is not None and found[0] == 3
+    path.write_text(lines[0].replace('"persona":', '"persona_x":'))
+    with pytest.raises(Exception, match=r"scorecards.jsonl:1: not a Scorecard"):
+        read_one(path, first["conversation_id"], Scorecard)

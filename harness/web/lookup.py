@@ -1,15 +1,17 @@
 """One conversation of a run, read without parsing the others.
 
-A run's JSONL files write `"conversation_id":"<id>"` as a key of every line (JSON escapes
-any quote inside a text, so the key cannot appear inside one). The last complete line that
-holds it is the conversation's (a repeated line: the last one counts, as in
-`RunStore.load_scorecards`); only that line is decoded and validated, with the same
-readers and one-line errors as every other input.
+A run's JSONL files hold `"conversation_id": "<id>"` as a key of every line (JSON escapes
+any quote inside a text, so the key cannot appear inside one); it is matched as pydantic
+writes it and as `json.dumps` does (spaces, `\\u` escapes). The last complete line holding
+it is the conversation's (a repeated line: the last one counts, as in
+`RunStore.load_scorecards`); only that line is decoded and validated, with the same readers
+and one-line errors as every other input.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,17 +24,27 @@ from harness.store import one_line
 M = TypeVar("M", bound=BaseModel)
 
 
+def _key(conversation_id: str) -> re.Pattern[bytes]:
+    """The key and value as pydantic writes them, or as `json.dumps` does (spaces, \\u)."""
+    spellings = {
+        json.dumps(conversation_id, ensure_ascii=False).encode("utf-8"),
+        json.dumps(conversation_id).encode("ascii"),
+    }
+    values = b"|".join(re.escape(v) for v in sorted(spellings))
+    return re.compile(rb'"conversation_id"\s*:\s*(?:' + values + rb")")
+
+
 def line_of(path: Path, conversation_id: str) -> tuple[int, bytes] | None:
     """(line number, raw line) of the last complete line of this conversation, if any."""
     if not path.exists():
         return None
     regular_file(path)
     raw = path.read_bytes()
-    needle = b'"conversation_id":' + json.dumps(conversation_id).encode("utf-8")
     end = len(raw) if raw.endswith(b"\n") else raw.rfind(b"\n") + 1  # a torn last line
-    at = raw.rfind(needle, 0, end)
-    if at < 0:
+    hits = [m.start() for m in _key(conversation_id).finditer(raw, 0, end)]
+    if not hits:
         return None
+    at = hits[-1]
     start = raw.rfind(b"\n", 0, at) + 1
     stop = raw.find(b"\n", at)
     if stop - start > MAX_LINE_BYTES:

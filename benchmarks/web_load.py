@@ -20,6 +20,7 @@ Writes docs/web-load.md (docs/web.md quotes it).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shutil
 import socket
@@ -40,6 +41,7 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
 
 from benchmarks.common import DOCS, md_table, provenance, text_table, write_doc  # noqa: E402
 from harness.store import SCORECARDS, TRANSCRIPTS  # noqa: E402
@@ -77,10 +79,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(results: Path) -> Iterator[str]:
-    """A fresh app (empty cache) on a free loopback port, for the time of the block."""
+def serving(results: Path, app: FastAPI | None = None) -> Iterator[str]:
+    """An app (default: a fresh one, empty cache) on a free loopback port."""
     port = _free_port()
-    config = uvicorn.Config(create_app(results), host="127.0.0.1", port=port, log_level="error")
+    app = app or create_app(results)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -140,6 +143,7 @@ def main() -> None:
         else:
             built = build_run(results / RUN, options.seeds)
         run = results / RUN
+        load = os.getloadavg()
         conversations = sum(1 for _ in (run / SCORECARDS).open(encoding="utf-8"))
         sizes = {n: (run / n).stat().st_size for n in (SCORECARDS, TRANSCRIPTS)}
         cid = first_conversation(run)
@@ -155,6 +159,12 @@ def main() -> None:
                 cold, size = fetch(client, base + path)
                 warm = [fetch(client, base + path)[0] for _ in range(options.repeats)]
             rows.append((name, cold, statistics.median(warm), max(warm), size))
+        warmed = create_app(results, warm=True)  # as `toughtalk serve` starts
+        start = time.perf_counter()
+        with serving(results, warmed) as base, httpx.Client(timeout=120) as client:
+            warmed.state.warmed.wait(timeout=600)
+            warm_up = time.perf_counter() - start
+            after_warm_up = {name: fetch(client, base + path)[0] for name, path in pages.items()}
         browser: dict[str, float] = {}
         if CHROMIUM.is_file():
             with serving(results) as base:
@@ -164,6 +174,7 @@ def main() -> None:
     headers = [
         "page",
         "cold (s)",
+        "first visit after warm-up (s)",
         "warm median (s)",
         "warm worst (s)",
         "HTML (KB)",
@@ -173,6 +184,7 @@ def main() -> None:
         (
             name,
             f"{cold:.2f}",
+            f"{after_warm_up[name]:.3f}",
             f"{median:.3f}",
             f"{worst:.3f}",
             f"{size / 1000:,.0f}",
@@ -182,7 +194,7 @@ def main() -> None:
     ]
     print(text_table(headers, table))
     worst_cold = max(r[1] for r in rows)
-    worst_warm = max(r[3] for r in rows)
+    worst_warm = max([*after_warm_up.values(), *(r[3] for r in rows)])
     lines = [
         "# Web app: page load times for a 2,000-conversation run",
         "",
@@ -195,7 +207,8 @@ def main() -> None:
         "",
         *provenance(),
         f"- machine: Python {platform.python_version()} on {platform.machine()} "
-        f"({platform.system()}), 2 cores shared",
+        f"({platform.system()}), 2 cores shared with other work; load average "
+        f"{load[0]:.1f} before and {os.getloadavg()[0]:.1f} after the measurements",
         "",
         md_table(headers, table),
         "",
@@ -204,14 +217,15 @@ def main() -> None:
         "bootstrap intervals and sign-flip p-values, and the guideline x persona matrices).",
         "- **warm**: the page again while the run's files are unchanged; what was computed "
         "is kept per run (keyed by the files' size and modification time), so only the HTML "
-        "is rendered. `toughtalk serve` reads every run once in a background thread when it "
-        "starts, so after that warm-up a first visit is a warm one. A run in progress is "
-        "read again when its files grow.",
+        "is rendered. A run in progress is read again when its files grow.",
+        f"- **first visit after warm-up**: `toughtalk serve` reads every run once in a "
+        f"background thread when it starts; for this run that took {warm_up:.1f} s, after "
+        "which the first request of each page was timed.",
         "- **browser load**: headless chromium (Playwright), warm page to its `load` event.",
         "",
         f"Under {TARGET_SECONDS:g} s: warm pages "
         + ("yes" if worst_warm < TARGET_SECONDS else "no")
-        + f" (worst {worst_warm:.2f} s); cold pages "
+        + f" (worst {worst_warm:.2f} s, after warm-up included); cold pages "
         + ("yes" if worst_cold < TARGET_SECONDS else "no")
         + f" (worst {worst_cold:.2f} s).",
     ]

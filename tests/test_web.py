@@ -305,3 +305,10 @@ def test_one_conversation_is_read_from_its_own_line(tmp_path: Path, finished_run
     path.write_text(lines[0].replace('"persona":', '"persona_x":'))
     with pytest.raises(Exception, match=r"scorecards.jsonl:1: not a Scorecard"):
         read_one(path, first["conversation_id"], Scorecard)
+
+
+def test_serve_reads_every_run_once_at_start(results: Path) -> None:
+    app = create_app(results, warm=True)
+    with TestClient(app) as started:
+        assert app.state.warmed.wait(timeout=60)
+        assert started.get("/run", params={"run": "small"}).status_code == 200

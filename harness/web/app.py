@@ -65,7 +65,8 @@ class RunRow:
 
 def create_app(results: Path, *, token: str | None = None, warm: bool = False) -> FastAPI:
     """The web app over the run directories under `results`; with `token`, every request
-    must carry it. `warm` reads every run once in the background at start."""
+    must carry it. `warm` reads every run once in the background at start
+    (`app.state.warmed` is set when that is done)."""
     library = RunLibrary(results)
     room = PracticeRoom(results)
     app = FastAPI(title="toughtalk", docs_url=None, redoc_url=None, openapi_url=None)
@@ -90,6 +91,9 @@ def create_app(results: Path, *, token: str | None = None, warm: bool = False) -
     def matrices_of(ref: RunRef, run: Run) -> list[Matrix]:
         return library.cached(ref.path, "matrix", lambda: matrices(run))
 
+    warmed = threading.Event()
+    app.state.warmed = warmed
+
     def warm_all() -> None:
         refs, _ = library.runs()
         for ref in refs:
@@ -101,6 +105,7 @@ def create_app(results: Path, *, token: str | None = None, warm: bool = False) -
                     matrices_of(ref, run)
             except ToughtalkError:
                 continue  # an unreadable run: its page says why
+        warmed.set()
 
     if warm:
         app.router.on_startup.append(

@@ -312,3 +312,14 @@ def test_serve_reads_every_run_once_at_start(results: Path) -> None:
     with TestClient(app) as started:
         assert app.state.warmed.wait(timeout=60)
         assert started.get("/run", params={"run": "small"}).status_code == 200
+
+
+def test_an_unreadable_run_is_named_not_fatal(results: Path, client: TestClient) -> None:
+    broken = results / "broken"
+    broken.mkdir()
+    (broken / MANIFEST).write_text("{not json", encoding="utf-8")
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "broken/run.json" in page.text and "/run?run=small" in page.text
+    page = client.get("/run", params={"run": "broken"})
+    assert page.status_code == 422 and "not valid JSON" in page.text

@@ -118,10 +118,12 @@ def create_app(results: Path, *, token: str | None = None, warm: bool = False) -
             return library.get(run_id)
         except UnknownRun as exc:
             raise StarletteHTTPException(404, str(exc)) from None
+        except ToughtalkError as exc:  # a run directory whose run.json cannot be read
+            raise StarletteHTTPException(422, str(exc)) from None
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        titles = {404: "Not found", 400: "Bad request", 405: "Not allowed"}
+        titles = {404: "Not found", 400: "Bad request", 405: "Not allowed", 422: "Unreadable"}
         title = titles.get(exc.status_code, "Error")
         return html(
             "error.html", exc.status_code, status=exc.status_code, title=title, message=exc.detail

@@ -83,7 +83,9 @@ def add_practice_routes(
         with room.use(p) as s:
             meters, before = [], None
             for t in s.turns:
-                meters.append(meter(t.state.anger, before) if t.state is not None else "")
+                meters.append(
+                    " ".join(meter(t.state.anger, before, width=0).split()) if t.state else ""
+                )
                 before = t.state.anger if t.state is not None else before
             saved_id = p.saved.relative_to(results).as_posix() if p.saved else ""
             return html(

@@ -133,6 +133,10 @@ def test_a_run_in_progress_refreshes_and_grows(results: Path, client: TestClient
     manifest["status"] = "running"
     (run / MANIFEST).write_text(json.dumps(manifest))
     lines = {n: (run / n).read_text().splitlines(keepends=True) for n in (SCORECARDS, TRANSCRIPTS)}
+    for name in lines:
+        (run / name).unlink()  # just started: no conversation finished yet
+    assert client.get("/run", params={"run": "small"}).status_code == 200
+    assert "small" in client.get("/").text
     for name, rows in lines.items():
         (run / name).write_text("".join(rows[:3]))
     page = client.get("/run", params={"run": "small"})
@@ -234,6 +238,8 @@ def test_practice_rejects_bad_choices_with_one_line(client: TestClient) -> None:
     assert page.status_code == 400 and "difficulty is 1 to 5" in page.text
     page = client.post("/practise", data={"name": "x", "persona": "no-such-persona"})
     assert page.status_code == 400 and "no-such-persona" in page.text
+    page = client.post("/practise", data={"name": "x", "customer": "bogus"})
+    assert page.status_code == 400 and "`scripted` or `model:ID`" in page.text
     assert client.get("/practise/not-a-session").status_code == 404
     url = _practise(client, name="bo")
     client.post(url + "/reply", data={"text": "   "})
@@ -323,3 +329,16 @@ def test_an_unreadable_run_is_named_not_fatal(results: Path, client: TestClient)
     assert "broken/run.json" in page.text and "/run?run=small" in page.text
     page = client.get("/run", params={"run": "broken"})
     assert page.status_code == 422 and "not valid JSON" in page.text
+
+
+def test_a_practice_chat_can_be_transferred_to_a_manager(client: TestClient) -> None:
+    url = _practise(client, name="cy", persona="manager-now")
+    client.post(
+        url + "/reply", data={"text": "I'll bring my manager in now.", "action": "transfer"}
+    )
+    page = client.get(url).text
+    assert "The conversation went to a manager." in page
+    client.post(url + "/reply", data={"text": "one more"})
+    assert "the conversation is over" in client.get(url).text
+    client.post(url + "/finish")
+    assert "ended: escalated" in client.get(url).text

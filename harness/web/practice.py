@@ -20,7 +20,6 @@ from pathlib import Path
 from harness.chat import ChatSession, mask_abuse, pick_persona, trainee_spec
 from harness.debrief import Debrief, Hint
 from harness.errors import InputError, UsageError
-from harness.judging import make_judge
 from harness.models import Scorecard, Turn
 from harness.store import RunStore, default_out
 from harness.web.library import RunLibrary
@@ -84,7 +83,6 @@ class PracticeRoom:
                     f"{MAX_OPEN} practice chats are open; finish one or wait for idle ones to close"
                 )
         persona, path = pick_persona(wanted.persona or None)
-        make_judge("rules")
         session = ChatSession(
             persona,
             path,

@@ -17,7 +17,7 @@ from typing import get_args
 from harness.errors import UsageError
 from harness.identity import Difference, affected, differences
 from harness.models import CompareBy, Scorecard, StopReason
-from harness.series import Series, Unit, build_series, label, load_runs, unit_of
+from harness.series import Run, Series, Unit, build_series, label, load_runs, unit_of
 from harness.stats import (
     METHODS,
     Estimate,
@@ -27,7 +27,16 @@ from harness.stats import (
     pass_hat_k,
 )
 
-__all__ = ["Column", "Comparison", "Row", "compare_runs", "label", "parse_by", "summary"]
+__all__ = [
+    "Column",
+    "Comparison",
+    "Row",
+    "compare_loaded",
+    "compare_runs",
+    "label",
+    "parse_by",
+    "summary",
+]
 
 Values = dict[Unit, list[float]]  # per paired unit, the values it contributes
 
@@ -233,11 +242,28 @@ def compare_runs(
 
     Conversations that are not results (see `harness.series.exclusion`) are left out of
     every mean and counted per column."""
+    light = "guideline" not in parse_by(by)  # per-guideline verdicts only for their rows
+    return compare_loaded(
+        load_runs(paths, light=light),
+        by=by,
+        baseline=baseline,
+        include_sim_faults=include_sim_faults,
+    )
+
+
+def compare_loaded(
+    runs: list[Run],
+    *,
+    by: str = "guideline",
+    baseline: str | None = None,
+    include_sim_faults: bool = False,
+) -> Comparison:
+    """`compare_runs` over runs already read (`harness.series.load_runs`), so that a caller
+    that keeps them (the web app) does not read the scorecards again."""
     dims = parse_by(by)
-    runs = load_runs(paths, light="guideline" not in dims)  # verdicts only for guideline rows
     series = build_series(runs, include_sim_faults=include_sim_faults)
     if not series:
-        raise UsageError(f"no scorecards in {', '.join(str(p) for p in paths)}")
+        raise UsageError(f"no scorecards in {', '.join(str(r.path) for r in runs)}")
     base = _baseline(series, baseline)
     found = differences({run.label: run.identity for run in runs})
     departs = affected(found, series[base].run.label)

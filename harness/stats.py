@@ -8,6 +8,7 @@ bootstrap resamples whole personas.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Mapping, Sequence
@@ -104,8 +105,10 @@ def t_cdf(t: float, df: int) -> float:
     return 1.0 - tail if t >= 0 else tail
 
 
+@functools.cache
 def t_quantile(p: float, df: int) -> float:
-    """The p-quantile (p > 0.5) of Student's t, by bisection on the cdf."""
+    """The p-quantile (p > 0.5) of Student's t, by bisection on the cdf (remembered: a
+    matrix of cells asks for the same few quantiles many times)."""
     low, high = 0.0, 1e4
     for _ in range(200):
         middle = (low + high) / 2.0

@@ -226,8 +226,8 @@ _ACRONYMS = {
 
 # A shouted word: capitals only, two letters or more (acronyms like SLA and e-mail "RE:" /
 # "FW:" prefixes are not shouting). One capitalised word is emphasis; two in a row or three
-# in a message is shouting.
-_CAPS_WORD = re.compile(r"\b(?!RE\b|FWD?\b)[A-Z]{2,}\b")
+# in a message is shouting. Product and account codes ("FP-40", "MOB-772310") are names.
+_CAPS_WORD = re.compile(r"\b(?!RE\b|FWD?\b)(?<![\w-])[A-Z]{2,}\b(?![-‑]?\d)")
 
 
 def shouting(text: str) -> list[Hit]:

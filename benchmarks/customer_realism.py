@@ -83,6 +83,9 @@ ANSWERS: dict[str, frozenset[str]] = {
     "refusal": frozenset({"refused_no_alt", "refused_with_alt", "policy_only"}),
     "boundary": frozenset({"boundary_ack", "boundary_push", "leave"}),
     "names_behaviour": frozenset({"behaviour_named", "boundary_ack"}),
+    # the first rung: the caller refocuses on the problem, or goes on insulting (which is
+    # what makes the next rung due)
+    "redirect": frozenset({"insult", "detail", "vent", "less_angry", "calmer", "boundary_ack"}),
     "question": frozenset(
         {"detail", "short", "reveal", "playback_confirm", "repeat_ask", "give_id"}
     ),

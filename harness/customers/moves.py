@@ -11,6 +11,8 @@ reacts to. One move per reply, the highest of:
   needing a supervisor), not inside a refusal;
 - `boundary`: the customer's last message was abusive and the reply sets a boundary;
 - `names_behaviour`: the same, and the reply names the behaviour (the ladder's second rung);
+- `redirect`: the same, and the reply acknowledges and steers back to the problem (the
+  first rung);
 - `refusal`: the reply says no (a refusal or "that's our policy");
 - `question`: the reply asks the customer something (rhetorical questions do not count).
 """
@@ -23,7 +25,15 @@ from harness import signals as sig
 from harness.graders.base import offer_hits
 from harness.models import Offer, Persona, Turn
 
-MOVES = ("manager_offer", "offer", "boundary", "names_behaviour", "refusal", "question")
+MOVES = (
+    "manager_offer",
+    "offer",
+    "boundary",
+    "names_behaviour",
+    "redirect",
+    "refusal",
+    "question",
+)
 
 
 def last_customer_text(transcript: Sequence[Turn]) -> str:
@@ -75,6 +85,8 @@ def agent_move(text: str, transcript: Sequence[Turn], persona: Persona) -> str |
         return "boundary"
     if sig.abusive(before) and sig.ladder_rung(text) == 2:
         return "names_behaviour"
+    if sig.abusive(before) and sig.ladder_rung(text) == 1:
+        return "redirect"
     if refuses(text):
         return "refusal"
     if real_questions(text):

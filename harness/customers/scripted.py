@@ -452,6 +452,8 @@ class ScriptedCustomer:
         parts = [self._line("behaviour_named")] if rung == 2 else []
         parts.append(self._line("insult"))
         answer = self._answer(text, closed=False)
+        if not answer and self._move == "question":
+            answer = self._plain_answer(text, seen, short=False)
         if answer:
             parts.append(answer)
         return self._reply(" ".join(parts), None, [*seen, "abuse"])
@@ -497,8 +499,8 @@ class ScriptedCustomer:
             mind.manager_ignored = 0
             mind.trust = clamp(mind.trust + 1.5)
             mind.anger = clamp(mind.anger - 1)
-            parts = [self._line("give_chance")]
-            answer = self._answer(text)
+            parts = [self._line("give_chance")]  # the chance answers "could I have a minute?"
+            answer = self._answer(text, closed=False)
             if answer:
                 parts.append(answer)
             return self._reply(" ".join(parts), None, [*seen, "manager_respected"])
@@ -555,9 +557,10 @@ class ScriptedCustomer:
             return self._line("short")
         return ""
 
-    def _plain_answer(self, text: str, seen: list[str]) -> str:
+    def _plain_answer(self, text: str, seen: list[str], *, short: bool = True) -> str:
         """A question neither open nor yes/no: asked again for something given ("I told
-        you"), a fact the customer has (its own account or order id), else a short answer."""
+        you"), a fact the customer has (its own account or order id), else (if `short`) a
+        short answer."""
         if "repeat_ask" in seen:
             return "" if worst_line(seen) == "repeat_ask" else self._line("repeat_ask")
         asked = any(sig.asks_identifier(q.text) for q in sig.questions(text))
@@ -568,7 +571,7 @@ class ScriptedCustomer:
         if asked and fact is not None:
             line = self.lines.pick("give_id", text)
             return line.replace("{fact}", fact) if "{fact}" in line else f"{line} {fact}."
-        return self._line("short")
+        return self._line("short") if short else ""
 
     def _ready_to_reveal(self) -> bool:
         """Enough open questions so far, and enough trust now, to say what it's really about."""

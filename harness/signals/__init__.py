@@ -308,6 +308,15 @@ def robotic_apology(text: str) -> list[Hit]:
     return find(ROBOTIC_APOLOGY, text)
 
 
+# What follows an apology that names no impact: a refusal, or straight to the next action.
+_NOT_AN_IMPACT = re.compile(
+    r"\W*(about (that|this|it)\W*)?(but\s+)?(I|we)\s*(can'?t|cannot|can not|won'?t|am unable|'?m "
+    r"unable|'?m not able|are unable|are not able)\b|\W*(about (that|this|it)|for that)\W*"
+    r"(let me|I'?ll|I will|one moment|just a moment|please|hold on|bear with)\b",
+    FLAGS,
+)
+
+
 @memo
 def specific_apology(text: str) -> list[Hit]:
     """An apology that names the specific impact or the company's part in it."""
@@ -320,6 +329,8 @@ def specific_apology(text: str) -> list[Hit]:
         after = sentence.text[hit.end - sentence.start :]
         if re.match(r"\s*(to hear|,? but)\b", after, FLAGS) and len(after.split()) < 5:
             continue
+        if _NOT_AN_IMPACT.match(after):
+            continue  # "sorry, I can't transfer you", "sorry about that, let me check"
         content = re.findall(r"[A-Za-z0-9$']{3,}", after)
         if len(content) >= 3 or re.search(r"\b(on us|our (fault|mistake|error))", after, FLAGS):
             out.append(sentence)

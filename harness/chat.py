@@ -102,9 +102,10 @@ def pick_persona(ref: str | None, *, rng: random.Random | None = None) -> tuple[
 
 
 def mask_abuse(text: str) -> str:
-    """Mask insults and profanity (not threats) as their first letter and asterisks."""
+    """Mask insults, slurs and profanity (not threats, not ordinary words) as their first
+    letter and asterisks, in a message that is abusive somewhere."""
     out = text
-    for hit in sorted(sig.offensive_words(text), key=lambda h: h.start, reverse=True):
+    for hit in sorted(sig.insult_words(text), key=lambda h: h.start, reverse=True):
         masked = hit.text[0] + re.sub(r"\w", "*", hit.text[1:])
         out = out[: hit.start] + masked + out[hit.end :]
     return out

@@ -166,6 +166,11 @@ def test_mask_abuse_and_meter() -> None:
     assert masked == "You're u******, you c****. I'll sue you."
     assert not sig.abusive(masked.replace("I'll sue you", ""))
     assert mask_abuse("Where is my parcel?") == "Where is my parcel?"
+    # every insult of an abusive message; ordinary words, and insult words that insult
+    # nobody, stay readable
+    assert mask_abuse("You're useless. Genuinely useless.") == "You're u******. Genuinely u******."
+    assert mask_abuse("The tracking page is useless.") == "The tracking page is useless."
+    assert mask_abuse("I feel so stupid for not checking.") == "I feel so stupid for not checking."
     assert meter(6.0, 7.5) == "anger ██████░░░░ 6/10 ▼1.5"
     assert meter(10, None) == "anger ██████████ 10/10"
     assert trainee_spec(None) == "human:trainee"

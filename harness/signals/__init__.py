@@ -773,6 +773,18 @@ def offensive_words(text: str) -> list[Hit]:
     return out
 
 
+def insult_words(text: str) -> list[Hit]:
+    """Every insulting, slurring or profane word of a message that is abusive somewhere
+    (so "You're useless. Genuinely useless." masks both); none in a message that is not."""
+    if not abusive(text):
+        return []
+    return [
+        Hit(m.start(), m.end(), m.group(0))
+        for m in _OFFENSIVE_WORD.finditer(text)
+        if m.group(0).strip()
+    ]
+
+
 UPSET = pattern_set("upset")
 
 

@@ -1,6 +1,6 @@
 """Customer realism: does the scripted customer answer what the agent actually did?
 
-Plays every persona x {seed-playbook, anti-patterns, uneven} x seeds in process (scripted
+Plays every persona x {seed-playbook, anti-patterns, uneven, stonewall} x seeds in process (scripted
 customer, 16 turns) and measures, per conversation turn by turn:
 
 - **verbatim repeats**: customer turns whose text equals an earlier customer turn of the same
@@ -18,8 +18,10 @@ customer, 16 turns) and measures, per conversation turn by turn:
 - **inflaming effects**: the anger change after each inflaming move, per persona; never
   negative is the target.
 
-`uneven` is an agent of this benchmark: each turn a seeded coin picks the playbook's or the
-anti-patterns' reply, so good and clumsy replies mix as a trainee's do.
+`uneven` and `stonewall` are agents of this benchmark: for `uneven` a seeded coin picks the
+playbook's or the anti-patterns' reply each turn, so good and clumsy replies mix as a
+trainee's do; `stonewall` cycles three replies that never move the case on, so the
+customer must keep finding new words (the hardest test of the repeat rate).
 
     .venv/bin/python benchmarks/customer_realism.py [--seeds 4] [--personas all] [--no-doc]
 
@@ -56,7 +58,10 @@ from harness.models import Persona, Rubric, Turn  # noqa: E402
 
 PLAYBOOK = "macros:evals/macros/seed-playbook.yaml"
 ANTI = "macros:evals/macros/anti-patterns.yaml"
-AGENTS = ("seed-playbook", "anti-patterns", "uneven")
+AGENTS = ("seed-playbook", "anti-patterns", "uneven", "stonewall")
+# The stonewalling agent's replies, in turn: it never offers, refuses or escalates, so the
+# customer has to find something new to say for as long as its patience lasts.
+STONEWALL = ("Can you tell me what happened?", "I hear you.", "Is there anything else?")
 MAX_TURNS = 16
 DOC = REPO / "docs" / "customer-realism.md"
 REPEAT_TARGET = 0.0
@@ -93,6 +98,43 @@ ANSWERS: dict[str, frozenset[str]] = {
 }
 
 
+# How the customer answers (the rules the figures below check).
+HOW = [
+    "## How the scripted customer answers",
+    "",
+    "- **One move, answered in kind.** Each agent reply is read as one move "
+    "(`harness/customers/moves.py`, with the graders' detectors): a manager offer, an offer, "
+    "a boundary, a named behaviour, a redirect, a refusal, a question. An offer gets a "
+    "reaction to that offer (accept; haggle once if the seed made a sceptic; too early, too "
+    "upset or beside the point; a forbidden offer is accepted and recorded as a breach). A "
+    "refusal gets push-back on it, a boundary compliance or push-back, a question an answer "
+    "(details for open questions, a word for closed ones, its own account number when asked "
+    'for one it has, "I told you" when asked again).',
+    "- **The manager rule is persona data** (`manager.acts_after`, 3 in every shipped "
+    "persona that asks for a manager). Offering the transfer and asking for a chance gets "
+    "the chance; offering one of the two counts half; ignoring or stonewalling the demand "
+    "counts one, and the customer repeats it, then sharpens it. Only the `acts_after`-th "
+    "ignored reply makes the customer escalate by itself; otherwise escalating is the "
+    "agent's move (`/transfer`).",
+    "- **Abuse follows the persona's schedule and the ladder**: insults from "
+    "`abuse.starts_at_turn` while anger is at least 4; a redirect gets the next insult or a "
+    "refocus, a named behaviour a retort and the next insult, a boundary compliance (always "
+    "at difficulty 1, or once anger is below 6) or push-back; an offer is always answered as "
+    "an offer.",
+    "- **Never the same line twice, never words the agent did not write**: each situation "
+    "has the persona's lines, then the shared ones of `personas/common/reactions.yaml`, then "
+    "a neighbouring situation's (`harness/customers/pools.py`), drawn by the seed. A line "
+    "quoting the agent is used only when the agent wrote those words; a line with the "
+    "`{issue}` or `{desired_outcome}` slot never answers an offer, nor a reply that already "
+    "names them.",
+    "- **Customer and graders agree**: an inflaming move (told to calm down, blame, a bare "
+    '"I understand", a boilerplate apology, policy as the answer, a vague timeline, a '
+    "repeat ask, shouting, a flat no) in a reply means its kind words calm nothing, and "
+    "anger never falls on that turn; one kind reply calms by at most 3 points (times the "
+    "seed's calm factor), so a furious caller is not content after one line.",
+]
+
+
 class UnevenAgent:
     """Each turn, a seeded coin picks the playbook's reply or the anti-patterns'."""
 
@@ -110,10 +152,23 @@ class UnevenAgent:
         return await who.next_turn(transcript)
 
 
+class StonewallAgent:
+    """Answers every customer turn with the next of `STONEWALL`, round and round."""
+
+    spec = "stonewall"
+
+    async def next_turn(self, transcript: list[Turn]) -> Reply:
+        """The next stonewalling reply."""
+        replies = sum(t.role == "agent" for t in transcript)
+        return Reply(text=STONEWALL[replies % len(STONEWALL)])
+
+
 def make(agent: str, brief: CaseBrief, seed: int) -> Participant:
-    """One of the three agents for a conversation."""
+    """One of the benchmark's agents for a conversation."""
     if agent == "uneven":
         return UnevenAgent(brief, seed)
+    if agent == "stonewall":
+        return StonewallAgent()
     return make_agent(PLAYBOOK if agent == "seed-playbook" else ANTI, AgentContext(brief=brief))
 
 
@@ -279,10 +334,13 @@ def report(tally: Tally, seeds: int) -> str:
         "",
         "Does the scripted customer answer what the agent just did? "
         "`benchmarks/customer_realism.py` plays every persona x {seed-playbook, anti-patterns, "
-        f"uneven}} x {seeds} seeds (scripted customer, {MAX_TURNS} turns) and checks four "
-        "things. `uneven` is the benchmark's own agent: a seeded coin picks the playbook's or "
-        "the anti-patterns' reply each turn. How the customer is built: the module docstring "
-        "of `harness/customers/scripted.py` and `docs/seeds.md`.",
+        f"uneven, stonewall}} x {seeds} seeds (scripted customer, {MAX_TURNS} turns) and "
+        "checks four things. `uneven` and `stonewall` are the benchmark's own agents: for "
+        "`uneven` a seeded coin picks the playbook's or the anti-patterns' reply each turn "
+        "(good and clumsy replies mixed, as a trainee writes them); `stonewall` cycles three "
+        "replies that never move the case on, so the customer has to keep finding new words.",
+        "",
+        *HOW,
         "",
         *provenance(),
         "",

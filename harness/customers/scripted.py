@@ -5,6 +5,16 @@ issue is out, offers on the table) that reacts to what the agent does - detected
 same `harness.signals` the graders use - and says so in its lines. Same persona, seed and
 difficulty: same transcript, byte for byte.
 
+Every customer line answers the agent's last move (`harness.customers.moves`): an offer gets
+a reaction to that offer, a refusal push-back on it, a boundary compliance or push-back, a
+question an answer in kind. A manager demand follows the persona's rule
+(`manager.acts_after`): repeated, then sharpened, and acted on by the customer only when it
+is ignored or stonewalled that many times; offering the transfer and asking for a chance
+gets the chance. Abuse follows the persona's schedule and answers each rung of the ladder.
+A reply with an inflaming move never lowers anger, and one reply calms by at most
+`MAX_CALM`. Lines come from paraphrase pools that never repeat a line within a conversation
+and never quote words the agent did not write (`harness.customers.pools`).
+
 Difficulty (1-5) is measured against the persona's own base `difficulty`: each level above it
 makes the customer start angrier and less trusting, calm more slowly and flare up faster, run
 out of patience sooner, need more open questions and more trust before the real issue comes

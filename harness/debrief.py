@@ -108,7 +108,9 @@ def source_label(source: str) -> str:
     tip by its heading): `Tough Conversations (training module) §1 (Three Golden Rules)`."""
 
     def title(m: re.Match[str]) -> str:
-        return SEED_TITLES.get(m.group(1), m.group(0))
+        name = SEED_TITLES.get(m.group(1), m.group(0))
+        # a section named by its heading reads "Title: Heading"; a numbered one "Title §2"
+        return name + ":" if re.match(r"\s+[A-Z]", source[m.end() :]) else name
 
     out = _SEED_FILE.sub(title, source)
     return re.sub(
@@ -594,9 +596,12 @@ def _advice_line(advice: Advice | None, kind: str) -> str:
     )
 
 
-def _moment_line(moment: Moment | None, label: str) -> str:
+def _moment_line(moment: Moment | None, label: str, other: Moment | None = None) -> str:
     if moment is None:
-        none = "no other reply stood out" if label == "Best" else "no reply hurt the conversation"
+        if label == "Best":
+            none = "no other reply helped" if other is not None else "no reply stood out"
+        else:
+            none = "no reply hurt the conversation"
         return f"{label} moment: {none}."
     notes = moment.notes[:4] + ([f"{len(moment.notes) - 4} more"] if len(moment.notes) > 4 else [])
     why = "; ".join(notes) or "no grader evidence"
@@ -641,7 +646,7 @@ def debrief_lines(debrief: Debrief) -> list[str]:
         )
     lines += [
         "",
-        _moment_line(debrief.best, "Best"),
+        _moment_line(debrief.best, "Best", debrief.worst),
         _moment_line(debrief.worst, "Worst"),
         "",
         _advice_line(debrief.keep, "keep"),
@@ -689,7 +694,7 @@ def render_debrief(debrief: Debrief, console: Console, *, extras: str = "") -> N
         Text("Violated: " + (", ".join(violated) or "none"), style="red"),
         Text("Missed: " + (", ".join(missed) or "none"), style="yellow"),
         Text(""),
-        Text(_moment_line(debrief.best, "Best"), style="green"),
+        Text(_moment_line(debrief.best, "Best", debrief.worst), style="green"),
         Text(_moment_line(debrief.worst, "Worst"), style="red"),
         Text(""),
         Text(_advice_line(debrief.keep, "keep")),

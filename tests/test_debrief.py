@@ -6,10 +6,10 @@ from pathlib import Path
 
 from harness.catalog import load_persona
 from harness.chat import ChatSession
-from harness.debrief import debrief_lines, quote_clause, source_label
+from harness.debrief import Debrief, debrief_lines, quote_clause, source_label
 
 
-def _played(tmp_path: Path, persona_id: str, replies: list[str]) -> tuple[ChatSession, object]:
+def _played(tmp_path: Path, persona_id: str, replies: list[str]) -> Debrief:
     persona, path = load_persona(persona_id)
     chat = ChatSession(persona, path)
     chat.open()
@@ -18,11 +18,11 @@ def _played(tmp_path: Path, persona_id: str, replies: list[str]) -> tuple[ChatSe
             chat.answer(reply)
     _, debrief = chat.save(tmp_path / persona_id)
     chat.close()
-    return chat, debrief
+    return debrief
 
 
 def test_a_reply_that_raised_anger_is_never_hidden_behind_no_reply_hurt(tmp_path: Path) -> None:
-    chat, debrief = _played(
+    debrief = _played(
         tmp_path,
         "late-gift",
         [
@@ -42,7 +42,7 @@ def test_a_reply_that_raised_anger_is_never_hidden_behind_no_reply_hurt(tmp_path
 
 
 def test_keep_never_quotes_what_a_violation_quotes(tmp_path: Path) -> None:
-    _, debrief = _played(
+    debrief = _played(
         tmp_path,
         "abusive-insults",
         [
@@ -57,12 +57,12 @@ def test_keep_never_quotes_what_a_violation_quotes(tmp_path: Path) -> None:
 
 
 def test_the_hidden_issue_is_revealed_at_the_end_whether_found_or_not(tmp_path: Path) -> None:
-    _, found = _played(
+    found = _played(
         tmp_path / "a",
         "late-gift",
         ["I can hear how stressful this is, Priya. What would a good result look like for you?"],
     )
-    _, missed = _played(tmp_path / "b", "late-gift", ["Please hold while I check."])
+    missed = _played(tmp_path / "b", "late-gift", ["Please hold while I check."])
     assert found.reveal is not None and found.reveal.found_at is not None
     assert missed.reveal is not None and missed.reveal.found_at is None
     text = "\n".join(debrief_lines(missed))

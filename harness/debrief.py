@@ -310,7 +310,7 @@ def _rationale(text: str) -> str:
     """Grader rationales read as a clause after 'the grader'."""
     text = text.strip().rstrip(".")
     if text.startswith("looked for"):
-        return text + ", and did not find it yet"
+        return text if "found" in text else text + ", and did not find it yet"
     return "found: " + text
 
 

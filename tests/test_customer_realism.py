@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks import customer_realism as realism
 from harness.catalog import all_personas, load_persona, load_reactions
-from harness.customers.pools import quotes_fit, situations_in
+from harness.customers.pools import quotes_fit, situations_in, slots_fit
 from harness.customers.scripted import MAX_CALM, ScriptedCustomer
 from harness.models import Persona, Turn
 from harness.plan import cap_abuse
@@ -177,3 +177,16 @@ def test_an_abusive_caller_offered_what_he_wants_answers_the_offer() -> None:
     turns = _talk(persona, [f"I'm sorry, that's on us. I can {offer}. Would that work?"])
     found = _situations("abusive-insults", turns[-1].text)
     assert found & realism.ANSWERS["offer"], turns[-1].text
+
+
+def test_slot_filled_lines_are_checked_against_the_agents_reply() -> None:
+    persona, _ = load_persona("manager-now")
+    imagine = "Imagine dealing with {issue} yourself and then hearing that."
+    outcome = "What I care about is {desired_outcome}."
+    assert slots_fit(persona, imagine, "Please hold.", answering_offer=False)
+    assert not slots_fit(persona, imagine, "I can backdate the pass.", answering_offer=True)
+    # a reply that already names the outcome is not told what the customer wants
+    said = "I can replace the $212 with the pass price for the three extra days."
+    assert not slots_fit(persona, outcome, said, answering_offer=False)
+    assert quotes_fit("'I understand' is easy to type.", "I understand.")
+    assert not quotes_fit("'Sorry for any inconvenience' is copy and paste.", "sorry about that")

@@ -92,7 +92,7 @@ ANSWERS: dict[str, frozenset[str]] = {
     # what makes the next rung due)
     "redirect": frozenset({"insult", "detail", "vent", "less_angry", "calmer", "boundary_ack"}),
     "question": frozenset(
-        {"detail", "short", "reveal", "playback_confirm", "repeat_ask", "give_id"}
+        {"detail", "short", "reveal", "playback_confirm", "repeat_ask", "give_id", "no_id"}
     ),
     "manager_offer": frozenset({"give_chance", "demand_manager", "demand_again"}),
 }

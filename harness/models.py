@@ -206,6 +206,7 @@ EXTRA_SITUATIONS: tuple[str, ...] = (
     "behaviour_named",  # the agent named the abusive behaviour
     "boundary_push",  # pushing against a boundary the agent set
     "give_id",  # giving an id the agent asked for ({fact} is the id)
+    "no_id",  # asked for a kind of id the customer does not have
 )
 
 

@@ -13,7 +13,8 @@ Before a line is used it is checked against the agent's reply it answers:
   wrote, so the customer never quotes the agent saying what it did not say;
 - a line with the `{issue}` or `{desired_outcome}` slot is not used to answer an offer
   (it would read as the customer not having heard it), nor when the agent's reply already
-  names most of the slot's words.
+  names most of the slot's words; a `{customer_name}` line only answers a reply that
+  mentions a name.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ NEIGHBOURS: dict[str, tuple[str, ...]] = {
     "refused_no_alt": ("policy_only", "angrier"),
     "refused_with_alt": ("calmer",),
     "playback_confirm": ("short",),
-    "give_id": ("short",),
+    "give_id": ("no_id",),
+    "no_id": ("repeat_ask",),
     "thanks": ("calmer",),
     "calmer": ("less_angry",),
     "less_angry": ("vent",),
@@ -93,6 +95,8 @@ def quotes_fit(line: str, agent_text: str) -> bool:
 
 def slots_fit(persona: Persona, line: str, agent_text: str, *, answering_offer: bool) -> bool:
     """A slot-filled line is not an answer to an offer, nor to a reply that already says it."""
+    if "{customer_name}" in line and "name" not in agent_text.lower():
+        return False  # "It's {customer_name}" answers a question about the name only
     used = [s for s in _SLOTTED if s in line]
     if not used:
         return True

@@ -36,7 +36,6 @@ what was drawn.
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass, field
 
 from harness import signals as sig
@@ -461,7 +460,8 @@ class ScriptedCustomer:
         # a named behaviour gets a retort before the next insult: the abuse goes on, answered
         parts = [self._line("behaviour_named")] if rung == 2 else []
         parts.append(self._line("insult"))
-        answer = self._answer(text, closed=False)
+        # a question gets its answer after the insult; a redirect's "can we work on it?" not
+        answer = self._answer(text, closed=self._move == "question")
         if not answer and self._move == "question":
             answer = self._plain_answer(text, seen, short=False)
         if answer:
@@ -563,6 +563,8 @@ class ScriptedCustomer:
             if self._ready_to_reveal():
                 return self._reveal()
             return self._line("detail")
+        if closed and self._asks_id(text):
+            return self._id_answer(text)
         if closed and sig.closed_questions(text):
             return self._line("short")
         return ""
@@ -573,15 +575,34 @@ class ScriptedCustomer:
         short answer."""
         if "repeat_ask" in seen:
             return "" if worst_line(seen) == "repeat_ask" else self._line("repeat_ask")
-        asked = any(sig.asks_identifier(q.text) for q in sig.questions(text))
-        fact = next(
-            (str(v) for k, v in self.persona.context.items() if re.search(r"_id$|number", k)),
-            None,
-        )
-        if asked and fact is not None:
-            line = self.lines.pick("give_id", text)
-            return line.replace("{fact}", fact) if "{fact}" in line else f"{line} {fact}."
+        if self._asks_id(text):
+            return self._id_answer(text)
         return self._line("short") if short else ""
+
+    def _asks_id(self, text: str) -> bool:
+        return any(sig.asks_identifier(q.text) for q in sig.questions(text))
+
+    def _id_answer(self, text: str) -> str:
+        """The id asked for when the customer has one of that kind, else that it has none."""
+        fact = self._fact_asked(text)
+        if fact is None:
+            return self._line("no_id")
+        line = self.lines.pick("give_id", text)
+        return line.replace("{fact}", fact) if "{fact}" in line else f"{line} {fact}."
+
+    def _fact_asked(self, text: str) -> str | None:
+        """The case fact an identifier question asks for (its order / account / claim id),
+        when the persona's context has one of that kind."""
+        for question in sig.questions(text):
+            found = sig.asks_identifier(question.text)
+            if found is None:
+                continue
+            asked = found.group(0).lower()
+            for key, value in self.persona.context.items():
+                kind = key.removesuffix("_id").removesuffix("_number").replace("_", " ")
+                if key != kind and kind in asked:
+                    return str(value)
+        return None
 
     def _ready_to_reveal(self) -> bool:
         """Enough open questions so far, and enough trust now, to say what it's really about."""

@@ -152,7 +152,6 @@ class ScriptedCustomer:
         """`temperament` replaces the one the seed would draw (to replay a customer as it
         was, or to try one trait); the seed still picks the wording."""
         self.persona = persona
-        self.reactions = reactions.reactions
         self.difficulty = difficulty or persona.difficulty
         self.rng = random.Random(f"{persona.id}|{seed}|{self.difficulty}")
         self.temperament = temperament or draw(persona, seed, self.difficulty)

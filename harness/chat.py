@@ -44,6 +44,7 @@ from harness.judging import Case, make_judge
 from harness.llm import Gateway
 from harness.models import (
     AbuseLevel,
+    Attempt,
     GuidelineResult,
     Persona,
     RunSettings,
@@ -57,13 +58,20 @@ from harness.scoring import run_grading, scorecard, transcript_record
 from harness.store import RunStore, default_out, new_manifest
 
 COMMANDS = (
-    ("/hint", "one coaching nudge from the graders on what you have not done yet"),
-    ("/rewind N", "go back to turn N and answer it again"),
-    ("/end MESSAGE", "close the conversation as the agent, with your closing words"),
-    ("/transfer MESSAGE", "escalate to a manager, with what you tell the customer"),
+    ("/hint", "one coaching nudge for what is happening now"),
+    ("/rewind N", "go back to turn N and answer it again (every attempt is kept)"),
+    ("/end [MESSAGE]", "close the conversation as the agent, with your closing words"),
+    ("/transfer [MESSAGE]", "escalate to a manager, with what you tell the customer"),
     ("/quit", "leave without saving"),
     ("/help", "this list"),
 )
+# What a bare /end or /transfer says to the customer.
+DEFAULT_WORDS = {
+    "end": "Thank you for your time today. I'm closing this conversation now; you can reach "
+    "us again on this channel at any time.",
+    "transfer": "I'm transferring you to my manager now and I'll pass on everything you've "
+    "told me, so you won't need to repeat it.",
+}
 STOP_MESSAGES = {
     StopReason.resolved: "The customer accepted your resolution.",
     StopReason.agent_ended: "You ended the conversation.",
@@ -94,9 +102,10 @@ def pick_persona(ref: str | None, *, rng: random.Random | None = None) -> tuple[
 
 
 def mask_abuse(text: str) -> str:
-    """Mask insults and profanity (not threats) as their first letter and asterisks."""
+    """Mask insults, slurs and profanity (not threats, not ordinary words) as their first
+    letter and asterisks, in a message that is abusive somewhere."""
     out = text
-    for hit in sorted(sig.offensive_words(text), key=lambda h: h.start, reverse=True):
+    for hit in sorted(sig.insult_words(text), key=lambda h: h.start, reverse=True):
         masked = hit.text[0] + re.sub(r"\w", "*", hit.text[1:])
         out = out[: hit.start] + masked + out[hit.end :]
     return out
@@ -134,6 +143,7 @@ class ChatSession:
     error: str | None = None
     hinted: list[str] = field(default_factory=list)
     rewinds: int = 0
+    attempts: list[Attempt] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.persona = cap_abuse(self.persona, self.max_intensity)
@@ -232,6 +242,8 @@ class ChatSession:
             raise UsageError(f"/rewind takes a turn number from 1 to {len(self.turns)}")
         keep = number - 1 if self.turns[number - 1].role == "agent" else number
         kept = self.turns[:keep]
+        # the branch left behind is kept in the record, never lost
+        self.attempts.append(Attempt(rewound_to=keep, turns=list(self.turns)))
         self.customer = self._new_customer()
         self.turns, self.stop, self.error = [], None, None
         changed = False
@@ -260,7 +272,9 @@ class ChatSession:
 
     def hint(self) -> Hint | None:
         """The next coaching nudge (each guideline is hinted once per session)."""
-        found = next_hint(self.results_now(), self.rubric, self.turns, self.hinted)
+        found = next_hint(
+            self.results_now(), self.rubric, self.turns, self.hinted, persona=self.persona
+        )
         if found is not None:
             self.hinted.append(found.guideline.id)
         return found
@@ -297,7 +311,7 @@ class ChatSession:
         faults = list(self.customer.faults)
         record = transcript_record(
             case, stop, labels, error=self.error, sim_faults=faults, coaching=coaching
-        )
+        ).model_copy(update={"attempts": list(self.attempts)})
         scope = self._gateway_for().scope()  # the judges' calls only
         csat = self.customer.satisfaction(stop == StopReason.resolved)
         card = self._runner.run(
@@ -313,7 +327,9 @@ class ChatSession:
         )
         store.append(record, card)
         store.finish(manifest)
-        return card, build_debrief(card, self.turns, self.rubric)
+        return card, build_debrief(
+            card, self.turns, self.rubric, persona=self.persona, attempts=len(self.attempts) + 1
+        )
 
 
 # ---------------------------------------------------------------- the terminal loop
@@ -377,21 +393,21 @@ class ChatUI:
         facts.add_column(style="bold")
         facts.add_column()
         facts.add_row("customer", brief.customer_name)
-        facts.add_row("issue", brief.issue)
+        facts.add_row("the problem, as you'd put it", brief.issue)
         facts.add_row("channel", brief.channel)
-        facts.add_row("your role", brief.role)
+        facts.add_row("you are", "the manager" if brief.role == "manager" else "the agent")
         for key, value in brief.context.items():
             facts.add_row(key.replace("_", " "), str(value))
         policy = Table.grid(padding=(0, 2))
         policy.add_column(style="bold")
         policy.add_column()
         for offer in brief.allowed:
-            policy.add_row(Text("you may", style="green"), offer.text)
+            policy.add_row(Text("you may say", style="green"), f'"I can {offer.text}."')
         for offer in brief.forbidden:
-            reason = f" ({offer.reason})" if offer.reason else ""
-            policy.add_row(Text("you may not", style="red"), offer.text + reason)
+            reason = f" Why not: {offer.reason}." if offer.reason else ""
+            policy.add_row(Text("you may not say", style="red"), f'"I can {offer.text}."{reason}')
         for offer in brief.needs_supervisor:
-            policy.add_row(Text("needs a manager", style="yellow"), offer.text)
+            policy.add_row(Text("only with a manager", style="yellow"), f'"I can {offer.text}."')
         self.console.print(
             Panel(
                 facts,
@@ -458,7 +474,8 @@ def run_chat(
 ) -> Path | None:
     """Play one conversation in the terminal; save it and show the debrief.
 
-    Returns the run directory, or None when the trainee quit (nothing saved)."""
+    The end of input (Ctrl-D, a closed pipe) or Ctrl-C saves what was written, like `/end`.
+    Returns the run directory, or None when the trainee quit (or wrote nothing)."""
     if options.persona and options.random:
         raise UsageError("pass --persona ID or --random, not both")
     persona, path = pick_persona(None if options.random else options.persona)
@@ -484,9 +501,14 @@ def run_chat(
         if not _loop(session, ui, read):
             console.print("Quit: nothing saved.")
             return None
+        if not any(t.role == "agent" for t in session.turns):
+            console.print("Nothing to save: you wrote no reply.")
+            return None
         ui.stopped()
         card, debrief = session.save(out)
     extras = f"{len(session.hinted)} hint(s), {session.rewinds} rewind(s)"
+    if session.attempts:
+        extras += f", scored: the last of {len(session.attempts) + 1} attempts (all saved)"
     render_debrief(debrief, console, extras=extras)
     console.print(f"score {card.score} · saved: {out}", highlight=False)
     console.print(f"compare with: toughtalk compare {out} OTHER_RUN", highlight=False)
@@ -494,7 +516,8 @@ def run_chat(
 
 
 def _loop(session: ChatSession, ui: ChatUI, read: ReadLine) -> bool:
-    """Read replies and commands until the conversation stops (True) or the trainee quits."""
+    """Read replies and commands until the conversation stops or the input ends (True: save)
+    or the trainee quits (False)."""
     while True:
         if session.stop is not None:
             if not _after_stop(session, ui, read):
@@ -503,7 +526,8 @@ def _loop(session: ChatSession, ui: ChatUI, read: ReadLine) -> bool:
         try:
             line = read(f"[{shown(len(session.turns))}] you> ").strip()
         except (EOFError, KeyboardInterrupt):
-            return False
+            ui.console.print("End of input: saving the conversation.", style="dim")
+            return True
         if not line:
             continue
         if not line.startswith("/"):
@@ -513,13 +537,11 @@ def _loop(session: ChatSession, ui: ChatUI, read: ReadLine) -> bool:
         command, rest = command.lower(), rest.strip()
         if command in ("quit", "q", "exit"):
             return False
-        if command in ("end", "transfer") and not rest:
-            ui.console.print(
-                f"Add what you say to the customer: /{command} Thanks for your patience, …",
-                highlight=False,
-            )
-        elif command in ("end", "transfer"):
-            session.answer(rest, command)
+        if command in ("end", "transfer"):
+            words = rest or DEFAULT_WORDS[command]
+            if not rest:
+                ui.console.print(Text.assemble(("you: ", "dim"), (words, "dim")))
+            session.answer(words, command)
         elif command == "hint":
             ui.hint(session.hint())
         elif command == "rewind":

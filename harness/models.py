@@ -120,6 +120,17 @@ class ManagerBehaviour(Strict):
     accepts_chance: bool = Field(
         default=True, description="Gives the agent a short chance if asked respectfully."
     )
+    acts_after: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description=(
+            "The manager rule: a demand that is ignored or stonewalled is repeated, then "
+            "sharpened, and only the acts_after-th ignored reply makes the customer escalate "
+            "by itself. Offering the transfer or asking for a chance counts half; offering "
+            "both gets the chance (accepts_chance) and escalation stays the agent's action."
+        ),
+    )
 
 
 class Persona(Strict):
@@ -153,7 +164,7 @@ class Persona(Strict):
     @field_validator("lines")
     @classmethod
     def _known_situations(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        unknown = sorted(set(value) - set(SITUATIONS))
+        unknown = sorted(set(value) - set(SITUATIONS) - set(EXTRA_SITUATIONS))
         if unknown:
             raise ValueError(f"unknown line situation(s) {unknown}; known: {sorted(SITUATIONS)}")
         return value
@@ -186,6 +197,17 @@ SITUATIONS: tuple[str, ...] = (
     "playback_confirm",  # confirming a playback
     "thanks",  # after a good close
 )
+# Situations a reactions file or persona may add (the scripted customer falls back to a
+# neighbouring situation's lines without them: harness.customers.pools.NEIGHBOURS).
+EXTRA_SITUATIONS: tuple[str, ...] = (
+    "less_angry",  # the reply helped, but the customer is still very upset
+    "haggle",  # a fair offer the customer pushes on once
+    "demand_again",  # a manager demand repeated, sharper
+    "behaviour_named",  # the agent named the abusive behaviour
+    "boundary_push",  # pushing against a boundary the agent set
+    "give_id",  # giving an id the agent asked for ({fact} is the id)
+    "no_id",  # asked for a kind of id the customer does not have
+)
 
 
 class ReactionLines(Strict):
@@ -197,7 +219,7 @@ class ReactionLines(Strict):
     @classmethod
     def _all_situations(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         missing = sorted(set(SITUATIONS) - set(value))
-        unknown = sorted(set(value) - set(SITUATIONS))
+        unknown = sorted(set(value) - set(SITUATIONS) - set(EXTRA_SITUATIONS))
         if missing or unknown:
             raise ValueError(f"missing situations {missing}; unknown situations {unknown}")
         return value
@@ -463,6 +485,13 @@ class StopReason(StrEnum):
     imported = "imported"
 
 
+class Attempt(Strict):
+    """One branch of a chat abandoned by /rewind: its turns and where it was rewound to."""
+
+    rewound_to: int = Field(ge=0, description="Turns kept from this branch (0-based count).")
+    turns: list[Turn]
+
+
 class TranscriptRecord(Strict):
     """One line of transcripts.jsonl."""
 
@@ -481,6 +510,13 @@ class TranscriptRecord(Strict):
     sim_faults: list[str] = Field(default_factory=list)
     coaching: dict[str, int] | None = Field(
         default=None, description="Trainee sessions: hints and rewinds used (toughtalk chat)."
+    )
+    attempts: list[Attempt] = Field(
+        default_factory=list,
+        description=(
+            "Trainee sessions: every branch abandoned by /rewind, oldest first; `turns` is "
+            "the final attempt."
+        ),
     )
 
 

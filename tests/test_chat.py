@@ -15,9 +15,17 @@ from rich.console import Console
 
 from harness import signals as sig
 from harness.catalog import load_persona
-from harness.chat import ChatOptions, ChatSession, mask_abuse, meter, run_chat, trainee_spec
+from harness.chat import (
+    DEFAULT_WORDS,
+    ChatOptions,
+    ChatSession,
+    mask_abuse,
+    meter,
+    run_chat,
+    trainee_spec,
+)
 from harness.compare import compare_runs
-from harness.debrief import build_debrief, debrief_lines
+from harness.debrief import build_debrief, debrief_lines, source_label
 from harness.errors import UsageError
 from harness.models import RunManifest, Scorecard, TranscriptRecord
 from harness.runs import MANIFEST, SCORECARDS, TRANSCRIPTS
@@ -81,7 +89,8 @@ def test_hints_come_from_the_graders(session: ChatSession) -> None:
     assert results["deesc.name_emotion"].verdict == "missed"
     text = "\n".join(first.lines())
     assert results["deesc.name_emotion"].rationale.rstrip(".") in text  # the grader's words
-    assert first.guideline.source in text
+    assert source_label(first.guideline.source) in text  # by seed title, not file hash
+    assert "Tough Conversations" in text and ".txt" not in text
     assert first.guideline.section in text
     # a second /hint moves on; naming the feeling takes it off the list for good
     second = session.hint()
@@ -94,17 +103,47 @@ def test_hints_come_from_the_graders(session: ChatSession) -> None:
     assert len(set(ids)) == len(ids)
 
 
-def test_violation_hint_quotes_the_trainee(session: ChatSession) -> None:
+def test_hints_never_name_a_guideline_that_can_no_longer_be_met(session: ChatSession) -> None:
     session.open()
     session.answer(EMPATHY)
     session.answer("Calm down, please. What is your order number?")
     hints = []
     while (hint := session.hint()) is not None:
         hints.append(hint)
-    calm = next(h for h in hints if h.guideline.id == "deesc.no_calm_down")
-    assert calm.verdict == "violated"
-    assert calm.turn == 3 and calm.quote and calm.quote.lower().startswith("calm down")
-    assert 'your turn 4: "Calm down' in "\n".join(calm.lines())
+    ids = {h.guideline.id for h in hints}
+    assert hints and len(ids) == len(hints)
+    # violated, or its window is past (the opener, the first two replies)
+    assert not ids & {
+        "deesc.no_calm_down",
+        "resolve.no_repeat_asks",
+        "open.calm_opener",
+        "defuse.empathize_first",
+        "deesc.no_premature_solution",
+        "deesc.we_language",
+        "deesc.name_emotion",
+    }
+    assert {h.verdict for h in hints} <= {"missed", "partial"}
+
+
+def test_hints_follow_the_situation_and_use_the_case_facts() -> None:
+    persona, path = load_persona("manager-now")
+    with ChatSession(persona, path) as chat:
+        chat.open()  # "Put me through to a manager"
+        hint = chat.hint()
+        assert hint is not None and hint.situation == "manager_demand"
+        assert hint.guideline.id == "escalate.manager_request"
+        assert hint.advice and "Victor wants a manager" in hint.advice
+    persona, path = load_persona("late-gift")
+    with ChatSession(persona, path) as chat:
+        chat.open()
+        for reply in (EMPATHY, EXPLORE, PLAYBACK, OFFER):
+            if chat.stop is None:
+                chat.answer(reply)
+        assert chat.turns[-1].action == "accept"
+        hint = chat.hint()
+        assert hint is not None and hint.situation == "agreed"
+        assert hint.guideline.id == "resolve.teach_back"
+        assert "Priya has agreed" in "\n".join(hint.lines())
 
 
 def test_max_intensity_caps_abuse() -> None:
@@ -127,6 +166,11 @@ def test_mask_abuse_and_meter() -> None:
     assert masked == "You're u******, you c****. I'll sue you."
     assert not sig.abusive(masked.replace("I'll sue you", ""))
     assert mask_abuse("Where is my parcel?") == "Where is my parcel?"
+    # every insult of an abusive message; ordinary words, and insult words that insult
+    # nobody, stay readable
+    assert mask_abuse("You're useless. Genuinely useless.") == "You're u******. Genuinely u******."
+    assert mask_abuse("The tracking page is useless.") == "The tracking page is useless."
+    assert mask_abuse("I feel so stupid for not checking.") == "I feel so stupid for not checking."
     assert meter(6.0, 7.5) == "anger ██████░░░░ 6/10 ▼1.5"
     assert meter(10, None) == "anger ██████████ 10/10"
     assert trainee_spec(None) == "human:trainee"
@@ -169,7 +213,12 @@ def test_save_writes_a_normal_run_and_a_specific_debrief(
     assert debrief.start is not None and debrief.start.verdict in ("missed", "partial")
     text = "\n".join(debrief_lines(debrief))
     assert f'turn {len(session.turns)}: "Calm down' in text
-    assert debrief.stop.guideline.source in text
+    assert source_label(debrief.stop.guideline.source) in text
+    assert "_916580366bc0879c" not in text  # seed titles, never hashed file names
+    # one evidence list: the stop quote's reply is the worst moment or a worse one
+    assert debrief.worst.score <= 0
+    assert debrief.keep.quote != debrief.stop.quote
+    assert "The hidden issue:" in text and "birthday" in text
     sections = {row.section for row in debrief.sections}
     assert {"De-escalation", "D.E.F.U.S.E.", "Opening and close"} <= sections
     total = sum(sum(row.counts.values()) for row in debrief.sections)
@@ -212,9 +261,7 @@ def _cli(*args: str) -> list[str]:
 
 def test_piped_stdin(tmp_path: Path) -> None:
     out = tmp_path / "piped"
-    script = "\n".join(
-        [EMPATHY, "/hint", EXPLORE, "/end", "/end Thanks Priya, I'll email you a recap."]
-    )
+    script = "\n".join([EMPATHY, "/hint", EXPLORE, "/end Thanks Priya, I'll email you a recap."])
     done = subprocess.run(
         _cli("--persona", "late-gift", "--name", "pipe", "--out", str(out)),
         input=script + "\n",
@@ -228,7 +275,6 @@ def test_piped_stdin(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert f"[2] you> {EMPATHY}" in done.stdout  # piped lines are echoed
     assert "Hint" in done.stdout
-    assert "Add what you say to the customer" in done.stdout  # a bare /end is not a reply
     assert "Debrief" in done.stdout
     (card,) = read_jsonl(out / SCORECARDS)
     assert card["agent"] == "human:pipe"
@@ -242,19 +288,42 @@ def test_piped_stdin(tmp_path: Path) -> None:
     assert record["coaching"]["hints"] >= 1 and record["coaching"]["rewinds"] == 0
 
 
-def test_quit_and_end_of_input_save_nothing(tmp_path: Path) -> None:
-    for script in ("/quit\n", EMPATHY + "\n"):
-        done = subprocess.run(
-            _cli("--persona", "late-gift", "--out", str(tmp_path / "q")),
+def test_quit_saves_nothing_and_end_of_input_saves_the_chat(tmp_path: Path) -> None:
+    def chat(script: str, out: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            _cli("--persona", "late-gift", "--out", str(out)),
             input=script,
             capture_output=True,
             text=True,
             timeout=60,
             check=False,
         )
-        assert done.returncode == 0, done.stderr
-        assert "nothing saved" in done.stdout
-        assert not (tmp_path / "q").exists()
+
+    done = chat("/quit\n", tmp_path / "q")
+    assert done.returncode == 0, done.stderr
+    assert "nothing saved" in done.stdout
+    assert not (tmp_path / "q").exists()
+    done = chat(EMPATHY + "\n", tmp_path / "eof")  # the pipe closes after one reply
+    assert done.returncode == 0, done.stderr
+    assert "End of input: saving" in done.stdout and "Debrief" in done.stdout
+    (record,) = read_jsonl(tmp_path / "eof" / TRANSCRIPTS)
+    assert [t["text"] for t in record["turns"] if t["role"] == "agent"] == [EMPATHY]
+
+
+def test_bare_end_closes_with_a_default_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        _cli("--persona", "late-gift", "--out", str(tmp_path / "end")),
+        input=f"{EMPATHY}\n/end\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (record,) = read_jsonl(tmp_path / "end" / TRANSCRIPTS)
+    last = record["turns"][-1]
+    assert (last["role"], last["action"]) == ("agent", "end")
+    assert last["text"] == DEFAULT_WORDS["end"]
 
 
 def test_option_errors(tmp_path: Path) -> None:
@@ -302,7 +371,7 @@ def test_pseudo_terminal_end_to_end(tmp_path: Path) -> None:
         child.expect(r"\[2\] you> ")
         child.sendline(OPENING_BAD)
         child.expect(r"\[3\] Priya: ")
-        child.expect("second time")
+        child.expect("(second time|asking me again|already told you)")  # a repeat ask
         child.expect(r"\[4\] you> ")
         child.sendline("/hint")
         child.expect("Hint")

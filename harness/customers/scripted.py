@@ -5,6 +5,16 @@ issue is out, offers on the table) that reacts to what the agent does - detected
 same `harness.signals` the graders use - and says so in its lines. Same persona, seed and
 difficulty: same transcript, byte for byte.
 
+Every customer line answers the agent's last move (`harness.customers.moves`): an offer gets
+a reaction to that offer, a refusal push-back on it, a boundary compliance or push-back, a
+question an answer in kind. A manager demand follows the persona's rule
+(`manager.acts_after`): repeated, then sharpened, and acted on by the customer only when it
+is ignored or stonewalled that many times; offering the transfer and asking for a chance
+gets the chance. Abuse follows the persona's schedule and answers each rung of the ladder.
+A reply with an inflaming move never lowers anger, and one reply calms by at most
+`MAX_CALM`. Lines come from paraphrase pools that never repeat a line within a conversation
+and never quote words the agent did not write (`harness.customers.pools`).
+
 Difficulty (1-5) is measured against the persona's own base `difficulty`: each level above it
 makes the customer start angrier and less trusting, calm more slowly and flare up faster, run
 out of patience sooner, need more open questions and more trust before the real issue comes
@@ -26,9 +36,11 @@ what was drawn.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from harness import signals as sig
+from harness.customers.moves import agent_move, handles_manager_ask
+from harness.customers.pools import LinePicker, fill
 from harness.customers.temperament import Temperament, clamp, draw
 from harness.episode import Reply
 from harness.graders.base import offer_hits
@@ -79,6 +91,14 @@ LINE_FOR: tuple[tuple[str, str], ...] = (
 )
 
 
+# The most one reply can calm the customer (before the temperament's calm factor): one kind
+# reply to a furious customer takes the edge off, it does not make them content.
+MAX_CALM = 3.0
+# Below this anger a calmed customer says so plainly; above it, "better, but still upset".
+CALMER_BELOW = 5.0
+# A persistent abuser still this angry pushes against a boundary instead of complying.
+BOUNDARY_HOLDS_BELOW = 6.0
+
 # Trust at or above which an accepted offer needs no further confirmation to close.
 CONFIRM_TRUST = 3.0
 # Satisfaction bonus per distinct ladder rung (redirect, name, boundary) an abusive
@@ -100,11 +120,13 @@ class _Mind:
     open_questions: int = 0
     revealed: bool = False
     wants_manager: bool = False
-    manager_ignored: int = 0
+    manager_ignored: float = 0.0
     abuse_level: int = 0
     boundary_respected: bool = False
     apologies: int = 0
     accepted: bool = False
+    chance_given: bool = False
+    demanded: bool = False
     hot_turns: int = 0
     unconfirmed: int = 0
     pushed_back: bool = False
@@ -130,7 +152,6 @@ class ScriptedCustomer:
         """`temperament` replaces the one the seed would draw (to replay a customer as it
         was, or to try one trait); the seed still picks the wording."""
         self.persona = persona
-        self.reactions = reactions.reactions
         self.difficulty = difficulty or persona.difficulty
         self.rng = random.Random(f"{persona.id}|{seed}|{self.difficulty}")
         self.temperament = temperament or draw(persona, seed, self.difficulty)
@@ -145,7 +166,13 @@ class ScriptedCustomer:
         self.abuse_persists = mood.abuse_persists
         self.triggers = {*persona.emotion.triggers, *filter(None, [mood.sensitive_to])}
         self.mind = _Mind(anger=mood.anger, trust=mood.trust)
-        self.used: set[str] = set()
+        # a persona that demands a manager immediately does so in its complaint
+        self.mind.demanded = persona.manager.demands == "immediately"
+        self.used: set[str] = set()  # "done:<signal>" markers of moves already reacted to
+        self.lines = LinePicker(persona, reactions, self.rng)
+        self._agent_text = ""
+        self._move: str | None = None
+        self._floor: float | None = None
 
     # ------------------------------------------------------------ public interface
 
@@ -174,9 +201,21 @@ class ScriptedCustomer:
 
     def _react(self, text: str, transcript: list[Turn], n_agent: int) -> Reply:
         mind = self.mind
-        mid_abuse = self._mid_abuse(transcript)
         seen = self._signals(text, transcript, n_agent)
-        before = mind.anger
+        bad = [s for s in seen if s in INFLAMING]
+        # an inflaming move never lowers anger, whatever else the reply does
+        self._floor = mind.anger if bad else None
+        self._feel(seen, bad, mid_abuse=self._mid_abuse(transcript))
+        self._agent_text = text
+        self._move = agent_move(text, transcript, self.persona)
+        mind.hot_turns = mind.hot_turns + 1 if mind.anger >= 9 else 0
+        return self._respond(text, n_agent, seen, bad)
+
+    def _feel(self, seen: list[str], bad: list[str], *, mid_abuse: bool) -> None:
+        """Move anger and trust by what the reply did. Calming words in a reply that also
+        inflames count for nothing, and one reply calms by at most `MAX_CALM`."""
+        mind = self.mind
+        calm = heat = 0.0
         for name in seen:
             d_anger, d_trust = CALMING.get(name) or INFLAMING.get(name, (0.0, 0.0))
             if name in self.triggers:
@@ -184,17 +223,21 @@ class ScriptedCustomer:
             if name in CALMING and f"done:{name}" in self.used:
                 # the same move again calms less: a third for the big ones, half for the rest
                 d_anger /= 3 if name in ("named_emotion", "specific_apology", "playback") else 2
-            if d_anger < 0:
-                # someone in the middle of hurling insults hears kindness only halfway
-                d_anger *= self.calm_factor * (0.5 if mid_abuse else 1.0)
-            else:
-                d_anger *= self.heat_factor
-            mind.anger = clamp(mind.anger + d_anger)
-            mind.trust = clamp(mind.trust + d_trust)
             self.used.add(f"done:{name}")
-        mind.hot_turns = mind.hot_turns + 1 if mind.anger >= 9 else 0
-        bad = [s for s in seen if s in INFLAMING]
+            if d_anger < 0:
+                if bad:
+                    continue
+                # someone in the middle of hurling insults hears kindness only halfway
+                calm += d_anger * self.calm_factor * (0.5 if mid_abuse else 1.0)
+            else:
+                heat += d_anger * self.heat_factor
+            mind.trust = clamp(mind.trust + d_trust)
+        mind.anger = clamp(mind.anger + heat + max(calm, -MAX_CALM * self.calm_factor))
 
+    def _respond(self, text: str, n_agent: int, seen: list[str], bad: list[str]) -> Reply:
+        """The customer's answer to the agent's move (`harness.customers.moves`)."""
+        mind = self.mind
+        before = self._floor if self._floor is not None else mind.anger
         if mind.accepted:
             return self._confirm(text, seen)
 
@@ -204,6 +247,7 @@ class ScriptedCustomer:
             mind.offers.append(granted.id)
             mind.accepted = True
             mind.anger = clamp(mind.anger - 3)
+            self._floor = None  # getting the forbidden thing does calm, and is recorded
             return self._reply(self._line("accept_forbidden"), "accept_forbidden", seen)
 
         abusive = self._abuse_turn(text, n_agent, seen)
@@ -211,11 +255,7 @@ class ScriptedCustomer:
             return abusive
 
         if mind.wants_manager or self._manager_now(n_agent):
-            reply = self._manager_turn(text, seen)
-            if bad and reply.action is None:
-                lead = self._line(worst_line(seen))
-                reply = replace(reply, text=f"{lead} {reply.text}")
-            return reply
+            return self._manager_turn(text, seen, bad)
 
         if (
             mind.hot_turns >= 2
@@ -224,52 +264,75 @@ class ScriptedCustomer:
         ):
             return self._leave(seen)
 
-        offer = self._offer_made(text)
-        rejected = False
         parts: list[str] = []
         if bad:
             parts.append(self._line(worst_line(seen)))
-        if offer is not None:
-            mind.offers.append(offer.id)
-            refusal = self._refusal_of(offer)
-            sceptic = self.temperament.pushes_back and not mind.pushed_back
-            if refusal is None and not bad and sceptic:
-                # a sceptic turns down the first offer that would do, once, to see more
-                mind.pushed_back = True
-                refusal = "reject_offer"
-            if refusal is None and not bad:
-                mind.accepted = True
-                mind.anger = clamp(mind.anger - 2)
-                mind.trust = clamp(mind.trust + 1)
-                return self._reply(self._line("accept"), "accept", seen)
-            if not bad:
-                # an offer turned down is a small let-down of its own
-                mind.anger = clamp(mind.anger + 0.5 * self.heat_factor)
-                mind.trust = clamp(mind.trust - 0.25)
-                rejected = True
-                parts.append(self._line(refusal or "reject_offer"))
-                # a near miss from an agent they trust: the customer says what it's really about
-                if self._ready_to_reveal():
-                    parts.append(self._reveal())
-        elif "refused_with_alt" in seen and not bad:
-            parts.append(self._line("refused_with_alt"))
-        # the rejection already answers "does that work?"; no stray "Yes." after it
-        answer = self._answer(text, closed=not (rejected or (offer is not None and bad)))
+        answered_question = False
+        if self._move == "offer":
+            reaction = self._offer_reaction(text, bad, seen)
+            if isinstance(reaction, Reply):
+                return reaction
+            parts += reaction
+            answered_question = True  # the reaction answers "does that work?"
+        elif self._move == "refusal" and not (
+            bad and worst_line(seen) in ("refused_no_alt", "policy_only")
+        ):
+            parts.append(
+                self._line("refused_with_alt" if "refused_with_alt" in seen else "refused_no_alt")
+            )
+        elif self._move == "boundary":
+            parts.append(self._line("boundary_ack" if mind.anger < 7 else "boundary_push"))
+        elif self._move == "names_behaviour":
+            parts.append(self._line("boundary_ack" if mind.anger < 6 else "behaviour_named"))
+        answer = self._answer(text, closed=not answered_question)
+        if not answer and self._move == "question" and not answered_question:
+            # asked for something already given: say so, unless the lead line already did
+            answer = self._plain_answer(text, seen)
         if "playback" in seen and sig.invites_correction(text) and not bad:
             # a playback that invites correction is a chance to set the record straight
             answer = self._reveal() if self._ready_to_reveal() else self._line("playback_confirm")
         if answer:
             parts.append(answer)
         if not parts:
-            situation = (
-                "calmer" if mind.anger < before else ("vent" if mind.anger >= 4 else "calmer")
-            )
             if "playback" in seen:
                 situation = "playback_confirm"
+            elif mind.anger < before:
+                situation = "calmer" if mind.anger < CALMER_BELOW else "less_angry"
+            else:
+                situation = "vent" if mind.anger >= 4 else "calmer"
             parts.append(self._line(situation))
         if mind.anger >= 8 and self.persona.abuse.level == "rude" and bad:
             parts.append(self._line("insult"))
         return self._reply(" ".join(parts), None, seen)
+
+    def _offer_reaction(self, text: str, bad: list[str], seen: list[str]) -> Reply | list[str]:
+        """Accept the offer (a Reply), or the customer's lines saying why not: haggling once
+        (a sceptic), too early, too upset, or missing the point."""
+        mind = self.mind
+        offer = self._offer_made(text)
+        if offer is None:  # a supervisor-only offer without escalating: already a breach
+            return [self._line("reject_offer")]
+        mind.offers.append(offer.id)
+        refusal = self._refusal_of(offer)
+        if bad:
+            return [self._line("reject_offer")]
+        if refusal is None and self.temperament.pushes_back and not mind.pushed_back:
+            # a sceptic pushes on the first offer that would do, once, to see more
+            mind.pushed_back = True
+            refusal = "haggle"
+        if refusal is None:
+            mind.accepted = True
+            mind.anger = clamp(mind.anger - 2)
+            mind.trust = clamp(mind.trust + 1)
+            return self._reply(self._line("accept"), "accept", seen)
+        # an offer turned down is a small let-down of its own
+        mind.anger = clamp(mind.anger + 0.5 * self.heat_factor)
+        mind.trust = clamp(mind.trust - 0.25)
+        parts = [self._line(refusal)]
+        # a near miss from an agent they trust: the customer says what it's really about
+        if self._ready_to_reveal():
+            parts.append(self._reveal())
+        return parts
 
     def _refusal_of(self, offer: Offer) -> str | None:
         """None if an allowed offer lands, else the situation of the customer's "no".
@@ -283,7 +346,7 @@ class ScriptedCustomer:
         if not mind.revealed and self.needs_reveal:
             return "premature_fix"  # right idea, but they haven't been heard yet
         if mind.anger > self.accept_at:
-            return "premature_fix" if not mind.revealed else "vent"  # too upset to take it
+            return "premature_fix" if not mind.revealed else "haggle"  # too upset to take it
         return None
 
     def _confirm(self, text: str, seen: list[str]) -> Reply:
@@ -370,17 +433,22 @@ class ScriptedCustomer:
     # ------------------------------------------------------------ situations
 
     def _abuse_turn(self, text: str, n_agent: int, seen: list[str]) -> Reply | None:
-        """Abusive personas insult; the ladder decides whether they stop."""
-        abuse = self.persona.abuse
+        """Abusive personas insult on their schedule (from `abuse.starts_at_turn`, while angry)
+        and answer the ladder: a named behaviour gets a retort, a boundary gets compliance (or,
+        from difficulty 2, push-back once the customer is still hot). An offer is always
+        answered as an offer (`_respond`), with an insult after it while the abuse goes on."""
         mind = self.mind
-        if abuse.level != "abusive" or n_agent < abuse.starts_at_turn or mind.boundary_respected:
+        if not self._abusing(n_agent) or self._move == "offer":
             return None
         rung = sig.ladder_rung(text)
-        if rung == 3 and not self.abuse_persists:
-            mind.boundary_respected = True
-            mind.abuse_level = 1
-            mind.anger = clamp(mind.anger - 1.5 * self.calm_factor)
-            return self._reply(self._line("boundary_ack"), None, seen)
+        if rung == 3:
+            if not self.abuse_persists or mind.anger < BOUNDARY_HOLDS_BELOW:
+                mind.boundary_respected = True
+                mind.abuse_level = 1
+                mind.anger = clamp(mind.anger - 1.5 * self.calm_factor)
+                return self._reply(self._line("boundary_ack"), None, seen)
+            mind.abuse_level = min(4, mind.abuse_level + 1)
+            return self._reply(self._line("boundary_push"), None, [*seen, "abuse"])
         if mind.anger < 4 and mind.abuse_level >= 2 and rung >= 2:
             mind.boundary_respected = True
             return self._reply(self._line("boundary_ack"), None, seen)
@@ -388,7 +456,25 @@ class ScriptedCustomer:
             return None
         mind.abuse_level = min(4, mind.abuse_level + 1)
         mind.anger = clamp(mind.anger + (0.5 * self.heat_factor if rung == 0 else 0.0))
-        return self._reply(self._line("insult"), None, [*seen, "abuse"])
+        # a named behaviour gets a retort before the next insult: the abuse goes on, answered
+        parts = [self._line("behaviour_named")] if rung == 2 else []
+        parts.append(self._line("insult"))
+        # a question gets its answer after the insult; a redirect's "can we work on it?" not
+        answer = self._answer(text, closed=self._move == "question")
+        if not answer and self._move == "question":
+            answer = self._plain_answer(text, seen, short=False)
+        if answer:
+            parts.append(answer)
+        return self._reply(" ".join(parts), None, [*seen, "abuse"])
+
+    def _abusing(self, n_agent: int) -> bool:
+        """An abusive persona inside its abuse schedule that has not backed off."""
+        abuse = self.persona.abuse
+        return (
+            abuse.level == "abusive"
+            and n_agent >= abuse.starts_at_turn
+            and not self.mind.boundary_respected
+        )
 
     def _mid_abuse(self, transcript: list[Turn]) -> bool:
         """An abusive customer whose last message was an insult and who has not backed off."""
@@ -401,32 +487,51 @@ class ScriptedCustomer:
         manager = self.persona.manager
         first_reply = manager.demands == "immediately" and n_agent == 1
         mood = self.temperament
-        angry = (
-            manager.demands == "when_angry"
-            and not mood.walks_away
-            and self.mind.anger >= mood.manager_at
-        )
-        if first_reply or angry:
+        # after a chance was given, only anger past the old threshold brings the demand back
+        at = mood.manager_at + (1 if self.mind.chance_given else 0)
+        angry = manager.demands == "when_angry" and not mood.walks_away and self.mind.anger >= at
+        if (first_reply and not self.mind.chance_given) or angry:
             self.mind.wants_manager = True
         return self.mind.wants_manager
 
-    def _manager_turn(self, text: str, seen: list[str]) -> Reply:
+    def _manager_turn(self, text: str, seen: list[str], bad: list[str]) -> Reply:
+        """The manager rule (`ManagerBehaviour.acts_after`): offering the transfer and asking
+        for a chance gets the chance; one of the two is heard but the demand stands (it counts
+        half); ignoring or stonewalling it makes the customer repeat it, sharper, and only the
+        `acts_after`-th ignored reply makes the customer escalate by itself."""
         mind = self.mind
-        offered = sig.find(sig.TRANSFER_OFFER, text)
-        chance = sig.find(sig.ASK_CHANCE, text) or sig.find(sig.PROMISE_TRANSFER, text)
-        if offered and chance and self.persona.manager.accepts_chance:
+        rule = self.persona.manager
+        offered, chance = handles_manager_ask(text)
+        if offered and chance and rule.accepts_chance and not bad:
             mind.wants_manager = False
+            mind.chance_given = True
+            mind.manager_ignored = 0
             mind.trust = clamp(mind.trust + 1.5)
             mind.anger = clamp(mind.anger - 1)
-            return self._reply(self._line("give_chance"), None, [*seen, "manager_respected"])
-        if offered or chance:
-            mind.manager_ignored += 1
+            parts = [self._line("give_chance")]  # the chance answers "could I have a minute?"
+            answer = self._answer(text, closed=False)
+            if answer:
+                parts.append(answer)
+            return self._reply(" ".join(parts), None, [*seen, "manager_respected"])
+        if not mind.demanded:
+            pass  # the demand is made now: nothing has been ignored yet
+        elif offered or chance:
+            mind.manager_ignored += 0.5
         else:
-            mind.manager_ignored += 2
+            mind.manager_ignored += 1
             mind.anger = clamp(mind.anger + 1)
-        if mind.manager_ignored >= 3:
-            return self._reply(self._line("demand_manager"), "manager", seen)
-        return self._reply(self._line("demand_manager"), None, seen)
+        first = not mind.demanded
+        mind.demanded = True
+        acts = mind.manager_ignored >= rule.acts_after
+        parts = [self._line(worst_line(seen))] if bad else []
+        parts.append(self._line("demand_again" if mind.manager_ignored >= 1 else "demand_manager"))
+        if not acts and (first or self._move == "question"):
+            answer = self._answer(text) or (
+                self._plain_answer(text, seen) if self._move == "question" else ""
+            )
+            if answer:
+                parts.append(answer)
+        return self._reply(" ".join(parts), "manager" if acts else None, seen)
 
     def _forbidden_granted(self, text: str) -> Offer | None:
         for offer in self.persona.policy.forbids:
@@ -457,9 +562,46 @@ class ScriptedCustomer:
             if self._ready_to_reveal():
                 return self._reveal()
             return self._line("detail")
+        if closed and self._asks_id(text):
+            return self._id_answer(text)
         if closed and sig.closed_questions(text):
             return self._line("short")
         return ""
+
+    def _plain_answer(self, text: str, seen: list[str], *, short: bool = True) -> str:
+        """A question neither open nor yes/no: asked again for something given ("I told
+        you"), a fact the customer has (its own account or order id), else (if `short`) a
+        short answer."""
+        if "repeat_ask" in seen:
+            return "" if worst_line(seen) == "repeat_ask" else self._line("repeat_ask")
+        if self._asks_id(text):
+            return self._id_answer(text)
+        return self._line("short") if short else ""
+
+    def _asks_id(self, text: str) -> bool:
+        return any(sig.asks_identifier(q.text) for q in sig.questions(text))
+
+    def _id_answer(self, text: str) -> str:
+        """The id asked for when the customer has one of that kind, else that it has none."""
+        fact = self._fact_asked(text)
+        if fact is None:
+            return self._line("no_id")
+        line = self.lines.pick("give_id", text)
+        return line.replace("{fact}", fact) if "{fact}" in line else f"{line} {fact}."
+
+    def _fact_asked(self, text: str) -> str | None:
+        """The case fact an identifier question asks for (its order / account / claim id),
+        when the persona's context has one of that kind."""
+        for question in sig.questions(text):
+            found = sig.asks_identifier(question.text)
+            if found is None:
+                continue
+            asked = found.group(0).lower()
+            for key, value in self.persona.context.items():
+                kind = key.removesuffix("_id").removesuffix("_number").replace("_", " ")
+                if key != kind and kind in asked:
+                    return str(value)
+        return None
 
     def _ready_to_reveal(self) -> bool:
         """Enough open questions so far, and enough trust now, to say what it's really about."""
@@ -479,28 +621,18 @@ class ScriptedCustomer:
     # ------------------------------------------------------------ lines and state
 
     def _line(self, situation: str) -> str:
-        options = self.persona.lines.get(situation) or self.reactions[situation]
-        fresh = [o for o in options if o not in self.used] or options
-        choice = fresh[self.rng.randrange(len(fresh))]
-        self.used.add(choice)
-        return self._fill(choice)
+        """A fresh line of the situation that fits the agent's reply (`pools.LinePicker`)."""
+        return self.lines.pick(situation, self._agent_text, answering_offer=self._move == "offer")
 
     def _fill(self, line: str) -> str:
-        slots = {
-            "issue": self.persona.issue,
-            "customer_name": self.persona.customer_name,
-            "desired_outcome": self.persona.desired_outcome,
-            **{k: str(v) for k, v in self.persona.context.items()},
-        }
-        try:
-            return line.format_map(slots)
-        except (KeyError, ValueError, IndexError) as exc:
-            raise ValueError(
-                f"persona {self.persona.id}: bad slot in line {line!r}: {exc}"
-            ) from exc
+        text = fill(self.persona, line)
+        self.lines.said(text)
+        return text
 
     def _reply(self, text: str, action: str | None, seen: list[str]) -> Reply:
         mind = self.mind
+        if self._floor is not None:
+            mind.anger = max(mind.anger, self._floor)
         state = CustomerState(
             anger=round(mind.anger, 2),
             trust=round(mind.trust, 2),

@@ -236,8 +236,8 @@ _ACRONYMS = {
 
 # A shouted word: capitals only, two letters or more (acronyms like SLA and e-mail "RE:" /
 # "FW:" prefixes are not shouting). One capitalised word is emphasis; two in a row or three
-# in a message is shouting.
-_CAPS_WORD = re.compile(r"\b(?!RE\b|FWD?\b)[A-Z]{2,}\b")
+# in a message is shouting. Product and account codes ("FP-40", "MOB-772310") are names.
+_CAPS_WORD = re.compile(r"\b(?!RE\b|FWD?\b)(?<![\w-])[A-Z]{2,}\b(?![-‑]?\d)")
 _CODE_EDGE = re.compile(r"[A-Z]{2,}[-/#]?\d")  # LC-12, A1B2, X/9: a code, not a word
 
 
@@ -331,6 +331,13 @@ _REFUSAL_AFTER = re.compile(
     r"don'?t|do not)\b",
     FLAGS,
 )
+# What follows an apology that names no impact: a refusal, or straight to the next action.
+_NOT_AN_IMPACT = re.compile(
+    r"\W*(about (that|this|it)\W*)?(but\s+)?(I|we)\s*(can'?t|cannot|can not|won'?t|am unable|'?m "
+    r"unable|'?m not able|are unable|are not able)\b|\W*(about (that|this|it)|for that)\W*"
+    r"(let me|I'?ll|I will|one moment|just a moment|please|hold on|bear with)\b",
+    FLAGS,
+)
 
 
 @memo
@@ -345,8 +352,8 @@ def specific_apology(text: str) -> list[Hit]:
         after = sentence.text[hit.end - sentence.start :]
         if re.match(r"\s*(to hear|,? but)\b", after, FLAGS) and len(after.split()) < 5:
             continue
-        if _REFUSAL_AFTER.match(after):  # "Sorry, we can't match that": a refusal, not an apology
-            continue
+        if _REFUSAL_AFTER.match(after) or _NOT_AN_IMPACT.match(after):
+            continue  # "sorry, we can't match that", "sorry about that, let me check"
         content = re.findall(r"[A-Za-z0-9$']{3,}", after)
         if len(content) >= 3 or re.search(r"\b(on us|our (fault|mistake|error))", after, FLAGS):
             out.append(sentence)
@@ -802,6 +809,18 @@ def offensive_words(text: str) -> list[Hit]:
             if m.group(0).strip():
                 out.append(Hit(m.start(), m.end(), m.group(0)))
     return out
+
+
+def insult_words(text: str) -> list[Hit]:
+    """Every insulting, slurring or profane word of a message that is abusive somewhere
+    (so "You're useless. Genuinely useless." masks both); none in a message that is not."""
+    if not abusive(text):
+        return []
+    return [
+        Hit(m.start(), m.end(), m.group(0))
+        for m in _OFFENSIVE_WORD.finditer(text)
+        if m.group(0).strip()
+    ]
 
 
 UPSET = pattern_set("upset")

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from harness.errors import InputError, UsageError
-from harness.inputs import json_value, jsonl_lines, read_yaml
+from harness.inputs import json_value, jsonl_lines, read_yaml, regular_file
 from harness.models import (
     MACRO_SLOTS,
     Conversation,
@@ -106,14 +106,17 @@ def file_hash(path: Path) -> str:
 
 
 def _resolve(ref: str, folder: str, suffix: str = ".yaml") -> Path:
+    """The file a reference names (a path, or a built-in id), checked to be a regular file
+    before any symlink is followed, so an error names the path as the user wrote it."""
     candidate = Path(ref)
     if candidate.suffix in (".yaml", ".yml", ".jsonl", ".json") or "/" in ref:
-        if candidate.exists():
-            return candidate
+        if candidate.exists() or candidate.is_symlink():
+            return regular_file(candidate)
         builtin = data_root() / ref
         if builtin.exists():
-            return builtin
+            return regular_file(builtin)
         raise InputError(ref, "file not found")
+
     path = data_root() / folder / f"{ref}{suffix}"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in (data_root() / folder).glob(f"*{suffix}")))
@@ -147,7 +150,8 @@ def all_personas() -> list[tuple[Persona, Path]]:
 
 def resolve_personas(spec: str | list[str]) -> list[tuple[Persona, Path]]:
     """`all`, a comma list of ids/paths, or a list of them."""
-    refs = spec if isinstance(spec, list) else [s.strip() for s in spec.split(",") if s.strip()]
+    parts = spec if isinstance(spec, list) else spec.split(",")
+    refs = [ref.strip() for ref in parts if ref.strip()]
     if refs == ["all"]:
         return all_personas()
     return [load_persona(r) for r in refs]
@@ -274,8 +278,10 @@ def suite_agents(path: Path, suite: EvalSuite) -> SuiteAgents:
             )
         if entry.system_prompt is not None:
             name, line = where(n, "system_prompt")
-            if not Path(entry.system_prompt).is_file():
-                raise InputError(path, f"{name}: file not found: {entry.system_prompt}", line)
+            try:
+                regular_file(Path(entry.system_prompt))
+            except InputError as exc:
+                raise InputError(path, f"{name}: {exc}", line) from exc
             prompts.setdefault(entry.system_prompt, n)
             if len(prompts) > 1:
                 raise InputError(
@@ -368,13 +374,20 @@ def read_conversations(path: Path) -> Iterator[tuple[int, Conversation]]:
             )
         seen[conversation.id] = number
         yield number, conversation
+    if not seen:
+        raise InputError(path, "no conversations in this file (one JSON object per line)")
 
 
 # ---------------------------------------------------------------- validate
 
 
+RUN_FILES = {"run.json": "manifest", "scorecards.jsonl": "scorecards"}
+
+
 def kind_of(path: Path) -> str:
-    """Which of our file kinds a path holds, from its extension, folder and keys."""
+    """Which of our file kinds a path holds, from its name, extension, folder and keys."""
+    if path.name in RUN_FILES and path.is_file():
+        return RUN_FILES[path.name]
     if path.suffix == ".jsonl":
         return "transcripts"
     try:
@@ -395,37 +408,65 @@ def kind_of(path: Path) -> str:
     return "unknown"
 
 
+def _check_file(path: Path, kind: str) -> None:
+    """Run on one file every check the command that reads it runs; raise InputError."""
+    if kind == "manifest":
+        from harness.store import RunStore  # the store reads catalogs: import it late
+
+        RunStore(path.parent).read_manifest()
+    elif kind == "scorecards":
+        from harness.store import read_scorecards
+
+        read_scorecards(path)
+    elif kind == "transcripts" and _is_record_file(path):
+        records = read_records(path)
+        _check_personas(path, [(n, r.persona) for n, r in enumerate(records, 1)])
+    elif kind == "transcripts":
+        _check_personas(path, [(n, c.persona) for n, c in read_conversations(path)])
+    elif kind == "broken":
+        parse_yaml(path, Persona)  # raises the YAML error with its line
+    elif kind == "reactions":
+        parse_yaml(path, ReactionLines)
+    elif kind == "rubric":
+        _load_rubric.__wrapped__(path)
+    elif kind == "macros":
+        _check_macro_slots(path, parse_yaml(path, MacroLibrary))
+    elif kind == "suite":
+        suite = parse_yaml(path, EvalSuite)
+        if suite.personas != "all":
+            for ref in suite.personas:
+                load_persona(ref)
+        load_rubric(suite.rubric)
+        _check_suite_specs(path, suite)
+    elif kind == "persona":
+        _load_persona.__wrapped__(path)
+    else:
+        raise InputError(
+            path, "not a persona, rubric, macro library, eval suite, transcript or run file"
+        )
+
+
 def validate_file(path: Path) -> list[str]:
     """Problems in one file, as `file:line: message` strings (empty when valid)."""
-    kind = kind_of(path)
     try:
-        if kind == "transcripts" and _is_record_file(path):
-            read_records(path)
-        elif kind == "transcripts":
-            for _ in read_conversations(path):
-                pass
-        elif kind == "broken":
-            parse_yaml(path, Persona)  # raises the YAML error with its line
-        elif kind == "reactions":
-            parse_yaml(path, ReactionLines)
-        elif kind == "rubric":
-            _load_rubric.__wrapped__(path)
-        elif kind == "macros":
-            _check_macro_slots(path, parse_yaml(path, MacroLibrary))
-        elif kind == "suite":
-            suite = parse_yaml(path, EvalSuite)
-            if suite.personas != "all":
-                for ref in suite.personas:
-                    load_persona(ref)
-            load_rubric(suite.rubric)
-            _check_suite_specs(path, suite)
-        elif kind == "persona":
-            _load_persona.__wrapped__(path)
-        else:
-            return [f"{path}: not a persona, rubric, macro library, eval suite or transcript file"]
+        _check_file(path, kind_of(path))
     except InputError as exc:
         return [str(exc)]
     return []
+
+
+def _check_personas(path: Path, refs: list[tuple[int, str | None]]) -> None:
+    """Every persona a transcript line names exists (grading needs its case and policy);
+    for a run's records the line number is the record's position."""
+    known: set[str] = set()
+    for line, ref in refs:
+        if ref is None or ref in known:
+            continue
+        try:
+            load_persona(ref)
+        except InputError as exc:
+            raise InputError(path, f"persona {ref!r}: {exc.message}", line) from exc
+        known.add(ref)
 
 
 def macro_slots(text: str) -> list[str]:
@@ -459,9 +500,20 @@ def _check_macro_slots(path: Path, library: MacroLibrary) -> None:
 
 
 def _check_suite_specs(path: Path, suite: EvalSuite) -> None:
-    """Every agent, customer and judge spec of a suite names a registered kind."""
+    """Every agent, customer and judge spec of a suite names a registered kind, and every
+    agent and judge can be built as the run would build it (a macro library that loads, a
+    URL the HTTP agent takes)."""
+    from harness.agents import AgentContext, make_agent
+    from harness.judging import JudgeContext, make_judge
+
     node, _ = read_yaml(path)
-    suite_agents(path, suite)
+    agents = suite_agents(path, suite)
+    for n, spec in enumerate(agents.specs):
+        try:
+            make_agent(spec, AgentContext(), options=agents.agent_options)
+        except (InputError, UsageError) as exc:
+            loc = ("agents", n) if isinstance(suite.agents[n], str) else ("agents", n, "spec")
+            raise InputError(path, f"agents.{n}: {exc}", _node_line(node, loc)) from exc
     specs: list[tuple[Registry[Any], tuple[str | int, ...], str]] = [
         (CUSTOMERS, ("customer",), suite.customer),
         (JUDGES, ("judge",), suite.judge),
@@ -470,7 +522,9 @@ def _check_suite_specs(path: Path, suite: EvalSuite) -> None:
     for registry, loc, spec in specs:
         try:
             registry.resolve(spec)
-        except UsageError as exc:
+            if registry is JUDGES:
+                make_judge(spec, JudgeContext())
+        except (InputError, UsageError) as exc:
             raise InputError(
                 path, f"{'.'.join(map(str, loc))}: {exc}", _node_line(node, loc)
             ) from exc
@@ -482,10 +536,15 @@ def validate_paths(paths: list[Path]) -> tuple[int, list[str]]:
     problems: list[str] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".jsonl"))
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in (".yaml", ".yml", ".jsonl") or p.name == "run.json"
             )
-        elif path.exists():
+            if not found:
+                problems.append(f"{path}: no YAML, JSONL or run.json files in this folder")
+            files.extend(found)
+        elif path.exists() or path.is_symlink():
             files.append(path)
         else:
             problems.append(f"{path}: no such file or folder")

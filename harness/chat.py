@@ -395,9 +395,10 @@ class ChatUI:
         self.console.print(
             Panel(
                 facts,
-                title=f"Case: {persona.title}",
-                subtitle=f"{persona.id} · difficulty {self.session.level} · seed "
-                f"{self.session.seed}",
+                title=Text(f"Case: {persona.title}"),  # a str title would be read as markup
+                subtitle=Text(
+                    f"{persona.id} · difficulty {self.session.level} · seed {self.session.seed}"
+                ),
             )
         )
         self.console.print(Panel(policy, title="Policy limits"))

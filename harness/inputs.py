@@ -95,12 +95,29 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+class _DuplicateKey(ValueError):
+    """A JSON object names one key twice (json.loads would keep the last silently)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(f"duplicate key {key!r} in one object")
+            seen.add(key)
+    return value
+
+
 def json_value(text: str, path: Path | str, line: int | None = None) -> Any:
     """Parse JSON text (one JSONL line or a whole file) with every failure as InputError."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise InputError(path, f"not valid JSON: {exc.msg} (column {exc.colno})", line) from exc
+    except _DuplicateKey as exc:
+        raise InputError(path, str(exc), line) from None
     except RecursionError:
         raise InputError(path, f"nested more than {MAX_DEPTH} levels deep", line) from None
     except ValueError as exc:  # e.g. an integer longer than Python will parse
@@ -111,7 +128,19 @@ def json_value(text: str, path: Path | str, line: int | None = None) -> Any:
     return value
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _ShallowLoader(yaml.SafeLoader):
+    """A safe loader whose scanner stops at `MAX_DEPTH` nested flow collections (`[[[...`),
+    before PyYAML's scanner, quadratic in the depth, spends seconds on a few kilobytes."""
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 (PyYAML's name)
+        if self.flow_level >= MAX_DEPTH:
+            raise yaml.scanner.ScannerError(
+                None, None, f"nested more than {MAX_DEPTH} levels deep", self.get_mark()
+            )
+        super().fetch_flow_collection_start(TokenClass)  # type: ignore[misc]
+
+
+class _UniqueKeyLoader(_ShallowLoader):
     """A safe loader that refuses a key given twice in one mapping (YAML keeps the last)."""
 
 
@@ -165,7 +194,7 @@ def yaml_document(text: str, path: Path | str) -> tuple[yaml.Node | None, Any]:
     """(node tree for line numbers, data) of one YAML document; every failure is an
     InputError with the line."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_ShallowLoader)
         _check_nodes(node, path)
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:

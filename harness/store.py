@@ -27,7 +27,7 @@ from harness.agreement import judge_agreement
 from harness.catalog import data_root
 from harness.errors import InputError, UsageError
 from harness.identity import identity_from
-from harness.inputs import json_value, jsonl_lines, read_text
+from harness.inputs import json_value, jsonl_lines, os_error, read_text
 from harness.models import (
     RoleUsage,
     RunKind,
@@ -132,6 +132,19 @@ def one_line(exc: ValidationError) -> str:
     return f"{loc}: {first['msg']}{more}" if loc else f"{first['msg']}{more}"
 
 
+def read_scorecards(path: Path) -> list[Scorecard]:
+    """Every scorecard line of a scorecards.jsonl, in file order (repeats included)."""
+    cards = []
+    for number, line in jsonl_lines(path):
+        if not line.strip():
+            continue
+        try:
+            cards.append(Scorecard.model_validate(json_value(line, path, number)))
+        except ValidationError as exc:
+            raise InputError(path, f"not a scorecard: {one_line(exc)}", number) from exc
+    return cards
+
+
 # ---------------------------------------------------------------- the store
 
 
@@ -153,8 +166,11 @@ class RunStore:
         released by `unlock` or when the process ends, even by a crash)."""
         if self._lock is not None:
             return
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        self.make_root()
+        try:
+            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise os_error(self.root, exc) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -167,6 +183,20 @@ class RunStore:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._lock = fd
+
+    def make_root(self) -> None:
+        """Create the run directory; a path that is (or is below) a file is an InputError."""
+        for parent in (self.root, *self.root.parents):
+            if parent.exists() or parent.is_symlink():
+                if not parent.is_dir():
+                    raise InputError(
+                        self.root, f"--out must be a folder, but {parent} is a file"
+                    )
+                break
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_error(self.root, exc) from exc
 
     def unlock(self) -> None:
         """Let another process write here."""
@@ -254,10 +284,13 @@ class RunStore:
 
     def write_manifest(self, manifest: RunManifest) -> None:
         """Write run.json atomically."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.make_root()
         tmp = self.manifest_path.with_suffix(".json.tmp")
-        tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        tmp.replace(self.manifest_path)
+        try:
+            tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+            tmp.replace(self.manifest_path)
+        except OSError as exc:
+            raise os_error(self.manifest_path, exc) from exc
 
     # ------------------------------------------------------------ conversations
 
@@ -299,18 +332,18 @@ class RunStore:
             return []
         rows: list[dict[str, Any]] = []
         good = 0
-        raw = path.read_bytes()
-        for number, line in enumerate(raw.splitlines(keepends=True), 1):
-            if not line.endswith(b"\n"):
+        size = path.stat().st_size
+        for number, line in jsonl_lines(path):
+            if not line.endswith("\n"):
                 break
             try:
-                rows.append(json.loads(line))
-            except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, too deep
-                raise InputError(path, f"corrupt line: {str(exc)[:120]}", number) from exc
+                rows.append(json_value(line, path, number))
+            except InputError as exc:  # bad JSON, too deep, a duplicate key
+                raise InputError(path, f"corrupt line: {exc.message}", number) from exc
             if not isinstance(rows[-1], dict) or "conversation_id" not in rows[-1]:
                 raise InputError(path, "corrupt line: not a toughtalk record", number)
-            good += len(line)
-        if good < len(raw):
+            good += len(line.encode("utf-8"))
+        if good < size:
             with path.open("r+b") as handle:
                 handle.truncate(good)
         return rows
@@ -328,16 +361,7 @@ class RunStore:
         processes before runs were locked, keeps its last line; `duplicates` counts the rest)."""
         if not self.scorecards.exists():
             raise InputError(self.root, f"no {SCORECARDS} here; is this a run directory?")
-        cards = []
-        for number, line in jsonl_lines(self.scorecards):
-            if not line.strip():
-                continue
-            try:
-                cards.append(Scorecard.model_validate(json_value(line, self.scorecards, number)))
-            except ValidationError as exc:
-                raise InputError(
-                    self.scorecards, f"not a scorecard: {one_line(exc)}", number
-                ) from exc
+        cards = read_scorecards(self.scorecards)
         latest = {card.conversation_id: card for card in cards}  # the last line wins
         self.duplicates = len(cards) - len(latest)
         return list(latest.values()) if self.duplicates else cards

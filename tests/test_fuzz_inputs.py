@@ -20,6 +20,7 @@ import copy
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -471,7 +472,7 @@ def _duplicates(ws: Workspace, kind: Kind, text: str) -> Iterator[Case]:
         yield content_case(
             ws, "duplicate keys", kind, "top level", lambda: (text + top).encode(), "reject"
         )
-        nested = [n for n, ln in enumerate(lines) if ln.startswith("  ") and ": " in ln]
+        nested = [n for n, ln in enumerate(lines) if re.match(r"^ +[A-Za-z_]+:( |$)", ln)]
         if nested:
             n = nested[0]
             doubled = "".join([*lines[: n + 1], lines[n], *lines[n + 1 :]])

@@ -29,9 +29,12 @@ from harness.cli.options import (
     NoCache,
     Retries,
     RubricOpt,
+    Seeds,
     Stream,
+    SuiteSeeds,
     Timeout,
     build_settings,
+    seed_range,
     spoken,
 )
 from harness.cli.output import print_estimate, print_summary, progress_bar
@@ -109,7 +112,7 @@ def run(
     ] = "scripted",
     judge: JudgeSpecs = ["rules"],  # noqa: B006  (Typer reads list defaults)
     rubric: RubricOpt = "default",
-    seeds: Annotated[int, typer.Option(min=1, help="Seeds per persona x agent (0..N-1).")] = 1,
+    seeds: Seeds = 1,
     difficulty: Difficulty = None,
     max_intensity: MaxIntensity = None,
     max_turns: Annotated[int, typer.Option(min=2, help="Turn limit per conversation.")] = 20,
@@ -159,7 +162,7 @@ def run(
             max_intensity=max_intensity,
             customer=customer,
             rubric=rubric,
-            seeds=list(range(seeds)),
+            seeds=seed_range(seeds),
             max_turns=max_turns,
             difficulty=difficulty,
             system_prompt=str(system_prompt) if system_prompt else None,
@@ -183,9 +186,7 @@ def eval_suite(
         str | None,
         typer.Option(help="Instead of the suite's personas: id(s), comma-separated, or 'all'."),
     ] = None,
-    seeds: Annotated[
-        int | None, typer.Option(min=1, help="Instead of the suite's seeds: 0..N-1.")
-    ] = None,
+    seeds: SuiteSeeds = None,
     difficulty: Annotated[
         int | None, typer.Option(min=1, max=5, help="Instead of the suite's difficulty: 1-5.")
     ] = None,
@@ -220,7 +221,7 @@ def eval_suite(
             judge_batch=loaded.judge_batch,
             customer=loaded.customer,
             rubric=loaded.rubric,
-            seeds=loaded.seed_list() if seeds is None else list(range(seeds)),
+            seeds=loaded.seed_list() if seeds is None else seed_range(seeds),
             max_turns=loaded.max_turns,
             difficulty=loaded.difficulty if difficulty is None else difficulty,
             system_prompt=agents.system_prompt,

@@ -281,7 +281,9 @@ def suite_agents(path: Path, suite: EvalSuite) -> SuiteAgents:
             try:
                 regular_file(Path(entry.system_prompt))
             except InputError as exc:
-                raise InputError(path, f"{name}: {exc}", line) from exc
+                raise InputError(
+                    path, f"{name}: {exc.message}: {entry.system_prompt}", line
+                ) from exc
             prompts.setdefault(entry.system_prompt, n)
             if len(prompts) > 1:
                 raise InputError(
@@ -432,12 +434,7 @@ def _check_file(path: Path, kind: str) -> None:
     elif kind == "macros":
         _check_macro_slots(path, parse_yaml(path, MacroLibrary))
     elif kind == "suite":
-        suite = parse_yaml(path, EvalSuite)
-        if suite.personas != "all":
-            for ref in suite.personas:
-                load_persona(ref)
-        load_rubric(suite.rubric)
-        _check_suite_specs(path, suite)
+        check_suite(path, parse_yaml(path, EvalSuite))
     elif kind == "persona":
         _load_persona.__wrapped__(path)
     else:
@@ -499,7 +496,26 @@ def _check_macro_slots(path: Path, library: MacroLibrary) -> None:
             )
 
 
-def _check_suite_specs(path: Path, suite: EvalSuite) -> None:
+def check_suite(path: Path, suite: EvalSuite) -> SuiteAgents:
+    """Everything `eval` needs of a suite, checked before it runs (and by `validate`): its
+    personas and rubric load, its agents and judges can be built; errors name the suite's
+    line. Returns the agents as run settings."""
+    node, _ = read_yaml(path)
+    refs = [] if suite.personas == "all" else suite.personas
+    for n, ref in enumerate(refs):
+        try:
+            load_persona(ref)
+        except InputError as exc:
+            line = _node_line(node, ("personas", n))
+            raise InputError(path, f"personas.{n}: {exc}", line) from exc
+    try:
+        load_rubric(suite.rubric)
+    except InputError as exc:
+        raise InputError(path, f"rubric: {exc}", _node_line(node, ("rubric",))) from exc
+    return _check_suite_specs(path, suite)
+
+
+def _check_suite_specs(path: Path, suite: EvalSuite) -> SuiteAgents:
     """Every agent, customer and judge spec of a suite names a registered kind, and every
     agent and judge can be built as the run would build it (a macro library that loads, a
     URL the HTTP agent takes)."""
@@ -512,8 +528,9 @@ def _check_suite_specs(path: Path, suite: EvalSuite) -> None:
         try:
             make_agent(spec, AgentContext(), options=agents.agent_options)
         except (InputError, UsageError) as exc:
-            loc = ("agents", n) if isinstance(suite.agents[n], str) else ("agents", n, "spec")
-            raise InputError(path, f"agents.{n}: {exc}", _node_line(node, loc)) from exc
+            bare = isinstance(suite.agents[n], str)
+            line = _node_line(node, ("agents", n) if bare else ("agents", n, "spec"))
+            raise InputError(path, f"agents.{n}: {exc}", line) from exc
     specs: list[tuple[Registry[Any], tuple[str | int, ...], str]] = [
         (CUSTOMERS, ("customer",), suite.customer),
         (JUDGES, ("judge",), suite.judge),
@@ -528,6 +545,7 @@ def _check_suite_specs(path: Path, suite: EvalSuite) -> None:
             raise InputError(
                 path, f"{'.'.join(map(str, loc))}: {exc}", _node_line(node, loc)
             ) from exc
+    return agents
 
 
 def validate_paths(paths: list[Path]) -> tuple[int, list[str]]:

@@ -132,12 +132,12 @@ class _ShallowLoader(yaml.SafeLoader):
     """A safe loader whose scanner stops at `MAX_DEPTH` nested flow collections (`[[[...`),
     before PyYAML's scanner, quadratic in the depth, spends seconds on a few kilobytes."""
 
-    def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 (PyYAML's name)
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
         if self.flow_level >= MAX_DEPTH:
             raise yaml.scanner.ScannerError(
                 None, None, f"nested more than {MAX_DEPTH} levels deep", self.get_mark()
             )
-        super().fetch_flow_collection_start(TokenClass)  # type: ignore[misc]
+        super().fetch_flow_collection_start(TokenClass)
 
 
 class _UniqueKeyLoader(_ShallowLoader):

@@ -29,21 +29,20 @@ def _not_blank(value: str) -> str:
     return value
 
 
-def _compiled(patterns: list[str]) -> list[str]:
-    for pattern in patterns:
-        try:
-            re.compile(pattern, re.IGNORECASE)
-        except re.error as exc:
-            raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
-        except RecursionError:
-            raise ValueError(f"invalid regex {pattern[:40]!r}...: nested too deeply") from None
-    return patterns
+def _compiled(pattern: str) -> str:
+    try:
+        re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"invalid regex {pattern[:40]!r}...: nested too deeply") from None
+    return pattern
 
 
 # A name or id that must hold something besides whitespace.
 Name = Annotated[str, AfterValidator(_not_blank)]
 # Regular expressions, each compiled (case-insensitive, as they are matched) when read.
-Regexes = Annotated[list[str], AfterValidator(_compiled)]
+Regexes = list[Annotated[str, AfterValidator(_compiled)]]
 
 
 class Strict(BaseModel):

@@ -189,9 +189,7 @@ class RunStore:
         for parent in (self.root, *self.root.parents):
             if parent.exists() or parent.is_symlink():
                 if not parent.is_dir():
-                    raise InputError(
-                        self.root, f"--out must be a folder, but {parent} is a file"
-                    )
+                    raise InputError(self.root, f"--out must be a folder, but {parent} is a file")
                 break
         try:
             self.root.mkdir(parents=True, exist_ok=True)

@@ -352,9 +352,12 @@ def data_case(
     ws: Workspace, attack: str, kind: Kind, label: str, data: Any, expect: Expect
 ) -> Case:
     """A case whose file holds the mutated data, dumped in the kind's format."""
-    return content_case(
-        ws, attack, kind, label, lambda: dump(kind, data).encode("utf-8", "surrogatepass"), expect
-    )
+    return content_case(ws, attack, kind, label, constant(dump(kind, data).encode()), expect)
+
+
+def constant(content: bytes) -> Callable[[], bytes]:
+    """A maker of fixed content (the bytes are computed when the case is listed)."""
+    return lambda: content
 
 
 def cases_for(ws: Workspace, kind: Kind, rng: random.Random) -> Iterator[Case]:
@@ -365,29 +368,19 @@ def cases_for(ws: Workspace, kind: Kind, rng: random.Random) -> Iterator[Case]:
 
     # ------------------------------------------------ encodings and bytes
     for path in kind.strings[:3]:
-        mutated = dump(kind, put(base, path, "café crème"))
-        yield content_case(
-            ws, "Latin-1", kind, f"latin1 {path}", lambda t=mutated: t.encode("latin-1"), "reject"
-        )
+        mutated = dump(kind, put(base, path, "café crème")).encode("latin-1")
+        yield content_case(ws, "Latin-1", kind, f"latin1 {path}", constant(mutated), "reject")
     for codec in ("utf-16", "utf-16-le", "utf-16-be"):
-        yield content_case(
-            ws, "UTF-16", kind, codec, lambda c=codec: text.encode(c), "reject"  # type: ignore[misc]
-        )
+        yield content_case(ws, "UTF-16", kind, codec, constant(text.encode(codec)), "reject")
     for size in (1, 64, 4096):
         blob = b"\x80" + rng.randbytes(size - 1)  # a continuation byte cannot start UTF-8
-        yield content_case(ws, "random bytes", kind, f"{size} bytes", lambda b=blob: b, "reject")
+        yield content_case(ws, "random bytes", kind, f"{size} bytes", constant(blob), "reject")
+    raw = text.encode("utf-8")
     for n in range(3):
-        at = rng.randrange(len(text))
+        at = rng.randrange(len(raw))
         noise = bytes(rng.randrange(0x80, 0x100) for _ in range(8))
-        raw = text.encode("utf-8")
-        yield content_case(
-            ws,
-            "random bytes",
-            kind,
-            f"spliced {n}",
-            lambda r=raw, a=at, z=noise: r[:a] + z + r[a:],  # type: ignore[misc]
-            "reject",
-        )
+        spliced = raw[:at] + noise + raw[at:]
+        yield content_case(ws, "random bytes", kind, f"spliced {n}", constant(spliced), "reject")
 
     # ------------------------------------------------ structure
     for path in kind.strings[:2]:
@@ -422,35 +415,22 @@ def cases_for(ws: Workspace, kind: Kind, rng: random.Random) -> Iterator[Case]:
                 ws, "blank name", kind, f"{blank!r} {path}", put(base, path, blank), "reject"
             )
     for path in kind.strings[:3]:
-        yield data_case(
-            ws, "lone surrogate", kind, f"{path}", put(base, path, SURROGATE), "reject"
-        )
+        yield data_case(ws, "lone surrogate", kind, f"{path}", put(base, path, SURROGATE), "reject")
     yield from _duplicates(ws, kind, text)
 
     # ------------------------------------------------ truncation, empty, wrong type
-    raw_text = text.encode("utf-8")
-    for n in range(4):
-        cut = rng.randrange(1, len(raw_text))
-        yield content_case(
-            ws, "truncation", kind, f"at {cut}", lambda c=cut: raw_text[:c], "either"  # type: ignore[misc]
-        )
+    for _ in range(4):
+        cut = rng.randrange(1, len(raw))
+        yield content_case(ws, "truncation", kind, f"at {cut}", constant(raw[:cut]), "either")
     empty_expect: Expect = "either" if kind.in_run and kind.fmt == "jsonl" else "reject"
     for label, blank_bytes in (("empty", b""), ("newline", b"\n"), ("spaces", b"  \n\t\n")):
-        yield content_case(
-            ws, "empty file", kind, label, lambda b=blank_bytes: b, empty_expect  # type: ignore[misc]
-        )
+        yield content_case(ws, "empty file", kind, label, constant(blank_bytes), empty_expect)
     wrongs = ["[]", "42", "null", '"text"', "true"]
     if kind.fmt == "yaml":
         wrongs += ["- a\n- b", "just words"]
     for wrong in wrongs:
-        yield content_case(
-            ws,
-            "wrong top-level type",
-            kind,
-            wrong.splitlines()[0],
-            lambda w=wrong: (w + "\n").encode(),  # type: ignore[misc]
-            "reject",
-        )
+        top = constant((wrong + "\n").encode())
+        yield content_case(ws, "wrong top-level type", kind, wrong.splitlines()[0], top, "reject")
 
     # ------------------------------------------------ the file system
     yield from _special_files(ws, kind)
@@ -469,21 +449,18 @@ def _duplicates(ws: Workspace, kind: Kind, text: str) -> Iterator[Case]:
     if kind.fmt == "yaml":
         lines = text.splitlines(keepends=True)
         top = next(line for line in lines if not line.startswith((" ", "-", "#")))
-        yield content_case(
-            ws, "duplicate keys", kind, "top level", lambda: (text + top).encode(), "reject"
-        )
+        doubled_top = (text + top).encode()
+        yield content_case(ws, "duplicate keys", kind, "top level", constant(doubled_top), "reject")
         nested = [n for n, ln in enumerate(lines) if re.match(r"^ +[A-Za-z_]+:( |$)", ln)]
         if nested:
             n = nested[0]
-            doubled = "".join([*lines[: n + 1], lines[n], *lines[n + 1 :]])
-            yield content_case(
-                ws, "duplicate keys", kind, "nested", lambda: doubled.encode(), "reject"
-            )
+            doubled = "".join([*lines[: n + 1], lines[n], *lines[n + 1 :]]).encode()
+            yield content_case(ws, "duplicate keys", kind, "nested", constant(doubled), "reject")
         return
     first = text.index("{") + 1
     key = text[first:].split(":", 1)[0].strip()
-    doubled = text[:first] + f"{key}: 1, " + text[first:]
-    yield content_case(ws, "duplicate keys", kind, "object", lambda: doubled.encode(), "reject")
+    doubled_json = (text[:first] + f"{key}: 1, " + text[first:]).encode()
+    yield content_case(ws, "duplicate keys", kind, "object", constant(doubled_json), "reject")
 
 
 def _special_files(ws: Workspace, kind: Kind) -> Iterator[Case]:
@@ -559,6 +536,7 @@ def _bad_out(ws: Workspace, kind: Kind) -> Iterator[Case]:
 
 def option_cases(ws: Workspace) -> Iterator[Case]:
     """Options and spec arguments that name files or sizes."""
+
     def argv(*lines: list[str], named: str) -> Callable[[Path], Target]:
         """Command lines in which {FIFO}, {FILE} and {DIR} become paths of the case."""
 
@@ -584,23 +562,45 @@ def option_cases(ws: Workspace) -> Iterator[Case]:
         (
             "--system-prompt /dev/zero",
             argv(
-                ["run", "--persona", "late-gift", "--agent", "model:local/none", "--system-prompt",
-                 "/dev/zero", "--dry-run"],
+                [
+                    "run",
+                    "--persona",
+                    "late-gift",
+                    "--agent",
+                    "model:local/none",
+                    "--system-prompt",
+                    "/dev/zero",
+                    "--dry-run",
+                ],
                 named="/dev/zero",
             ),
         ),
         (
             "--system-prompt FIFO",
             argv(
-                ["run", "--persona", "late-gift", "--agent", "model:local/none", "--system-prompt",
-                 "{FIFO}", "--dry-run"],
+                [
+                    "run",
+                    "--persona",
+                    "late-gift",
+                    "--agent",
+                    "model:local/none",
+                    "--system-prompt",
+                    "{FIFO}",
+                    "--dry-run",
+                ],
                 named="{FIFO}",
             ),
         ),
-        ("macros:/etc/passwd", argv(["run", "--agent", "macros:/etc/passwd", "--dry-run"], named="/etc/passwd")),
+        (
+            "macros:/etc/passwd",
+            argv(["run", "--agent", "macros:/etc/passwd", "--dry-run"], named="/etc/passwd"),
+        ),
         ("macros:FIFO", argv(["run", "--agent", "macros:{FIFO}", "--dry-run"], named="{FIFO}")),
         ("macros:DIR", argv(["run", "--agent", "macros:{DIR}", "--dry-run"], named="{DIR}")),
-        ("http:ftp://", argv(["run", "--agent", "http:ftp://example.com/x", "--dry-run"], named="ftp://")),
+        (
+            "http:ftp://",
+            argv(["run", "--agent", "http:ftp://example.com/x", "--dry-run"], named="ftp://"),
+        ),
         (
             "--rubric FIFO",
             argv(
@@ -850,9 +850,11 @@ if __name__ == "__main__":
         results = run_all(Path(scratch))
     elapsed = time.perf_counter() - started
     print(table(results))
-    print(f"\n{len(results)} files, {sum(o.invocations for o in results)} commands, {elapsed:.0f} s")
+    calls = sum(o.invocations for o in results)
+    print(f"\n{len(results)} files, {calls} commands, {elapsed:.0f} s")
     print("failures by how:", dict(failure_kinds(results)))
     if "-v" in sys.argv:
         for o in results:
             if o.problems:
-                print(f"- {o.case.attack} / {o.case.kind} / {o.case.label}: {'; '.join(o.problems)}")
+                where = f"{o.case.attack} / {o.case.kind} / {o.case.label}"
+                print(f"- {where}: {'; '.join(o.problems)}")

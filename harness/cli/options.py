@@ -95,6 +95,8 @@ def seed_range(count: int) -> list[int]:
     if count > MAX_SEEDS:
         raise UsageError(f"--seeds: at most {MAX_SEEDS} seeds in one run (got {count})")
     return list(range(count))
+
+
 Difficulty = Annotated[
     int | None, typer.Option(min=1, max=5, help="1-5; default: each persona's own level.")
 ]

@@ -204,13 +204,13 @@ def eval_suite(
 
       toughtalk eval evals/my-bots.yaml --persona late-gift --seeds 1 --dry-run
     """
-    from harness.catalog import load_suite, suite_agents
+    from harness.catalog import check_suite, load_suite
     from harness.compare import compare_runs
     from harness.reports import render
 
     with user_errors():
         loaded, path = load_suite(suite)
-        agents = suite_agents(path, loaded)
+        agents = check_suite(path, loaded)
         personas = loaded.personas if persona is None else persona.split(",")
         settings = build_settings(
             personas=["all"] if personas == "all" else personas,

@@ -209,7 +209,25 @@ def rubric_paths() -> list[Path]:
 
 @cache
 def _load_macros(path: Path) -> MacroLibrary:
-    return parse_yaml(path, MacroLibrary)
+    library = parse_yaml(path, MacroLibrary)
+    _check_fallback(path, library)
+    return library
+
+
+def _check_fallback(path: Path, library: MacroLibrary) -> None:
+    """The macros:PATH agent falls back to a `resolve` or `any` macro when no macro fits the
+    stage; without one that has no `when` cues, for agents and managers alike, a
+    conversation would stop with an error."""
+    for role in ("agent", "manager"):
+        if not any(
+            {"resolve", "any"} & set(m.stages) and not m.when and m.role in ("any", role)
+            for m in library.macros
+        ):
+            raise InputError(
+                path,
+                f"no fallback macro for the {role} role: add one with stages [resolve] or "
+                f"[any], no `when`, and role any or {role} (used when no other macro fits)",
+            )
 
 
 def load_macros(ref: str) -> tuple[MacroLibrary, Path]:
@@ -432,7 +450,9 @@ def _check_file(path: Path, kind: str) -> None:
     elif kind == "rubric":
         _load_rubric.__wrapped__(path)
     elif kind == "macros":
-        _check_macro_slots(path, parse_yaml(path, MacroLibrary))
+        library = parse_yaml(path, MacroLibrary)
+        _check_macro_slots(path, library)
+        _check_fallback(path, library)
     elif kind == "suite":
         check_suite(path, parse_yaml(path, EvalSuite))
     elif kind == "persona":

@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+import typer
 import yaml
-from click.testing import Result
-from typer.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from harness.cli import app
 
@@ -631,6 +631,11 @@ def all_cases(ws: Workspace) -> list[Case]:
 # ---------------------------------------------------------------- running a case
 
 
+# Built once: Typer rebuilds the click command on every `invoke(app, ...)`, which costs more
+# than most cases.
+COMMAND = typer.main.get_command(app)
+
+
 class Hang(BaseException):
     """A command ran past the hang guard (CliRunner does not catch BaseException)."""
 
@@ -644,7 +649,7 @@ def invoke(argv: list[str], stdin: str | None = None) -> Result | Hang:
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(HANG_SECONDS)
     try:
-        return CliRunner().invoke(app, argv, env=ENV, input=stdin)
+        return CliRunner().invoke(COMMAND, argv, env=ENV, input=stdin)
     except Hang as hang:
         return hang
     finally:
@@ -675,12 +680,12 @@ def commands(kind: str, target: Target, out: Path, ws: Workspace) -> list[Comman
     if kind in table:
         return table[kind]
     # a run directory: `show` reads all three files, `compare` the manifest and scorecards,
-    # `grade` (a re-grade) the manifest and transcripts; only a reader must run on a
-    # directory that validates (a re-grade of a run with no conversations is refused)
-    readers = [Command(["show", path], reader=True)]
+    # `grade` (a re-grade) the manifest and transcripts. `show` must run on a directory that
+    # validates; `compare` and `grade` may refuse one with nothing to compare or re-grade.
+    readers = [Command(["show", path])]
     if kind != "run-transcripts.jsonl":
-        readers.append(Command(["compare", path], reader=True))
-    return [*readers, Command(["grade", path, "--out", o], reader=kind == "scorecards.jsonl")]
+        readers.append(Command(["compare", path], reader=False))
+    return [*readers, Command(["grade", path, "--out", o], reader=False)]
 
 
 @dataclass(frozen=True)
@@ -707,8 +712,15 @@ def _check(result: Result | Hang, expect: Expect, named: list[str], what: str) -
         return [f"{what}: a valid input was refused: {_last(output)}"]
     if expect == "reject" and result.exit_code == 0:
         return [f"{what}: an invalid input was accepted"]
-    if result.exit_code == 1 and not any(name in output for name in named):
-        return [f"{what}: the error does not name {named[0]}: {_last(output)}"]
+    if result.exit_code == 1:
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        naming = [line for line in lines if any(name in line for name in named)]
+        if not naming:
+            return [f"{what}: the error does not name {named[0]}: {_last(output)}"]
+        if what != "validate" and not naming[-1].startswith("error: "):
+            return [f"{what}: not a one-line error: {naming[-1][:160]}"]
+        if any("errors.pydantic.dev" in line for line in lines):
+            return [f"{what}: a multi-line validation dump: {_last(output)}"]
     return []
 
 
@@ -815,6 +827,8 @@ HOW = (
     "a valid input was refused",
     "an invalid input was accepted",
     "the error does not name",
+    "not a one-line error",
+    "a multi-line validation dump",
 )
 
 

@@ -291,3 +291,21 @@ def test_file_options_refuse_devices_and_fifos(tmp_path: Path) -> None:
     link.symlink_to("/dev/zero")
     error = _one_line_error(_cli("personas", "show", str(link)))
     assert error == f"error: {link}: not a regular file (a FIFO, device or socket); pass a file"
+
+
+def test_a_macro_library_without_a_fallback_is_refused(tmp_path: Path) -> None:
+    only_cued = _library(
+        [
+            {"id": "open", "stages": ["opening"], "text": "Hi."},
+            {"id": "fix", "stages": ["resolve"], "text": "Fixed.", "when": ["refund"]},
+        ]
+    )
+    path = _yaml(tmp_path / "nofallback.yaml", only_cued)
+    assert _problem(path).startswith(f"{path}: no fallback macro for the agent role")
+    error = _one_line_error(
+        _cli("run", "--persona", "late-gift", "--agent", f"macros:{path}", "--dry-run")
+    )
+    assert str(path) in error  # refused before any conversation, not one error per conversation
+    agents_only = _library([{"id": "fix", "stages": ["any"], "text": "Ok.", "role": "agent"}])
+    path = _yaml(tmp_path / "agents-only.yaml", agents_only)
+    assert "no fallback macro for the manager role" in _problem(path)

@@ -239,6 +239,14 @@ def _bounded_lines(handle: Any, limit: int, path: Path) -> Any:
         yield raw
 
 
+def typed_text(text: str) -> str:
+    """A line typed or piped in, with bytes that were not UTF-8 (read as lone surrogates by
+    Python's `surrogateescape`) turned into U+FFFD, so the line can be graded and saved."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def os_error(path: Path | str, exc: OSError) -> InputError:
     """An OSError while writing or reading, as one line naming the path."""
     return InputError(path, exc.strerror or os.strerror(exc.errno or 0) or str(exc))

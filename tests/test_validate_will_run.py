@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from typer.testing import CliRunner
 from harness.catalog import validate_paths
 from harness.cli import app
 from harness.errors import InputError, UsageError
-from harness.inputs import json_value, yaml_document
+from harness.inputs import json_value, typed_text, yaml_document
 from harness.models import MAX_SEEDS
 from tests.conftest import REPO, SEED_PLAYBOOK, small_settings
 
@@ -309,3 +311,21 @@ def test_a_macro_library_without_a_fallback_is_refused(tmp_path: Path) -> None:
     agents_only = _library([{"id": "fix", "stages": ["any"], "text": "Ok.", "role": "agent"}])
     path = _yaml(tmp_path / "agents-only.yaml", agents_only)
     assert "no fallback macro for the manager role" in _problem(path)
+
+
+def test_chat_keeps_a_piped_line_that_is_not_utf8(tmp_path: Path) -> None:
+    assert typed_text("sorry \udcff about that") == "sorry \ufffd about that"
+    assert typed_text("plain") == "plain"
+    out = tmp_path / "chat"
+    piped = b"I am sorry \xff\xfe, that sounds hard.\n/end Bye\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "chat", "--persona", "late-gift", "--out", str(out)],
+        input=piped,
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict", "COLUMNS": "200"},
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-400:]
+    record = json.loads((out / "transcripts.jsonl").read_text(encoding="utf-8"))
+    assert "I am sorry \ufffd\ufffd, that sounds hard." in [t["text"] for t in record["turns"]]

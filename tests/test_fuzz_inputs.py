@@ -295,8 +295,9 @@ class Target:
     named: list[str]  # an error must contain one of these
     out: Path | None = None  # --out (default: a fresh folder of the case)
     shared_out: bool = False  # every command gets exactly `out` (a bad --out)
+    shows: str | None = None  # commands with --out must print this as written
     argv: list[list[str]] | None = None  # explicit command lines (options cases)
-    input: str | None = None
+    input: bytes | None = None  # stdin of every command line
 
 
 @dataclass(frozen=True)
@@ -503,6 +504,7 @@ def _markup_paths(ws: Workspace, kind: Kind) -> Iterator[Case]:
         odd.mkdir(parents=True)
         target = _place(kind, ws, odd, content)
         target.out = odd / "out[/bold][red]"
+        target.shows = str(target.out)  # a markup-parsing console would drop the tags
         return target
 
     yield Case("markup in paths", kind.name, "valid file", lambda f: placed(f, None), "accept")
@@ -619,6 +621,26 @@ def option_cases(ws: Workspace) -> Iterator[Case]:
     ]
     for label, build in specs:
         yield Case("options and spec paths", "options", label, build, "reject")
+    yield from typed_input_cases()
+
+
+def typed_input_cases() -> Iterator[Case]:
+    """Lines piped into `chat` that are not UTF-8 or hold markup: kept, graded and saved."""
+    rng = random.Random(SEED + 1)
+    lines = {
+        "Latin-1 line": "I'm so sorry, that's très annoying.\n".encode("latin-1"),
+        "UTF-16 line": "I'm sorry about that.\n".encode("utf-16"),
+        "random bytes": b"\x80" + rng.randbytes(200).replace(b"\n", b" ") + b"\n",
+        "markup": b"[/bold] I'm [red]sorry[/red], that sounds stressful [link=x]\n",
+    }
+    for label, line in lines.items():
+
+        def build(folder: Path, line: bytes = line) -> Target:
+            out = str(folder / "chat")
+            argv = [["chat", "--persona", "late-gift", "--out", out]]
+            return Target(folder, [out], argv=argv, input=line + b"/end Bye\n")
+
+        yield Case("typed input (chat)", "chat stdin", label, build, "accept")
 
 
 def all_cases(ws: Workspace) -> list[Case]:
@@ -644,7 +666,7 @@ def _alarm(signum: int, frame: Any) -> None:
     raise Hang()
 
 
-def invoke(argv: list[str], stdin: str | None = None) -> Result | Hang:
+def invoke(argv: list[str], stdin: str | bytes | None = None) -> Result | Hang:
     """Run the CLI in-process, stopped by the hang guard, within the memory cap."""
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(HANG_SECONDS)
@@ -739,7 +761,8 @@ def run_case(case: Case, ws: Workspace) -> Outcome:
     if target.argv is not None:
         for line in target.argv:
             outcome.invocations += 1
-            outcome.problems += _check(invoke(line), case.expect, target.named, line[0])
+            result = invoke(line, target.input)
+            outcome.problems += _check(result, case.expect, target.named, line[0])
     else:
         outcome.invocations += 1
         valid = invoke(["validate", str(target.path)])
@@ -754,6 +777,11 @@ def run_case(case: Case, ws: Workspace) -> Outcome:
             outcome.invocations += 1
             result = invoke(command.argv, command.stdin)
             outcome.problems += _check(result, expect, target.named, command.argv[0])
+            printed = isinstance(result, Result) and result.exit_code == 0
+            if printed and target.shows and "--out" in command.argv:
+                assert isinstance(result, Result)
+                if target.shows not in result.output:
+                    outcome.problems.append(f"{command.argv[0]}: --out not printed as written")
     outcome.seconds = time.perf_counter() - start
     return outcome
 
@@ -829,6 +857,7 @@ HOW = (
     "the error does not name",
     "not a one-line error",
     "a multi-line validation dump",
+    "--out not printed as written",
 )
 
 
@@ -844,7 +873,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> list[Outcome]:
 def test_hundreds_of_cases_cover_every_kind_and_attack(outcomes: list[Outcome]) -> None:
     assert len(outcomes) >= 300
     kinds = {o.case.kind for o in outcomes}
-    assert kinds >= {k.name for k in KINDS} | {"options"}
+    assert kinds >= {k.name for k in KINDS} | {"options", "chat stdin"}
     attacks = Counter(o.case.attack for o in outcomes)
     assert len(attacks) >= 18 and min(attacks.values()) >= 3, attacks
 

@@ -814,26 +814,32 @@ def table(outcomes: list[Outcome]) -> str:
     tried: Counter[str] = Counter()
     bad: Counter[str] = Counter()
     calls: Counter[str] = Counter()
+    crashed: Counter[str] = Counter()
+    accepted: Counter[str] = Counter()
     slowest: dict[str, float] = {}
     for outcome in outcomes:
         attack = outcome.case.attack
         tried[attack] += 1
         calls[attack] += outcome.invocations
         bad[attack] += bool(outcome.problems)
+        crashed[attack] += any("traceback" in p or "hung" in p for p in outcome.problems)
+        accepted[attack] += any("invalid input was accepted" in p for p in outcome.problems)
         slowest[attack] = max(slowest.get(attack, 0.0), outcome.seconds)
     rows = [
-        "| attack class | files tried | commands run | clean | failed | slowest case (s) |",
-        "|---|---|---|---|---|---|",
+        "| attack class | files tried | commands run | clean | failed | with a traceback "
+        "| invalid, accepted | slowest case (s) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for attack in tried:
         rows.append(
-            f"| {attack} | {tried[attack]} | {calls[attack]} | "
-            f"{tried[attack] - bad[attack]} | {bad[attack]} | {slowest[attack]:.2f} |"
+            f"| {attack} | {tried[attack]} | {calls[attack]} | {tried[attack] - bad[attack]} "
+            f"| {bad[attack]} | {crashed[attack]} | {accepted[attack]} | {slowest[attack]:.2f} |"
         )
     total, failures = sum(tried.values()), sum(bad.values())
     rows.append(
         f"| **all** | **{total}** | **{sum(calls.values())}** | **{total - failures}** | "
-        f"**{failures}** | {max(slowest.values()):.2f} |"
+        f"**{failures}** | **{sum(crashed.values())}** | **{sum(accepted.values())}** | "
+        f"{max(slowest.values()):.2f} |"
     )
     return "\n".join(rows)
 

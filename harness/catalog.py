@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from harness.errors import InputError, UsageError
-from harness.inputs import json_value, jsonl_lines, read_yaml, regular_file
+from harness.inputs import json_value, jsonl_lines, read_text, read_yaml, regular_file
 from harness.models import (
     MACRO_SLOTS,
     Conversation,
@@ -30,6 +30,8 @@ from harness.models import (
     Persona,
     ReactionLines,
     Rubric,
+    RunManifest,
+    Scorecard,
     TranscriptRecord,
 )
 from harness.registry import AGENTS, CUSTOMERS, GRADERS, JUDGES, Kind, Registry
@@ -431,12 +433,8 @@ def kind_of(path: Path) -> str:
 def _check_file(path: Path, kind: str) -> None:
     """Run on one file every check the command that reads it runs; raise InputError."""
     if kind == "manifest":
-        from harness.store import RunStore  # the store reads catalogs: import it late
-
-        RunStore(path.parent).read_manifest()
+        read_manifest(path)
     elif kind == "scorecards":
-        from harness.store import read_scorecards
-
         read_scorecards(path)
     elif kind == "transcripts" and _is_record_file(path):
         records = read_records(path)
@@ -461,6 +459,35 @@ def _check_file(path: Path, kind: str) -> None:
         raise InputError(
             path, "not a persona, rubric, macro library, eval suite, transcript or run file"
         )
+
+
+def one_line(exc: ValidationError) -> str:
+    """The first problem of a validation error, as `field: message (+N more)`."""
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{loc}: {first['msg']}{more}" if loc else f"{first['msg']}{more}"
+
+
+def read_manifest(path: Path) -> RunManifest:
+    """A run's run.json; anything else (not JSON, another tool's file) is an InputError."""
+    try:
+        return RunManifest.model_validate(json_value(read_text(path), path))
+    except ValidationError as exc:
+        raise InputError(path, f"not a toughtalk run manifest: {one_line(exc)}") from exc
+
+
+def read_scorecards(path: Path) -> list[Scorecard]:
+    """Every scorecard line of a scorecards.jsonl, in file order (repeats included)."""
+    cards = []
+    for number, line in jsonl_lines(path):
+        if not line.strip():
+            continue
+        try:
+            cards.append(Scorecard.model_validate(json_value(line, path, number)))
+        except ValidationError as exc:
+            raise InputError(path, f"not a scorecard: {one_line(exc)}", number) from exc
+    return cards
 
 
 def validate_file(path: Path) -> list[str]:

@@ -20,14 +20,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from harness import __version__
 from harness.agreement import judge_agreement
-from harness.catalog import data_root
+from harness.catalog import data_root, read_manifest, read_scorecards
 from harness.errors import InputError, UsageError
 from harness.identity import identity_from
-from harness.inputs import json_value, jsonl_lines, os_error, read_text
+from harness.inputs import json_value, jsonl_lines, os_error
 from harness.models import (
     RoleUsage,
     RunKind,
@@ -122,27 +120,6 @@ def failed(card: Scorecard) -> bool:
     """Whether a conversation failed to produce a result: it ended in an error, or no
     judge verdict could be produced. (A silent agent is a result: it scores nothing.)"""
     return card.outcome.stop_reason == StopReason.error or "unscored" in card.flags
-
-
-def one_line(exc: ValidationError) -> str:
-    """The first problem of a validation error, as `field: message (+N more)`."""
-    first = exc.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"])
-    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{loc}: {first['msg']}{more}" if loc else f"{first['msg']}{more}"
-
-
-def read_scorecards(path: Path) -> list[Scorecard]:
-    """Every scorecard line of a scorecards.jsonl, in file order (repeats included)."""
-    cards = []
-    for number, line in jsonl_lines(path):
-        if not line.strip():
-            continue
-        try:
-            cards.append(Scorecard.model_validate(json_value(line, path, number)))
-        except ValidationError as exc:
-            raise InputError(path, f"not a scorecard: {one_line(exc)}", number) from exc
-    return cards
 
 
 # ---------------------------------------------------------------- the store
@@ -272,13 +249,7 @@ class RunStore:
         """The existing manifest, if any."""
         if not self.manifest_path.exists():
             return None
-        text = read_text(self.manifest_path)
-        try:
-            return RunManifest.model_validate(json_value(text, self.manifest_path))
-        except ValidationError as exc:
-            raise InputError(
-                self.manifest_path, f"not a toughtalk run manifest: {one_line(exc)}"
-            ) from exc
+        return read_manifest(self.manifest_path)
 
     def write_manifest(self, manifest: RunManifest) -> None:
         """Write run.json atomically."""

@@ -559,8 +559,14 @@ def option_cases(ws: Workspace) -> Iterator[Case]:
             "eval --seeds 100000000",
             argv(["eval", "demo", "--seeds", "100000000", "--dry-run"], named="--seeds"),
         ),
-        ("--persona FIFO", argv([*run[:1], "--persona", "{FIFO}", *run[3:]], named="{FIFO}")),
-        ("--persona /dev/zero", argv(["chat", "--persona", "/dev/zero"], named="/dev/zero")),
+        (
+            "--persona FIFO",
+            argv([*run[:1], "--persona", "{FIFO}", *run[3:], "--dry-run"], named="{FIFO}"),
+        ),
+        (
+            "--persona /dev/zero",
+            argv(["chat", "--persona", "/dev/zero", "--out", "{DIR}/c"], named="/dev/zero"),
+        ),
         (
             "--system-prompt /dev/zero",
             argv(

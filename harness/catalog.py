@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from harness.errors import InputError, UsageError
-from harness.inputs import json_value, jsonl_lines, read_yaml
+from harness.inputs import json_value, jsonl_lines, read_text, read_yaml, regular_file
 from harness.models import (
     MACRO_SLOTS,
     Conversation,
@@ -30,6 +30,8 @@ from harness.models import (
     Persona,
     ReactionLines,
     Rubric,
+    RunManifest,
+    Scorecard,
     TranscriptRecord,
 )
 from harness.registry import AGENTS, CUSTOMERS, GRADERS, JUDGES, Kind, Registry
@@ -106,14 +108,17 @@ def file_hash(path: Path) -> str:
 
 
 def _resolve(ref: str, folder: str, suffix: str = ".yaml") -> Path:
+    """The file a reference names (a path, or a built-in id), checked to be a regular file
+    before any symlink is followed, so an error names the path as the user wrote it."""
     candidate = Path(ref)
     if candidate.suffix in (".yaml", ".yml", ".jsonl", ".json") or "/" in ref:
-        if candidate.exists():
-            return candidate
+        if candidate.exists() or candidate.is_symlink():
+            return regular_file(candidate)
         builtin = data_root() / ref
         if builtin.exists():
-            return builtin
+            return regular_file(builtin)
         raise InputError(ref, "file not found")
+
     path = data_root() / folder / f"{ref}{suffix}"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in (data_root() / folder).glob(f"*{suffix}")))
@@ -147,7 +152,8 @@ def all_personas() -> list[tuple[Persona, Path]]:
 
 def resolve_personas(spec: str | list[str]) -> list[tuple[Persona, Path]]:
     """`all`, a comma list of ids/paths, or a list of them."""
-    refs = spec if isinstance(spec, list) else [s.strip() for s in spec.split(",") if s.strip()]
+    parts = spec if isinstance(spec, list) else spec.split(",")
+    refs = [ref.strip() for ref in parts if ref.strip()]
     if refs == ["all"]:
         return all_personas()
     return [load_persona(r) for r in refs]
@@ -205,7 +211,25 @@ def rubric_paths() -> list[Path]:
 
 @cache
 def _load_macros(path: Path) -> MacroLibrary:
-    return parse_yaml(path, MacroLibrary)
+    library = parse_yaml(path, MacroLibrary)
+    _check_fallback(path, library)
+    return library
+
+
+def _check_fallback(path: Path, library: MacroLibrary) -> None:
+    """The macros:PATH agent falls back to a `resolve` or `any` macro when no macro fits the
+    stage; without one that has no `when` cues, for agents and managers alike, a
+    conversation would stop with an error."""
+    for role in ("agent", "manager"):
+        if not any(
+            {"resolve", "any"} & set(m.stages) and not m.when and m.role in ("any", role)
+            for m in library.macros
+        ):
+            raise InputError(
+                path,
+                f"no fallback macro for the {role} role: add one with stages [resolve] or "
+                f"[any], no `when`, and role any or {role} (used when no other macro fits)",
+            )
 
 
 def load_macros(ref: str) -> tuple[MacroLibrary, Path]:
@@ -274,8 +298,12 @@ def suite_agents(path: Path, suite: EvalSuite) -> SuiteAgents:
             )
         if entry.system_prompt is not None:
             name, line = where(n, "system_prompt")
-            if not Path(entry.system_prompt).is_file():
-                raise InputError(path, f"{name}: file not found: {entry.system_prompt}", line)
+            try:
+                regular_file(Path(entry.system_prompt))
+            except InputError as exc:
+                raise InputError(
+                    path, f"{name}: {exc.message}: {entry.system_prompt}", line
+                ) from exc
             prompts.setdefault(entry.system_prompt, n)
             if len(prompts) > 1:
                 raise InputError(
@@ -370,13 +398,20 @@ def read_conversations(path: Path) -> Iterator[tuple[int, Conversation]]:
             )
         seen[conversation.id] = number
         yield number, conversation
+    if not seen:
+        raise InputError(path, "no conversations in this file (one JSON object per line)")
 
 
 # ---------------------------------------------------------------- validate
 
 
+RUN_FILES = {"run.json": "manifest", "scorecards.jsonl": "scorecards"}
+
+
 def kind_of(path: Path) -> str:
-    """Which of our file kinds a path holds, from its extension, folder and keys."""
+    """Which of our file kinds a path holds, from its name, extension, folder and keys."""
+    if path.name in RUN_FILES and path.is_file():
+        return RUN_FILES[path.name]
     if path.suffix == ".jsonl":
         return "transcripts"
     try:
@@ -397,37 +432,87 @@ def kind_of(path: Path) -> str:
     return "unknown"
 
 
+def _check_file(path: Path, kind: str) -> None:
+    """Run on one file every check the command that reads it runs; raise InputError."""
+    if kind == "manifest":
+        read_manifest(path)
+    elif kind == "scorecards":
+        read_scorecards(path)
+    elif kind == "transcripts" and _is_record_file(path):
+        records = read_records(path)
+        _check_personas(path, [(n, r.persona) for n, r in enumerate(records, 1)])
+    elif kind == "transcripts":
+        _check_personas(path, [(n, c.persona) for n, c in read_conversations(path)])
+    elif kind == "broken":
+        parse_yaml(path, Persona)  # raises the YAML error with its line
+    elif kind == "reactions":
+        parse_yaml(path, ReactionLines)
+    elif kind == "rubric":
+        _load_rubric.__wrapped__(path)
+    elif kind == "macros":
+        library = parse_yaml(path, MacroLibrary)
+        _check_macro_slots(path, library)
+        _check_fallback(path, library)
+    elif kind == "suite":
+        check_suite(path, parse_yaml(path, EvalSuite))
+    elif kind == "persona":
+        _load_persona.__wrapped__(path)
+    else:
+        raise InputError(
+            path, "not a persona, rubric, macro library, eval suite, transcript or run file"
+        )
+
+
+def one_line(exc: ValidationError) -> str:
+    """The first problem of a validation error, as `field: message (+N more)`."""
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{loc}: {first['msg']}{more}" if loc else f"{first['msg']}{more}"
+
+
+def read_manifest(path: Path) -> RunManifest:
+    """A run's run.json; anything else (not JSON, another tool's file) is an InputError."""
+    try:
+        return RunManifest.model_validate(json_value(read_text(path), path))
+    except ValidationError as exc:
+        raise InputError(path, f"not a toughtalk run manifest: {one_line(exc)}") from exc
+
+
+def read_scorecards(path: Path) -> list[Scorecard]:
+    """Every scorecard line of a scorecards.jsonl, in file order (repeats included)."""
+    cards = []
+    for number, line in jsonl_lines(path):
+        if not line.strip():
+            continue
+        try:
+            cards.append(Scorecard.model_validate(json_value(line, path, number)))
+        except ValidationError as exc:
+            raise InputError(path, f"not a scorecard: {one_line(exc)}", number) from exc
+    return cards
+
+
 def validate_file(path: Path) -> list[str]:
     """Problems in one file, as `file:line: message` strings (empty when valid)."""
-    kind = kind_of(path)
     try:
-        if kind == "transcripts" and _is_record_file(path):
-            read_records(path)
-        elif kind == "transcripts":
-            for _ in read_conversations(path):
-                pass
-        elif kind == "broken":
-            parse_yaml(path, Persona)  # raises the YAML error with its line
-        elif kind == "reactions":
-            parse_yaml(path, ReactionLines)
-        elif kind == "rubric":
-            _load_rubric.__wrapped__(path)
-        elif kind == "macros":
-            _check_macro_slots(path, parse_yaml(path, MacroLibrary))
-        elif kind == "suite":
-            suite = parse_yaml(path, EvalSuite)
-            if suite.personas != "all":
-                for ref in suite.personas:
-                    load_persona(ref)
-            load_rubric(suite.rubric)
-            _check_suite_specs(path, suite)
-        elif kind == "persona":
-            _load_persona.__wrapped__(path)
-        else:
-            return [f"{path}: not a persona, rubric, macro library, eval suite or transcript file"]
+        _check_file(path, kind_of(path))
     except InputError as exc:
         return [str(exc)]
     return []
+
+
+def _check_personas(path: Path, refs: list[tuple[int, str | None]]) -> None:
+    """Every persona a transcript line names exists (grading needs its case and policy);
+    for a run's records the line number is the record's position."""
+    known: set[str] = set()
+    for line, ref in refs:
+        if ref is None or ref in known:
+            continue
+        try:
+            load_persona(ref)
+        except InputError as exc:
+            raise InputError(path, f"persona {ref!r}: {exc.message}", line) from exc
+        known.add(ref)
 
 
 def macro_slots(text: str) -> list[str]:
@@ -460,10 +545,41 @@ def _check_macro_slots(path: Path, library: MacroLibrary) -> None:
             )
 
 
-def _check_suite_specs(path: Path, suite: EvalSuite) -> None:
-    """Every agent, customer and judge spec of a suite names a registered kind."""
+def check_suite(path: Path, suite: EvalSuite) -> SuiteAgents:
+    """Everything `eval` needs of a suite, checked before it runs (and by `validate`): its
+    personas and rubric load, its agents and judges can be built; errors name the suite's
+    line. Returns the agents as run settings."""
     node, _ = read_yaml(path)
-    suite_agents(path, suite)
+    refs = [] if suite.personas == "all" else suite.personas
+    for n, ref in enumerate(refs):
+        try:
+            load_persona(ref)
+        except InputError as exc:
+            line = _node_line(node, ("personas", n))
+            raise InputError(path, f"personas.{n}: {exc}", line) from exc
+    try:
+        load_rubric(suite.rubric)
+    except InputError as exc:
+        raise InputError(path, f"rubric: {exc}", _node_line(node, ("rubric",))) from exc
+    return _check_suite_specs(path, suite)
+
+
+def _check_suite_specs(path: Path, suite: EvalSuite) -> SuiteAgents:
+    """Every agent, customer and judge spec of a suite names a registered kind, and every
+    agent and judge can be built as the run would build it (a macro library that loads, a
+    URL the HTTP agent takes)."""
+    from harness.agents import AgentContext, make_agent
+    from harness.judging import JudgeContext, make_judge
+
+    node, _ = read_yaml(path)
+    agents = suite_agents(path, suite)
+    for n, spec in enumerate(agents.specs):
+        try:
+            make_agent(spec, AgentContext(), options=agents.agent_options)
+        except (InputError, UsageError) as exc:
+            bare = isinstance(suite.agents[n], str)
+            line = _node_line(node, ("agents", n) if bare else ("agents", n, "spec"))
+            raise InputError(path, f"agents.{n}: {exc}", line) from exc
     specs: list[tuple[Registry[Any], tuple[str | int, ...], str]] = [
         (CUSTOMERS, ("customer",), suite.customer),
         (JUDGES, ("judge",), suite.judge),
@@ -472,10 +588,13 @@ def _check_suite_specs(path: Path, suite: EvalSuite) -> None:
     for registry, loc, spec in specs:
         try:
             registry.resolve(spec)
-        except UsageError as exc:
+            if registry is JUDGES:
+                make_judge(spec, JudgeContext())
+        except (InputError, UsageError) as exc:
             raise InputError(
                 path, f"{'.'.join(map(str, loc))}: {exc}", _node_line(node, loc)
             ) from exc
+    return agents
 
 
 def validate_paths(paths: list[Path]) -> tuple[int, list[str]]:
@@ -484,10 +603,15 @@ def validate_paths(paths: list[Path]) -> tuple[int, list[str]]:
     problems: list[str] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".jsonl"))
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in (".yaml", ".yml", ".jsonl") or p.name == "run.json"
             )
-        elif path.exists():
+            if not found:
+                problems.append(f"{path}: no YAML, JSONL or run.json files in this folder")
+            files.extend(found)
+        elif path.exists() or path.is_symlink():
             files.append(path)
         else:
             problems.append(f"{path}: no such file or folder")

@@ -11,6 +11,7 @@ from any stdin, so piped input works as well as a keyboard.
 from __future__ import annotations
 
 import asyncio
+import io
 import random
 import re
 import sys
@@ -40,6 +41,7 @@ from harness.debrief import (
 )
 from harness.episode import AGENT_STOPS, CaseBrief, step
 from harness.errors import UsageError
+from harness.inputs import typed_text
 from harness.judging import Case, make_judge
 from harness.llm import Gateway
 from harness.models import (
@@ -360,16 +362,18 @@ ReadLine = Callable[[str], str]
 def terminal_reader(console: Console) -> ReadLine:
     """Read one line: Rich's prompt on a terminal; plain stdin (echoed) when piped."""
     interactive = sys.stdin.isatty()
+    if isinstance(sys.stdin, io.TextIOWrapper):  # bytes that are not UTF-8 reach typed_text
+        sys.stdin.reconfigure(errors="surrogateescape")
 
     def read(prompt: str) -> str:
         if interactive:
-            return console.input(Text(prompt, style="bold cyan"))
+            return typed_text(console.input(Text(prompt, style="bold cyan")))
         console.print(prompt, end="", highlight=False, markup=False)
         line = sys.stdin.readline()
         if not line:
             console.print()
             raise EOFError
-        line = line.rstrip("\r\n")
+        line = typed_text(line.rstrip("\r\n"))
         console.print(line, highlight=False, markup=False)
         return line
 
@@ -411,9 +415,10 @@ class ChatUI:
         self.console.print(
             Panel(
                 facts,
-                title=f"Case: {persona.title}",
-                subtitle=f"{persona.id} · difficulty {self.session.level} · seed "
-                f"{self.session.seed}",
+                title=Text(f"Case: {persona.title}"),  # a str title would be read as markup
+                subtitle=Text(
+                    f"{persona.id} · difficulty {self.session.level} · seed {self.session.seed}"
+                ),
             )
         )
         self.console.print(Panel(policy, title="Policy limits"))

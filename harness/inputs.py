@@ -98,14 +98,31 @@ def _depth(value: Any) -> int:
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+class _DuplicateKey(ValueError):
+    """A JSON object names one key twice (json.loads would keep the last silently)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(f"duplicate key {key!r} in one object")
+            seen.add(key)
+    return value
+
+
 def json_value(text: str, path: Path | str, line: int | None = None, *, own: bool = False) -> Any:
     """Parse JSON text (one JSONL line or a whole file) with every failure as InputError.
     `own`: a line this tool wrote (a scorecard or transcript record, whose schema bounds
-    its nesting): only the checks that cost nothing are made."""
+    its nesting): the nesting walk is skipped."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise InputError(path, f"not valid JSON: {exc.msg} (column {exc.colno})", line) from exc
+    except _DuplicateKey as exc:
+        raise InputError(path, str(exc), line) from None
     except RecursionError:
         raise InputError(path, f"nested more than {MAX_DEPTH} levels deep", line) from None
     except ValueError as exc:  # e.g. an integer longer than Python will parse
@@ -118,7 +135,21 @@ def json_value(text: str, path: Path | str, line: int | None = None, *, own: boo
     return value
 
 
-_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+class _ShallowLoader(yaml.SafeLoader):
+    """A safe loader whose scanner stops at `MAX_DEPTH` nested flow collections (`[[[...`),
+    before PyYAML's scanner, quadratic in the depth, spends seconds on a few kilobytes."""
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        if self.flow_level >= MAX_DEPTH:
+            raise yaml.scanner.ScannerError(
+                None, None, f"nested more than {MAX_DEPTH} levels deep", self.get_mark()
+            )
+        super().fetch_flow_collection_start(TokenClass)
+
+
+# libyaml when available (fast, and its scanner is linear in the nesting); the depth of
+# what it reads is checked on the node tree (`_check_nodes`).
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None) or _ShallowLoader
 
 
 class _UniqueKeyLoader(_FAST_LOADER):
@@ -181,6 +212,8 @@ def yaml_document(text: str, path: Path | str) -> tuple[yaml.Node | None, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "nesting depth" in problem:  # libyaml's own limit, in our words
+            problem = f"nested more than {MAX_DEPTH} levels deep"
         raise InputError(path, f"invalid YAML: {problem}", mark.line + 1 if mark else None) from exc
     except RecursionError:
         raise InputError(path, f"nested more than {MAX_DEPTH} levels deep") from None
@@ -218,6 +251,14 @@ def _bounded_lines(handle: Any, limit: int, path: Path) -> Any:
         if len(raw) > limit and not raw.endswith(b"\n"):
             raise InputError(path, f"line longer than {limit // 1_000_000} MB", number)
         yield raw
+
+
+def typed_text(text: str) -> str:
+    """A line typed or piped in, with bytes that were not UTF-8 (read as lone surrogates by
+    Python's `surrogateescape`) turned into U+FFFD, so the line can be graded and saved."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def os_error(path: Path | str, exc: OSError) -> InputError:

@@ -5,12 +5,44 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 SCHEMA_VERSION = 1
+MAX_SEEDS = 10_000  # seeds per persona x agent in one run (`--seeds`, a suite's `seeds`)
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def _compiled(pattern: str) -> str:
+    try:
+        re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"invalid regex {pattern[:40]!r}...: nested too deeply") from None
+    return pattern
+
+
+# A name or id that must hold something besides whitespace.
+Name = Annotated[str, AfterValidator(_not_blank)]
+# Regular expressions, each compiled (case-insensitive, as they are matched) when read.
+Regexes = list[Annotated[str, AfterValidator(_compiled)]]
 
 
 class Strict(BaseModel):
@@ -47,10 +79,10 @@ class Offer(Strict):
 
     id: str
     text: str = Field(description="How an agent would phrase the offer (agent-visible).")
-    patterns: list[str] = Field(
+    patterns: Regexes = Field(
         min_length=1, description="Regexes (case-insensitive); any match means the offer was made."
     )
-    unless: list[str] = Field(
+    unless: Regexes = Field(
         default_factory=list,
         description="Regexes that cancel a match (e.g. 'return' for a refund).",
     )
@@ -61,8 +93,6 @@ class Offer(Strict):
 
     @model_validator(mode="after")
     def _patterns_match_own_text(self) -> Offer:
-        import re
-
         if not any(re.search(p, self.text, re.IGNORECASE) for p in self.patterns):
             raise ValueError(f"offer {self.id!r}: no pattern matches its own text {self.text!r}")
         return self
@@ -143,7 +173,7 @@ class Persona(Strict):
     channel: Channel
     difficulty: int = Field(default=3, ge=1, le=5)
     agent_role: Literal["agent", "manager"] = "agent"
-    customer_name: str
+    customer_name: Name
     context: dict[str, str | int | float] = Field(
         description="Case facts the agent can see; the agent must not ask for them again."
     )
@@ -340,14 +370,14 @@ MACRO_SLOTS: dict[str, str] = {
 class Macro(Strict):
     """A canned reply with the stages and customer cues it is for."""
 
-    id: str
+    id: Name
     text: str = Field(
         description="Reply text; {slots} are filled when the reply is sent: "
         + ", ".join(f"{{{name}}} ({what})" for name, what in MACRO_SLOTS.items())
         + ", or any key of the case context the agent sees, e.g. {order_id}."
     )
     stages: list[Stage] = Field(min_length=1)
-    when: list[str] = Field(
+    when: Regexes = Field(
         default_factory=list, description="Regexes on the customer's last message; any must match."
     )
     priority: int = Field(default=0, description="Higher wins among matching macros.")
@@ -360,10 +390,19 @@ class Macro(Strict):
 class MacroLibrary(Strict):
     """A library of reply macros used by the `macros:PATH` agent."""
 
-    id: str
+    id: Name
     version: int = Field(ge=1)
     description: str
     macros: list[Macro] = Field(min_length=1)
+
+    @field_validator("macros")
+    @classmethod
+    def _unique_ids(cls, value: list[Macro]) -> list[Macro]:
+        ids = [m.id for m in value]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate macro ids: {dupes}")
+        return value
 
 
 # --------------------------------------------------------------------------- transcripts
@@ -414,7 +453,7 @@ LABEL_KEYS = ("labels", "verdicts", "human_labels", "gold", "annotations")
 class Conversation(Strict):
     """A conversation to grade (transcript import format)."""
 
-    id: str
+    id: Name
     context: dict[str, Any] = Field(default_factory=dict)
     persona: str | None = None
     turns: list[Turn] = Field(min_length=1)
@@ -441,7 +480,7 @@ class OpenAIMessage(Strict):
 class OpenAIConversation(Strict):
     """A conversation in the OpenAI messages shape (user = customer, assistant = agent)."""
 
-    id: str
+    id: Name
     context: dict[str, Any] = Field(default_factory=dict)
     persona: str | None = None
     messages: list[OpenAIMessage] = Field(min_length=1)
@@ -649,7 +688,7 @@ class RunSettings(Strict):
         default="guideline", description="LLM judges: one call per guideline or per section."
     )
     rubric: str = "default"
-    seeds: list[int]
+    seeds: list[int] = Field(max_length=MAX_SEEDS)
     max_turns: int = Field(default=20, ge=2)
     difficulty: int | None = Field(default=None, ge=1, le=5)
     concurrency: int = Field(default=4, ge=1)
@@ -800,9 +839,9 @@ class SuiteAgent(Strict):
 class EvalSuite(Strict):
     """evals/<name>.yaml: a named matrix of personas x agents x seeds."""
 
-    name: str
+    name: Name
     description: str = ""
-    personas: list[str] | Literal["all"] = "all"
+    personas: list[Name] | Literal["all"] = "all"
     agents: list[str | SuiteAgent] = Field(
         min_length=1,
         description="Agent specs, or mappings {spec, system_prompt, <the kind's options>}.",
@@ -816,10 +855,43 @@ class EvalSuite(Strict):
     )
     judge_batch: JudgeBatch = "guideline"
     rubric: str = "default"
-    seeds: int | list[int] = 3
+    seeds: int | list[int] = Field(
+        default=3, description=f"N (seeds 0..N-1, 1 <= N <= {MAX_SEEDS}) or a list of seeds."
+    )
     max_turns: int = Field(default=20, ge=2)
     difficulty: int | None = Field(default=None, ge=1, le=5)
     compare_by: CompareBy = "guideline"
+
+    @field_validator("seeds")
+    @classmethod
+    def _seed_count(cls, value: int | list[int]) -> int | list[int]:
+        count = value if isinstance(value, int) else len(value)
+        if not 1 <= count <= MAX_SEEDS:
+            raise ValueError(f"between 1 and {MAX_SEEDS} seeds, please (got {count})")
+        return value
+
+    @field_validator("personas")
+    @classmethod
+    def _some_personas(cls, value: list[str] | str) -> list[str] | str:
+        if not value:
+            raise ValueError("no personas; list some, or write `personas: all`")
+        return value
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> EvalSuite:
+        """A persona, agent or seed given twice would run the same conversation twice."""
+        lists: list[tuple[str, list[Any]]] = [
+            ("personas", [] if self.personas == "all" else list(self.personas)),
+            ("agents", [a.spec for a in self.agent_entries()]),
+            ("seeds", [] if isinstance(self.seeds, int) else self.seeds),
+        ]
+        for name, values in lists:
+            seen: set[Any] = set()
+            for value in values:
+                if value in seen:
+                    raise ValueError(f"{name}: {value!r} is listed twice")
+                seen.add(value)
+        return self
 
     def seed_list(self) -> list[int]:
         """The seeds as an explicit list."""

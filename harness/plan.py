@@ -17,6 +17,8 @@ from harness.store import slug
 
 ABUSE_LEVELS: tuple[str, ...] = get_args(AbuseLevel)
 
+MAX_JOBS = 1_000_000  # conversations in one run
+
 # How a run reaches its models may change between sessions; what it runs may not.
 OPERATIONAL = {
     "concurrency",
@@ -75,7 +77,14 @@ def plan(settings: RunSettings) -> tuple[list[Job], dict[str, str]]:
     """Every job of a run and the content hashes of every file it reads."""
     personas = resolve_personas(settings.personas)
     if not personas:
-        raise UsageError("no personas selected")
+        raise UsageError("no personas selected (--persona, or the suite's personas)")
+    count = len(personas) * len(settings.agents) * len(settings.seeds)
+    if count > MAX_JOBS:
+        raise UsageError(
+            f"{count:,} conversations ({len(personas)} personas x {len(settings.agents)} agents "
+            f"x {len(settings.seeds)} seeds) is more than one run takes ({MAX_JOBS:,}); "
+            "split it into several runs"
+        )
     _, rubric_path = load_rubric(settings.rubric)
     files = {
         str(rubric_path): file_hash(rubric_path),

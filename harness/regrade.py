@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.catalog import complete_lines, file_hash, load_persona, read_records, torn_tail
 from harness.errors import InputError
+from harness.inputs import json_value
 from harness.models import Persona, RunManifest, RunSettings, Scorecard, TranscriptRecord
 from harness.plan import cap_abuse
 from harness.store import MANIFEST, SCORECARDS, TRANSCRIPTS, RunStore
@@ -53,7 +54,7 @@ def _csat(root: Path) -> dict[str, int | None]:
     out: dict[str, int | None] = {}
     for number, line in complete_lines(path):
         try:
-            card = Scorecard.model_validate_json(line)
+            card = Scorecard.model_validate(json_value(line, path, number))
         except ValueError as exc:
             raise InputError(path, "not a scorecard", number) from exc
         out[card.conversation_id] = card.outcome.csat
@@ -102,6 +103,8 @@ def read_source(root: Path) -> SourceRun:
     if not transcripts.exists():
         raise InputError(root, f"no {TRANSCRIPTS} here; nothing to re-grade")
     records = read_records(transcripts)
+    if not records:
+        raise InputError(transcripts, "no conversations here; nothing to re-grade")
     warnings: list[str] = []
     if torn_tail(transcripts):
         warnings.append(

@@ -24,10 +24,10 @@ from pydantic import ValidationError
 
 from harness import __version__
 from harness.agreement import judge_agreement
-from harness.catalog import data_root
+from harness.catalog import data_root, one_line, read_manifest
 from harness.errors import InputError, UsageError
 from harness.identity import identity_from
-from harness.inputs import json_value, jsonl_lines, read_text
+from harness.inputs import json_value, jsonl_lines, os_error
 from harness.models import (
     RoleUsage,
     RunKind,
@@ -124,14 +124,6 @@ def failed(card: Scorecard) -> bool:
     return card.outcome.stop_reason == StopReason.error or "unscored" in card.flags
 
 
-def one_line(exc: ValidationError) -> str:
-    """The first problem of a validation error, as `field: message (+N more)`."""
-    first = exc.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"])
-    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{loc}: {first['msg']}{more}" if loc else f"{first['msg']}{more}"
-
-
 # ---------------------------------------------------------------- the store
 
 
@@ -154,8 +146,11 @@ class RunStore:
         released by `unlock` or when the process ends, even by a crash)."""
         if self._lock is not None:
             return
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        self.make_root()
+        try:
+            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise os_error(self.root, exc) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -168,6 +163,18 @@ class RunStore:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._lock = fd
+
+    def make_root(self) -> None:
+        """Create the run directory; a path that is (or is below) a file is an InputError."""
+        for parent in (self.root, *self.root.parents):
+            if parent.exists() or parent.is_symlink():
+                if not parent.is_dir():
+                    raise InputError(self.root, f"--out must be a folder, but {parent} is a file")
+                break
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_error(self.root, exc) from exc
 
     def unlock(self) -> None:
         """Let another process write here."""
@@ -246,20 +253,17 @@ class RunStore:
         """The existing manifest, if any."""
         if not self.manifest_path.exists():
             return None
-        text = read_text(self.manifest_path)
-        try:
-            return RunManifest.model_validate(json_value(text, self.manifest_path))
-        except ValidationError as exc:
-            raise InputError(
-                self.manifest_path, f"not a toughtalk run manifest: {one_line(exc)}"
-            ) from exc
+        return read_manifest(self.manifest_path)
 
     def write_manifest(self, manifest: RunManifest) -> None:
         """Write run.json atomically."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.make_root()
         tmp = self.manifest_path.with_suffix(".json.tmp")
-        tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        tmp.replace(self.manifest_path)
+        try:
+            tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+            tmp.replace(self.manifest_path)
+        except OSError as exc:
+            raise os_error(self.manifest_path, exc) from exc
 
     # ------------------------------------------------------------ conversations
 
@@ -301,18 +305,18 @@ class RunStore:
             return []
         rows: list[dict[str, Any]] = []
         good = 0
-        raw = path.read_bytes()
-        for number, line in enumerate(raw.splitlines(keepends=True), 1):
-            if not line.endswith(b"\n"):
+        size = path.stat().st_size
+        for number, line in jsonl_lines(path):
+            if not line.endswith("\n"):
                 break
             try:
-                rows.append(json.loads(line))
-            except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, too deep
-                raise InputError(path, f"corrupt line: {str(exc)[:120]}", number) from exc
+                rows.append(json_value(line, path, number))
+            except InputError as exc:  # bad JSON, too deep, a duplicate key
+                raise InputError(path, f"corrupt line: {exc.message}", number) from exc
             if not isinstance(rows[-1], dict) or "conversation_id" not in rows[-1]:
                 raise InputError(path, "corrupt line: not a toughtalk record", number)
-            good += len(line)
-        if good < len(raw):
+            good += len(line.encode("utf-8"))
+        if good < size:
             with path.open("r+b") as handle:
                 handle.truncate(good)
         return rows

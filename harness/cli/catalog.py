@@ -99,13 +99,18 @@ def schema(
     out: Annotated[Path, typer.Option(help="Folder for the JSON Schema files.")] = Path("schemas"),
 ) -> None:
     """Write the JSON Schema of every file format toughtalk reads or writes."""
+    from harness.inputs import os_error
     from harness.models import SCHEMAS
 
-    out.mkdir(parents=True, exist_ok=True)
-    for name, model in SCHEMAS.items():
-        (out / f"{name}.schema.json").write_text(
-            json.dumps(model.model_json_schema(), indent=2) + "\n", encoding="utf-8"
-        )
+    with user_errors():
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for name, model in SCHEMAS.items():
+                (out / f"{name}.schema.json").write_text(
+                    json.dumps(model.model_json_schema(), indent=2) + "\n", encoding="utf-8"
+                )
+        except OSError as exc:
+            raise os_error(out, exc) from exc
     out_console.print(f"wrote {len(SCHEMAS)} schemas to {out}")
 
 

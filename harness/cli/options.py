@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, get_args
 
 import typer
 from pydantic import ValidationError
 
 from harness.errors import UsageError
-from harness.models import AbuseLevel, CompareBy, HttpFormat, JudgeBatch, RunSettings
+from harness.inputs import regular_file
+from harness.models import MAX_SEEDS, AbuseLevel, CompareBy, HttpFormat, JudgeBatch, RunSettings
 from harness.registry import parse_spec
 
 
@@ -96,6 +98,21 @@ JudgeBatchOpt = Annotated[
     ),
 ]
 RubricOpt = Annotated[str, typer.Option(help="Rubric id or path.")]
+Seeds = Annotated[
+    int, typer.Option(min=1, help=f"Seeds per persona x agent (0..N-1), up to {MAX_SEEDS}.")
+]
+SuiteSeeds = Annotated[
+    int | None, typer.Option(min=1, help="Instead of the suite's seeds: 0..N-1.")
+]
+
+
+def seed_range(count: int) -> list[int]:
+    """Seeds 0..count-1 for `--seeds`, refusing more than a run takes before building them."""
+    if count > MAX_SEEDS:
+        raise UsageError(f"--seeds: at most {MAX_SEEDS} seeds in one run (got {count})")
+    return list(range(count))
+
+
 Difficulty = Annotated[
     int | None, typer.Option(min=1, max=5, help="1-5; default: each persona's own level.")
 ]
@@ -234,6 +251,8 @@ def build_settings(
     """Run settings from command-line values; the first judge scores, the rest compare.
     `agent_options` (e.g. a suite's, per kind) go over the http defaults, --agent-option
     values over both."""
+    if fields.get("system_prompt"):
+        regular_file(Path(fields["system_prompt"]))  # not a FIFO, a device or a folder
     base = agent_options or {}
     agent_options = (http or HttpAgentOptions()).agent_options(agents)
     for kind, values in [*base.items(), *parse_agent_options(agent_option or [], agents).items()]:

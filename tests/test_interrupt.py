@@ -11,12 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import read_jsonl
+from tests.conftest import default_sigint, read_jsonl
 from tests.fake_openai import FakeOpenAI, Scripted
-
-
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.mark.slow
@@ -54,7 +50,7 @@ def test_sigint_mid_run_keeps_results_and_resume_finishes(tmp_path: Path) -> Non
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            preexec_fn=_default_sigint,
+            preexec_fn=default_sigint,
         )
         scorecards = out / "scorecards.jsonl"
         deadline = time.monotonic() + 60

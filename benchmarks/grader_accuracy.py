@@ -206,12 +206,15 @@ def personas_for(conversations: list[Conversation], problems: list[str]) -> dict
 
 
 def evaluate(
-    conversations: list[Conversation], personas: dict[str, Persona], problems: list[str]
+    conversations: list[Conversation],
+    personas: dict[str, Persona],
+    problems: list[str],
+    semantic: bool = False,
 ) -> tuple[dict[str, GuidelineStats], list[Disagreement], list[str], int]:
     """Grade every conversation; collect per-guideline stats and the disagreements."""
     rubric, _ = load_rubric("default")
     ids = [g.id for g in rubric.guidelines]
-    judge = RulesJudge()
+    judge = RulesJudge(semantic=semantic)
     stats = {gid: GuidelineStats() for gid in ids}
     errors: list[Disagreement] = []
     unknown: Counter[str] = Counter()
@@ -353,7 +356,9 @@ class PartResult:
     problems: list[str]
 
 
-def run_part(name: str, files: list[tuple[Path, Path | None]]) -> PartResult:
+def run_part(
+    name: str, files: list[tuple[Path, Path | None]], semantic: bool = False
+) -> PartResult:
     """Read and grade every file of one part."""
     conversations: list[Conversation] = []
     problems: list[str] = []
@@ -362,7 +367,7 @@ def run_part(name: str, files: list[tuple[Path, Path | None]]) -> PartResult:
         conversations += found
         problems += issues
     personas = personas_for(conversations, problems)
-    stats, errors, ids, graded = evaluate(conversations, personas, problems)
+    stats, errors, ids, graded = evaluate(conversations, personas, problems, semantic)
     return PartResult(
         name,
         [f for f, _ in files],
@@ -486,9 +491,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.semantic:
-        from harness import signals
+        from harness import embeddings
 
-        signals.use_semantic(True)
+        if not embeddings.available():  # one line, before any work
+            raise SystemExit(f"grader_accuracy: {embeddings.MISSING_EXTRA}")
 
     if args.file:
         missing = [f for f in args.file if not f.is_file()]
@@ -499,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         available = parts()
         chosen = {k: v for k, v in available.items() if not args.part or k in args.part}
-    results = [run_part(name, files) for name, files in chosen.items()]
+    results = [run_part(name, files, args.semantic) for name, files in chosen.items()]
 
     if args.json:
         payload = {

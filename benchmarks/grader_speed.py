@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     rubric, _ = load_rubric("default")
-    judge = RulesJudge()
+    judge = RulesJudge(semantic=args.semantic)
     convs = [(cycle_to(c.turns, args.turns), c.context) for c in conversations]
     pinned = pin_one_core()
 

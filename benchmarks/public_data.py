@@ -170,6 +170,10 @@ def section_esconv(report: Report, split: str, examples: int) -> None:
             "defuse.find_real_issue",
             [
                 ("exploratory_questions", lambda t: bool(sig.exploratory_questions(t))),
+                (
+                    "asks_questions (not rhetorical, advice or a check)",
+                    lambda t: bool(sig.asks_questions(t)),
+                ),
                 ("questions (any '?' sentence)", lambda t: bool(sig.questions(t))),
                 ("baseline: '?' in text", kw(r"\?")),
                 FLAG_ALL,
@@ -177,6 +181,7 @@ def section_esconv(report: Report, split: str, examples: int) -> None:
         ),
     ]
     detectors_by_strategy = {
+        "asks_questions (not rhetorical, advice or a check)": sig.asks_questions,
         "names_emotion": sig.names_emotion,
         "playback": sig.playback,
         "exploratory_questions": sig.exploratory_questions,

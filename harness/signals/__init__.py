@@ -421,7 +421,8 @@ def is_choice_question(sentence: str) -> bool:
             r"\b(which (one|option|of (these|those|them|the)|would you (prefer|like)|works|sounds|"
             r"do you (prefer|want|like|fancy|choose)|suits|is better|would suit|would work)|"
             r"what (suits|works) (you )?(best|better)|your (preference|pick)|"
-            r"would you (prefer|rather|like (me to|one|the))|what would you prefer|"
+            r"(?<!what )(?<!how )(?<!where )would you (prefer|rather|like (me to|one|the))|"
+            r"what would you prefer|"
             r"(your|you) cho(ice|ose)|up to you|prefer one|either of (these|those)|"
             r"(this|that|the first|the second) or (the|that|this)|or would you)\b",
             sentence,
@@ -445,6 +446,34 @@ def asks_identifier(sentence: str) -> re.Match[str] | None:
         sentence,
         FLAGS,
     )
+
+
+UNPUNCTUATED_QUESTION = pattern_set("unpunctuated_question")
+SUGGESTION_QUESTION = pattern_set("suggestion_question")
+DECLARATIVE_CHECK = pattern_set("declarative_check")
+
+
+@memo
+def asks_questions(text: str) -> list[Hit]:
+    """Questions that ask the other person to tell the agent something: sentences ending in
+    "?" and questions typed without the mark ("whats going on with it"), but not rhetorical
+    ones, advice put as a question ("have you tried…?"), a statement checked back with a
+    question mark ("so you were charged twice?") or an invitation to correct ("is that
+    right?")."""
+    rhetorical = {r.start for r in rhetorical_questions(text)}
+    out: list[Hit] = []
+    for s in sentences(text):
+        marked = s.text.rstrip().endswith("?")
+        if not marked and not find(UNPUNCTUATED_QUESTION, s.text):
+            continue
+        if s.text.rstrip().endswith("!") or s.start in rhetorical:
+            continue
+        if find(SUGGESTION_QUESTION, s.text) or invites_correction(s.text):
+            continue
+        if marked and find(DECLARATIVE_CHECK, s.text):
+            continue
+        out.append(s)
+    return out
 
 
 RHETORICAL = pattern_set("rhetorical")
@@ -499,7 +528,9 @@ def exploratory_questions(text: str) -> list[Hit]:
     """Open questions that uncover what is at stake (not asking for an ID or a choice)."""
     out: list[Hit] = []
     rhetorical = {r.start for r in rhetorical_questions(text)}
-    for q in questions(text):
+    asked = {q.start for q in questions(text)}
+    typed = [s for s in sentences(text) if s.start in asked or find(UNPUNCTUATED_QUESTION, s.text)]
+    for q in typed:
         if q.start in rhetorical or find(GENERIC_ASK, q.text):
             continue
         if invites_correction(q.text) or confirm_satisfaction(q.text):

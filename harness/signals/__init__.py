@@ -123,6 +123,16 @@ def clause_of(text: str, hit: Hit) -> str:
     return text[begin : hit.end]
 
 
+def _not_now(clause: str, at: int) -> bool:
+    """Whether a hypothetical, future, advised-against or denied frame governs the feeling
+    that starts at `at` in `clause`: the frame reaches into the feeling or ends at most
+    three words before it. A frame further back sits in a subordinate phrase describing
+    the situation ("a bill landing when you're on your own is frightening")."""
+    return any(
+        g.end > at or len(clause[g.end : at].split()) <= 3 for g in find(FEELING_NOT_NOW, clause)
+    )
+
+
 @memo
 def names_emotion(text: str) -> list[Hit]:
     """Labels the customer's own present or past feeling ("it sounds really stressful").
@@ -138,7 +148,7 @@ def names_emotion(text: str) -> list[Hit]:
         own = find(FEELING_AGENT_OWN, text[: hit.start]) and not re.match(
             r"\W*I('d| would)\b|\W*(anyone|anybody)\b", hit.text, FLAGS
         )
-        if asked or own or find(FEELING_NOT_NOW, clause):
+        if asked or own or _not_now(clause, len(clause) - len(hit.text)):
             continue
         out.append(hit)
     return _with_semantic("names_emotion", text, out)

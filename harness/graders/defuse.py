@@ -49,6 +49,8 @@ def empathize_first(g: GradeInput) -> Finding:
     if g.is_manager_role and len(g.agent) > 1 and not sig.empathy(text):
         index, text = g.agent[1]
     care = sig.empathy(text)
+    if any(i < index for i in g.manager_asks):  # accepting the request validates it
+        care = sorted(care + sig.grants_manager_request(text), key=lambda h: h.start)
     firsts = sig.questions(text) + sig.fixes(text) + sig.policy_mention(text) + sig.refusals(text)
     first_other = min(firsts, key=lambda h: h.start) if firsts else None
     if care and (first_other is None or care[0].start <= first_other.start):

@@ -123,14 +123,24 @@ def clause_of(text: str, hit: Hit) -> str:
     return text[begin : hit.end]
 
 
+# A main-clause verb: what follows it is said about a subject phrase, not framed by it.
+_PREDICATE = re.compile(
+    r"\W*\b(is|was|are|were|must|would|will|sounds?|sounded|feels?|felt|seems?|seemed)\b", FLAGS
+)
+
+
 def _not_now(clause: str, at: int) -> bool:
     """Whether a hypothetical, future, advised-against or denied frame governs the feeling
     that starts at `at` in `clause`: the frame reaches into the feeling or ends at most
-    three words before it. A frame further back sits in a subordinate phrase describing
-    the situation ("a bill landing when you're on your own is frightening")."""
-    return any(
-        g.end > at or len(clause[g.end : at].split()) <= 3 for g in find(FEELING_NOT_NOW, clause)
-    )
+    three words before it with no main verb between. A frame inside the subject of the
+    feeling's verb only describes the situation ("a bill landing when you're on your own
+    is frightening", "money you never spent going out is a horrible feeling")."""
+    predicate = bool(_PREDICATE.match(clause, at))
+    for frame in find(FEELING_NOT_NOW, clause):
+        gap = clause[frame.end : at]
+        if frame.end > at or not (predicate or len(gap.split()) > 3 or _PREDICATE.search(gap)):
+            return True
+    return False
 
 
 @memo
@@ -179,10 +189,34 @@ def validates(text: str) -> list[Hit]:
     ]
 
 
+# "..., and I'm sorry." closing a sentence: the apology is for what the sentence said.
+_CLOSING_APOLOGY = re.compile(
+    r"(,|;|\band|\s-)\s*(I'?m|I am|we'?re|we are)?\s*(so |very |really |truly )?sorry"
+    r"( about that| for that| for it)?\W*$",
+    FLAGS,
+)
+
+
+def apology_after_impact(text: str) -> list[Hit]:
+    """An apology closing a sentence that first describes what happened to the customer
+    ("three days without internet when your job runs on it is a lot of lost work, and
+    I'm sorry"); not one closing a refusal."""
+    out: list[Hit] = []
+    for sentence in sentences(text):
+        closing = _CLOSING_APOLOGY.search(sentence.text)
+        if closing is None or refusals(sentence.text):
+            continue
+        if len(re.findall(r"[A-Za-z0-9£$€']+", sentence.text[: closing.start()])) >= 7:
+            out.append(sentence)
+    return out
+
+
 @memo
 def empathy(text: str) -> list[Hit]:
-    """Any empathic acknowledgement: a named feeling, a validation or a specific apology."""
+    """Any empathic acknowledgement: a named feeling, a validation or a specific apology
+    (or an apology closing a sentence about the impact)."""
     hits = names_emotion(text) + validates(text) + specific_apology(text)
+    hits += apology_after_impact(text)
     return sorted(hits, key=lambda h: h.start)
 
 
@@ -935,6 +969,18 @@ UNDERMINES_TEAM = pattern_set("undermines_team")
 
 
 backs_team = set_detector("backs_team", BACKS_TEAM, "(Manager) backs the team member's decision.")
+
+_SENIOR = re.compile(r"\b(manager|supervisor|team ?lead(er)?|someone senior|senior)\b", FLAGS)
+
+
+def grants_manager_request(text: str) -> list[Hit]:
+    """Sentences that accept a request for a manager ("you can absolutely speak to a
+    manager", "of course, I can bring my supervisor in"): validating the request."""
+    return [
+        s
+        for s in sentences(text)
+        if _SENIOR.search(s.text) and find(TRANSFER_OFFER + RESPECT_REQUEST, s.text)
+    ]
 
 
 undermines_team = set_detector(

@@ -157,7 +157,7 @@ def affirmations(g: GradeInput) -> Finding:
     ]
     if stacked:
         return finding("violated", "stacks several questions in one reply", stacked[0])
-    signal = g.first(sig.affirmations, g.agent) or g.first(sig.names_emotion, g.agent)
+    signal = g.first(sig.listening_signals, g.agent)
     if signal:
         return finding("met", "signals it is listening and asks one thing at a time", signal)
     return finding("missed", "looked for listening signals (got it, I hear you, thanks for…)")

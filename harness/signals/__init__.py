@@ -315,8 +315,10 @@ def long_sentences(text: str, limit: int = 32) -> list[Hit]:
 # ---------------------------------------------------------------- understanding
 
 _UNDERSTAND = re.compile(
-    r"\bI (completely |totally |fully |really |do |definitely )?(understand|get it|hear you)\b"
-    r"(?P<rest>[^.!?;]*)",
+    r"\bI (completely |totally |fully |really |do |definitely )?(understand|get it|hear you|"
+    r"(?<!so I )(?<!what I )know(?=\s*([.,!;]|$)|\s+(it'?s|it is|this is|that'?s|that is|how|"
+    r"you'?re|you are|you'?ve)\b))\b(?P<rest>([^.!?;]|\.(?=\d))*)"
+    r"|(?:^|(?<=[.!?\n])|(?<=[.!?]\s))(understood)(?P<tail>\s*([.!]|$))",
     FLAGS,
 )
 _GENERIC_REST = re.compile(
@@ -324,23 +326,37 @@ _GENERIC_REST = re.compile(
     r"feelings?|completely|totally|fully|perfectly|where|coming|from|you're|are|but|sir|madam|"
     r"ma'am|and|so|I|it|is|upset|annoyance|position|please|though|however|just|very|well|all|"
     r"of|why|what|mean|saying|trying|to|say|a|an|do|am|sorry|yes|ok|okay|right|now|here|can|"
-    r"really|know|see)\b",
+    r"really|know|see|must|be|been|would|will|it's|that's|this's)\b",
     FLAGS,
+)
+# A feeling word says how it feels, not what was understood ("how stressful this must be").
+_FEELING_WORD = re.compile(
+    r"\b("
+    + "|".join(fragment(f) for f in ("feeling_adj", "feeling_noun", "emotive_adj", "situation_adj"))
+    + r")\b",
+    FLAGS,
+)
+# Where the claim ends: a contrast, a new clause with its own subject ("..., and I'm sorry"),
+# or a comma not followed by the customer's point ("I get it, you wanted dinner").
+_CLAIM_END = re.compile(
+    r",(?!\s*(you|your)\b)|\s+\b(but|however|unfortunately|and (I|we)|while)\b", FLAGS
 )
 
 
 def understand_claims(text: str) -> list[tuple[Hit, bool]]:
-    """Each "I understand" with whether it is backed by specifics (True) or bare (False)."""
+    """Each "I understand" / "I know" / lone "Understood." with whether it is backed by
+    specifics (True) or bare (False). Specifics are facts of the case: feeling words and a
+    following clause ("I understand your frustration, and I'm sorry...") do not count."""
     out: list[tuple[Hit, bool]] = []
     for m in _UNDERSTAND.finditer(text):
-        if m.group(2).lower() == "hear you":
+        if (m.group(2) or "").lower() == "hear you":
             continue
-        rest = m.group("rest")
-        cut = re.split(r",?\s+\b(but|however|unfortunately)\b", rest, maxsplit=1, flags=FLAGS)[0]
-        content = _GENERIC_REST.sub(" ", cut)
+        rest = m.group("rest") or ""
+        cut = _CLAIM_END.split(rest, maxsplit=1)[0]
+        content = _GENERIC_REST.sub(" ", _FEELING_WORD.sub(" ", cut))
         words = [w for w in re.findall(r"[A-Za-z0-9$%']+", content) if len(w) > 1]
-        specific = len(words) >= 3
-        end = m.start() + len(m.group(0).rstrip())
+        specific = len(words) >= 2
+        end = m.start() + len(m.group(0).rstrip(" .!"))
         out.append((Hit(m.start(), end, text[m.start() : end]), specific))
     return out
 
@@ -559,10 +575,35 @@ CLOSERS = pattern_set("closers")
 _STAKES = fragment("stakes")
 
 
+_ASK_WORD = re.compile(
+    r"\b(what|which|who|whose|when|where|why|how|can|could|would|will|do|does|did|is|are|"
+    r"was|were|have|has|had|should|may|shall)\b|'s\b",
+    FLAGS,
+)
+_ASK_LIST = re.compile(r",[^,?]+(,|\band\b|\bor\b)[^?]*\?$", FLAGS)
+
+
+def _answer_options(question: str) -> bool:
+    """A verbless fragment that lists answers to the question before it ("Video call, big
+    files, something else?"): part of that question, not a new one."""
+    return not _ASK_WORD.search(question) and bool(re.search(r",|\bor\b", question, FLAGS))
+
+
+def _chained_asks(question: str) -> int:
+    """How many asks one sentence chains with commas or "and" ("what's the number, when
+    was it sent, who's the sender…?")."""
+    parts = re.split(r",|;|\band\b", question, flags=FLAGS)
+    return sum(bool(_ASK_WORD.match(part.strip())) for part in parts)
+
+
 def stacked_questions(found: list[Hit]) -> bool:
-    """Several questions fired at once: three or more, or two with a list of asks."""
-    listy = sum(bool(re.search(r",[^,?]+(,|\band\b|\bor\b)[^?]*\?$", q.text)) for q in found)
-    return len(found) >= 3 or (len(found) >= 2 and listy >= 1)
+    """Several questions fired at once: three or more; two where one lists several case
+    facts to supply ("your order number, and when was it delivered?"); or one sentence
+    chaining three asks. Options listed after a question belong to it."""
+    real = [q for i, q in enumerate(found) if not (i and _answer_options(q.text))]
+    listy = [q for q in real if _ASK_LIST.search(q.text) and asks_identifier(q.text)]
+    chained = any(_chained_asks(q.text) >= 3 for q in real)
+    return len(real) >= 3 or (len(real) >= 2 and bool(listy)) or chained
 
 
 @memo
@@ -645,6 +686,22 @@ AFFIRMATION = pattern_set("affirmation")
 def affirmations(text: str) -> list[Hit]:
     """Brief signals of listening ("got it", "thanks for explaining", "I hear you")."""
     return find(AFFIRMATION, text)
+
+
+# A lone "Understood." / "Noted." acknowledges receipt, like a bare "I understand".
+_BARE_TOKEN = re.compile(r"(understood|noted)", FLAGS)
+
+
+@memo
+def listening_signals(text: str) -> list[Hit]:
+    """Signs the agent took in what the customer said: a listening word (not a lone
+    "Understood."), a named feeling (not a bare "I understand your frustration"), a
+    validation, or the problem played back."""
+    bare = bare_understand(text)
+    hits = [h for h in affirmations(text) if not _BARE_TOKEN.fullmatch(h.text.strip(" ,.;:!?-"))]
+    hits += [h for h in names_emotion(text) if not any(b.start <= h.start < b.end for b in bare)]
+    hits += validates(text) + playback(text)
+    return sorted(hits, key=lambda h: h.start)
 
 
 # ---------------------------------------------------------------- offers and options

@@ -83,12 +83,19 @@ def no_premature_solution(g: GradeInput) -> Finding:
     index, text = g.agent[0]
     fix = sig.concrete_fixes(text)
     ack = sig.empathy(text) or sig.affirmations(text)
+    if not ack and any(i < index for i in g.manager_asks):  # accepting the request
+        ack = sig.grants_manager_request(text)
+    generic = sig.bare_understand(text)  # a stock "I understand how you feel"
     conduct = sig.backs_team(text) or (sig.ladder_rung(text) >= 2 and g.customer_abusive)
     if conduct and not ack:  # an abusive or escalated call: the conduct comes first
         return finding(
             "met",
             "deals with the conduct or the escalation before any fix",
             g.first(sig.backs_team, [(index, text)]),
+        )
+    if fix and not ack and generic and generic[0].start < fix[0].start:
+        return finding(
+            "partial", "only a stock 'I understand' before the fix", Quote(index, generic[0])
         )
     if fix and not ack:
         return finding(
@@ -106,6 +113,10 @@ def no_premature_solution(g: GradeInput) -> Finding:
     if room:
         return finding(
             "met", "holds the fix back and asks the customer to say more", Quote(index, room[0])
+        )
+    if generic:
+        return finding(
+            "partial", "acknowledges only with a stock 'I understand'", Quote(index, generic[0])
         )
     return finding("missed", "first reply neither acknowledges nor lets the customer finish")
 

@@ -173,7 +173,8 @@ VALIDATION = pattern_set("validation")
 
 
 _NEGATED = re.compile(
-    r"\b(don'?t|do not|doesn'?t|didn'?t|not|never|hardly|isn'?t|wasn'?t|no way)\b[\w\s']{0,14}$",
+    r"\b(don'?t|do not|doesn'?t|didn'?t|not|never|hardly|isn'?t|wasn'?t|no way|none of)\b"
+    r"[\w\s']{0,14}$",
     FLAGS,
 )
 
@@ -420,8 +421,13 @@ BLAME = pattern_set("blame")
 
 
 def blame(text: str) -> list[Hit]:
-    """Passes the blame to another department, a partner, "the system" or the customer."""
-    return find(BLAME, text)
+    """Passes the blame to another department, a partner, "the system" or the customer;
+    not when the clause denies it ("it isn't your fault at all")."""
+    return [
+        h
+        for h in find(BLAME, text)
+        if not _NEGATED.search(clause_of(text, h)[: -(h.end - h.start) or None])
+    ]
 
 
 OWNERSHIP = pattern_set("ownership")

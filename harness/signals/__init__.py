@@ -1034,15 +1034,26 @@ UNDERMINES_TEAM = pattern_set("undermines_team")
 backs_team = set_detector("backs_team", BACKS_TEAM, "(Manager) backs the team member's decision.")
 
 _SENIOR = re.compile(r"\b(manager|supervisor|team ?lead(er)?|someone senior|senior)\b", FLAGS)
+_NO_MANAGER = re.compile(
+    r"\b(no need for|don'?t need|do not need|not (available|possible))\b|\b(managers?|supervisors?)"
+    r" (aren'?t|are not|isn'?t|is not|don'?t|do not|can'?t|won'?t)\b",
+    FLAGS,
+)
 
 
 def grants_manager_request(text: str) -> list[Hit]:
     """Sentences that accept a request for a manager ("you can absolutely speak to a
-    manager", "of course, I can bring my supervisor in"): validating the request."""
+    manager", "of course, I can bring my supervisor in") in a reply that also offers to
+    help first: validating the request. Not "there's no need for a manager" nor a bare
+    hand-over."""
+    if not find(ASK_CHANCE, text) and not fixes(text):
+        return []  # only passes the customer on ("Sure, I'll transfer you now.")
     return [
         s
         for s in sentences(text)
-        if _SENIOR.search(s.text) and find(TRANSFER_OFFER + RESPECT_REQUEST, s.text)
+        if _SENIOR.search(s.text)
+        and find(TRANSFER_OFFER + RESPECT_REQUEST, s.text)
+        and not _NO_MANAGER.search(s.text)
     ]
 
 

@@ -65,6 +65,12 @@ def empathize_first(g: GradeInput) -> Finding:
         return finding(
             "partial", "validates, but only after a question, policy or fix", Quote(index, care[0])
         )
+    if g.is_manager_role and sig.backs_team(replies[0][1]):
+        return finding(
+            "partial",
+            "a manager backing the colleague first, with no validation of the experience",
+            g.first(sig.backs_team, replies[:1]),
+        )
     if first_other is not None:
         return finding(
             "violated",

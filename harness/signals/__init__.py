@@ -698,13 +698,19 @@ def affirmations(text: str) -> list[Hit]:
 _BARE_TOKEN = re.compile(r"(understood|noted)", FLAGS)
 
 
+def listening_words(text: str) -> list[Hit]:
+    """Listening words ("got it", "I hear you", "thanks for explaining"), not a lone
+    "Understood." or "Noted."."""
+    return [h for h in affirmations(text) if not _BARE_TOKEN.fullmatch(h.text.strip(" ,.;:!?-"))]
+
+
 @memo
 def listening_signals(text: str) -> list[Hit]:
     """Signs the agent took in what the customer said: a listening word (not a lone
     "Understood."), a named feeling (not a bare "I understand your frustration"), a
     validation, or the problem played back."""
     bare = bare_understand(text)
-    hits = [h for h in affirmations(text) if not _BARE_TOKEN.fullmatch(h.text.strip(" ,.;:!?-"))]
+    hits = listening_words(text)
     hits += [h for h in names_emotion(text) if not any(b.start <= h.start < b.end for b in bare)]
     hits += validates(text) + playback(text)
     return sorted(hits, key=lambda h: h.start)

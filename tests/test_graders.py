@@ -58,6 +58,19 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("deesc.no_generic_understand", "violated", [ANGRY, "I know, it's a pain. Checking now."]),
     ("deesc.no_blame_passing", "met", [ANGRY, "It isn't your fault at all. I'll chase it."]),
     ("deesc.affirmations", "missed", [ANGRY, "Understood. What's the order number?"]),
+    (
+        "deesc.calm_register",
+        "met",
+        [
+            "Our SSO login through SAML broke after your DPA update. Fix it.",
+            "The SSO change came from the DPA update; I'll switch SAML back today.",
+        ],
+    ),
+    (
+        "deesc.calm_register",
+        "violated",
+        ["why is nobody helping me", "I AM HELPING, WHY are you being like this"],
+    ),
     ("deesc.we_language", "met", [ANGRY, "Let's get this sorted together."]),
     ("deesc.we_language", "met", [ANGRY, "We'll work out where it went right now."]),
     ("deesc.we_language", "missed", [ANGRY, "You need to wait. Our policy is five days."]),

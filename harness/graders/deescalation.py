@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from harness import signals as sig
 from harness.graders.base import Finding, GradeInput, Quote, finding, grader
 
@@ -33,10 +35,19 @@ def we_language(g: GradeInput) -> Finding:
     return finding("missed", "looked for we / let's / together framing; found only you/policy")
 
 
+def _names(g: GradeInput) -> frozenset[str]:
+    """Capitalised codes and acronyms the customer or the case file used ("SSO", "INFY"):
+    capitals never written in lower case anywhere in the conversation."""
+    said = " ".join([*(t for _, t in g.customer), *map(str, g.context.values())])
+    words = {w for _, t in [*g.customer, *g.agent] for w in re.findall(r"\b[a-z][a-z']*\b", t)}
+    return frozenset(w for w in sig.caps_words(said) if w.lower() not in words)
+
+
 @grader("deesc.calm_register")
 def calm_register(g: GradeInput) -> Finding:
     """deesc.calm_register (000 §1, 002 §2): short calm sentences; no caps, '!!' or sarcasm."""
-    heat = g.first(sig.shouting, g.agent)
+    names = _names(g)
+    heat = g.first(lambda t: sig.shouting(t, names), g.agent)
     if heat:
         return finding("violated", "shouting capitals, '!!' or sarcasm in a reply", heat)
     if not g.agent:

@@ -286,10 +286,17 @@ _ACRONYMS = {
 _CAPS_WORD = re.compile(r"\b(?!RE\b|FWD?\b)(?<![\w/#-])[A-Z]{2,}\b(?![-‑/#]?\d)")
 
 
-def shouting(text: str) -> list[Hit]:
-    """Capitals for shouting, '!!', sarcasm, or a snapped, retaliatory reply."""
+def caps_words(text: str) -> frozenset[str]:
+    """The all-capital words of a text (to pass as `names` to `shouting`)."""
+    return frozenset(m.group(0) for m in _CAPS_WORD.finditer(text))
+
+
+def shouting(text: str, names: frozenset[str] = frozenset()) -> list[Hit]:
+    """Capitals for shouting, '!!', sarcasm, or a snapped, retaliatory reply. Capitals in
+    `names` (codes and acronyms the customer or the case file used: "SSO", "INFY") are
+    names, not shouting."""
     hits: list[Hit] = []
-    caps = [m for m in _CAPS_WORD.finditer(text) if m.group(0) not in _ACRONYMS]
+    caps = [m for m in _CAPS_WORD.finditer(text) if m.group(0) not in _ACRONYMS | names]
     shouted = [a for a, b in pairwise(caps) if re.fullmatch(r"[\s,]*", text[a.end() : b.start()])]
     # a product code or acronym named several times (SSO, INFY, LC-12) is not shouting
     if shouted or len({m.group(0) for m in caps}) >= 3:

@@ -37,6 +37,40 @@ CASES: list[tuple[str, str, list[str]]] = [
             "I can tell this is upsetting.",
         ],
     ),
+    (
+        "deesc.name_emotion",
+        "met",
+        [ANGRY, "A parcel going missing when you've planned the day round it is maddening."],
+    ),
+    (
+        "deesc.no_premature_solution",
+        "partial",
+        [ANGRY, "I completely understand how you feel. I can refund the delivery fee now."],
+    ),
+    (
+        "defuse.empathize_first",
+        "met",
+        [
+            "This is ridiculous, I want your manager right now.",
+            "Of course you can speak to a manager. Before I transfer you, can I try one thing?",
+        ],
+    ),
+    ("deesc.no_generic_understand", "violated", [ANGRY, "I know, it's a pain. Checking now."]),
+    ("deesc.no_blame_passing", "met", [ANGRY, "It isn't your fault at all. I'll chase it."]),
+    ("deesc.affirmations", "missed", [ANGRY, "Understood. What's the order number?"]),
+    (
+        "deesc.calm_register",
+        "met",
+        [
+            "Our SSO login through SAML broke after your DPA update. Fix it.",
+            "The SSO change came from the DPA update; I'll switch SAML back today.",
+        ],
+    ),
+    (
+        "deesc.calm_register",
+        "violated",
+        ["why is nobody helping me", "I AM HELPING, WHY are you being like this"],
+    ),
     ("deesc.we_language", "met", [ANGRY, "Let's get this sorted together."]),
     ("deesc.we_language", "met", [ANGRY, "We'll work out where it went right now."]),
     ("deesc.we_language", "missed", [ANGRY, "You need to wait. Our policy is five days."]),

@@ -155,3 +155,16 @@ def test_restatement_needs_a_recap_frame_and_shared_detail() -> None:
     assert [h.text for h in sig.restatement(recap, said)] == [recap]
     assert not sig.restatement("The wedding dress is lovely.", said)
     assert not sig.restatement("So, shall I refund it?", said)
+
+
+def test_stacked_questions_reads_options_lists_and_chains() -> None:
+    def stacked(text: str) -> bool:
+        return sig.stacked_questions(sig.asks(text))
+
+    # options listed after a question belong to it
+    assert not stacked("What matters most for Friday? Speed, price, or something else?")
+    # two questions, one open with a time in it: not an interrogation
+    assert not stacked("Could you send the receipt? And what does your builder need, and by when?")
+    # case facts listed in a second question, or three asks chained in one sentence
+    assert stacked("Which suits you? And what's your order number, and when did it arrive?")
+    assert stacked("What's the tracking number, when did it ship, and who signed for it?")

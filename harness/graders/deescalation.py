@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from harness import signals as sig
 from harness.graders.base import Finding, GradeInput, Quote, finding, grader
 
@@ -33,10 +35,19 @@ def we_language(g: GradeInput) -> Finding:
     return finding("missed", "looked for we / let's / together framing; found only you/policy")
 
 
+def _names(g: GradeInput) -> frozenset[str]:
+    """Capitalised codes and acronyms the customer or the case file used ("SSO", "INFY"):
+    capitals never written in lower case anywhere in the conversation."""
+    said = " ".join([*(t for _, t in g.customer), *map(str, g.context.values())])
+    words = {w for _, t in [*g.customer, *g.agent] for w in re.findall(r"\b[a-z][a-z']*\b", t)}
+    return frozenset(w for w in sig.caps_words(said) if w.lower() not in words)
+
+
 @grader("deesc.calm_register")
 def calm_register(g: GradeInput) -> Finding:
     """deesc.calm_register (000 §1, 002 §2): short calm sentences; no caps, '!!' or sarcasm."""
-    heat = g.first(sig.shouting, g.agent)
+    names = _names(g)
+    heat = g.first(lambda t: sig.shouting(t, names), g.agent)
     if heat:
         return finding("violated", "shouting capitals, '!!' or sarcasm in a reply", heat)
     if not g.agent:
@@ -82,13 +93,20 @@ def no_premature_solution(g: GradeInput) -> Finding:
         return finding("na", "no agent replies")
     index, text = g.agent[0]
     fix = sig.concrete_fixes(text)
-    ack = sig.empathy(text) or sig.affirmations(text)
+    ack = sig.empathy(text) or sig.listening_words(text)
+    if not ack and any(i < index for i in g.manager_asks):  # accepting the request
+        ack = sig.grants_manager_request(text)
+    generic = sig.bare_understand(text)  # a stock "I understand how you feel"
     conduct = sig.backs_team(text) or (sig.ladder_rung(text) >= 2 and g.customer_abusive)
     if conduct and not ack:  # an abusive or escalated call: the conduct comes first
         return finding(
             "met",
             "deals with the conduct or the escalation before any fix",
             g.first(sig.backs_team, [(index, text)]),
+        )
+    if fix and not ack and generic and generic[0].start < fix[0].start:
+        return finding(
+            "partial", "only a stock 'I understand' before the fix", Quote(index, generic[0])
         )
     if fix and not ack:
         return finding(
@@ -106,6 +124,10 @@ def no_premature_solution(g: GradeInput) -> Finding:
     if room:
         return finding(
             "met", "holds the fix back and asks the customer to say more", Quote(index, room[0])
+        )
+    if generic:
+        return finding(
+            "partial", "acknowledges only with a stock 'I understand'", Quote(index, generic[0])
         )
     return finding("missed", "first reply neither acknowledges nor lets the customer finish")
 
@@ -157,7 +179,7 @@ def affirmations(g: GradeInput) -> Finding:
     ]
     if stacked:
         return finding("violated", "stacks several questions in one reply", stacked[0])
-    signal = g.first(sig.affirmations, g.agent) or g.first(sig.names_emotion, g.agent)
+    signal = g.first(sig.listening_signals, g.agent)
     if signal:
         return finding("met", "signals it is listening and asks one thing at a time", signal)
     return finding("missed", "looked for listening signals (got it, I hear you, thanks for…)")

@@ -43,12 +43,18 @@ def dont_take_personally(g: GradeInput) -> Finding:
 @grader("defuse.empathize_first")
 def empathize_first(g: GradeInput) -> Finding:
     """defuse.empathize_first (000 §2 E, 002 §1): validate before anything else."""
-    if not g.agent:
+    replies = g.agent
+    if len(replies) > 1 and g.customer and replies[0][0] < g.customer[0][0]:
+        replies = replies[1:]  # the agent spoke first (a greeting): reply to the complaint
+    if not replies:
         return finding("na", "no agent replies")
-    index, text = g.agent[0]
-    if g.is_manager_role and len(g.agent) > 1 and not sig.empathy(text):
-        index, text = g.agent[1]
-    care = sig.empathy(text)
+    index, text = replies[0]
+    if g.is_manager_role and len(replies) > 1 and not sig.empathy(text):
+        index, text = replies[1]
+    # sympathy for how a colleague behaved is about the colleague, not the customer's case
+    care = [h for h in sig.empathy(text) if not sig.undermines_team(sig.sentence_of(text, h).text)]
+    if any(i < index for i in g.manager_asks):  # accepting the request validates it
+        care = sorted(care + sig.grants_manager_request(text), key=lambda h: h.start)
     firsts = sig.questions(text) + sig.fixes(text) + sig.policy_mention(text) + sig.refusals(text)
     first_other = min(firsts, key=lambda h: h.start) if firsts else None
     if care and (first_other is None or care[0].start <= first_other.start):
@@ -58,6 +64,12 @@ def empathize_first(g: GradeInput) -> Finding:
     if care:
         return finding(
             "partial", "validates, but only after a question, policy or fix", Quote(index, care[0])
+        )
+    if g.is_manager_role and sig.backs_team(replies[0][1]):
+        return finding(
+            "partial",
+            "a manager backing the colleague first, with no validation of the experience",
+            g.first(sig.backs_team, replies[:1]),
         )
     if first_other is not None:
         return finding(

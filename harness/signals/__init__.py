@@ -123,6 +123,26 @@ def clause_of(text: str, hit: Hit) -> str:
     return text[begin : hit.end]
 
 
+# A main-clause verb: what follows it is said about a subject phrase, not framed by it.
+_PREDICATE = re.compile(
+    r"\W*\b(is|was|are|were|must|would|will|sounds?|sounded|feels?|felt|seems?|seemed)\b", FLAGS
+)
+
+
+def _not_now(clause: str, at: int) -> bool:
+    """Whether a hypothetical, future, advised-against or denied frame governs the feeling
+    that starts at `at` in `clause`: the frame reaches into the feeling or ends at most
+    three words before it with no main verb between. A frame inside the subject of the
+    feeling's verb only describes the situation ("a bill landing when you're on your own
+    is frightening", "money you never spent going out is a horrible feeling")."""
+    predicate = bool(_PREDICATE.match(clause, at))
+    for frame in find(FEELING_NOT_NOW, clause):
+        gap = clause[frame.end : at]
+        if frame.end > at or not (predicate or len(gap.split()) > 3 or _PREDICATE.search(gap)):
+            return True
+    return False
+
+
 @memo
 def names_emotion(text: str) -> list[Hit]:
     """Labels the customer's own present or past feeling ("it sounds really stressful").
@@ -138,7 +158,7 @@ def names_emotion(text: str) -> list[Hit]:
         own = find(FEELING_AGENT_OWN, text[: hit.start]) and not re.match(
             r"\W*I('d| would)\b|\W*(anyone|anybody)\b", hit.text, FLAGS
         )
-        if asked or own or find(FEELING_NOT_NOW, clause):
+        if asked or own or _not_now(clause, len(clause) - len(hit.text)):
             continue
         out.append(hit)
     return _with_semantic("names_emotion", text, out)
@@ -153,7 +173,8 @@ VALIDATION = pattern_set("validation")
 
 
 _NEGATED = re.compile(
-    r"\b(don'?t|do not|doesn'?t|didn'?t|not|never|hardly|isn'?t|wasn'?t|no way)\b[\w\s']{0,14}$",
+    r"\b(don'?t|do not|doesn'?t|didn'?t|not|never|hardly|isn'?t|wasn'?t|no way|none of)\b"
+    r"[\w\s']{0,14}$",
     FLAGS,
 )
 
@@ -169,10 +190,34 @@ def validates(text: str) -> list[Hit]:
     ]
 
 
+# "..., and I'm sorry." closing a sentence: the apology is for what the sentence said.
+_CLOSING_APOLOGY = re.compile(
+    r"(,|;|\band|\s-)\s*(I'?m|I am|we'?re|we are)?\s*(so |very |really |truly )?sorry"
+    r"( about that| for that| for it)?\W*$",
+    FLAGS,
+)
+
+
+def apology_after_impact(text: str) -> list[Hit]:
+    """An apology closing a sentence that first describes what happened to the customer
+    ("three days without internet when your job runs on it is a lot of lost work, and
+    I'm sorry"); not one closing a refusal."""
+    out: list[Hit] = []
+    for sentence in sentences(text):
+        closing = _CLOSING_APOLOGY.search(sentence.text)
+        if closing is None or refusals(sentence.text):
+            continue
+        if len(re.findall(r"[A-Za-z0-9£$€']+", sentence.text[: closing.start()])) >= 7:
+            out.append(sentence)
+    return out
+
+
 @memo
 def empathy(text: str) -> list[Hit]:
-    """Any empathic acknowledgement: a named feeling, a validation or a specific apology."""
+    """Any empathic acknowledgement: a named feeling, a validation or a specific apology
+    (or an apology closing a sentence about the impact)."""
     hits = names_emotion(text) + validates(text) + specific_apology(text)
+    hits += apology_after_impact(text)
     return sorted(hits, key=lambda h: h.start)
 
 
@@ -241,10 +286,17 @@ _ACRONYMS = {
 _CAPS_WORD = re.compile(r"\b(?!RE\b|FWD?\b)(?<![\w/#-])[A-Z]{2,}\b(?![-‑/#]?\d)")
 
 
-def shouting(text: str) -> list[Hit]:
-    """Capitals for shouting, '!!', sarcasm, or a snapped, retaliatory reply."""
+def caps_words(text: str) -> frozenset[str]:
+    """The all-capital words of a text (to pass as `names` to `shouting`)."""
+    return frozenset(m.group(0) for m in _CAPS_WORD.finditer(text))
+
+
+def shouting(text: str, names: frozenset[str] = frozenset()) -> list[Hit]:
+    """Capitals for shouting, '!!', sarcasm, or a snapped, retaliatory reply. Capitals in
+    `names` (codes and acronyms the customer or the case file used: "SSO", "INFY") are
+    names, not shouting."""
     hits: list[Hit] = []
-    caps = [m for m in _CAPS_WORD.finditer(text) if m.group(0) not in _ACRONYMS]
+    caps = [m for m in _CAPS_WORD.finditer(text) if m.group(0) not in _ACRONYMS | names]
     shouted = [a for a, b in pairwise(caps) if re.fullmatch(r"[\s,]*", text[a.end() : b.start()])]
     # a product code or acronym named several times (SSO, INFY, LC-12) is not shouting
     if shouted or len({m.group(0) for m in caps}) >= 3:
@@ -271,8 +323,10 @@ def long_sentences(text: str, limit: int = 32) -> list[Hit]:
 # ---------------------------------------------------------------- understanding
 
 _UNDERSTAND = re.compile(
-    r"\bI (completely |totally |fully |really |do |definitely )?(understand|get it|hear you)\b"
-    r"(?P<rest>[^.!?;]*)",
+    r"\bI (completely |totally |fully |really |do |definitely )?(understand|get it|hear you|"
+    r"(?<!so I )(?<!what I )know(?=\s*([.,!;]|$)|\s+(it'?s|it is|this is|that'?s|that is|how|"
+    r"you'?re|you are|you'?ve)\b))\b(?P<rest>([^.!?;]|\.(?=\d))*)"
+    r"|(?:^|(?<=[.!?\n])|(?<=[.!?]\s))(understood)(?P<tail>\s*([.!]|$))",
     FLAGS,
 )
 _GENERIC_REST = re.compile(
@@ -280,23 +334,37 @@ _GENERIC_REST = re.compile(
     r"feelings?|completely|totally|fully|perfectly|where|coming|from|you're|are|but|sir|madam|"
     r"ma'am|and|so|I|it|is|upset|annoyance|position|please|though|however|just|very|well|all|"
     r"of|why|what|mean|saying|trying|to|say|a|an|do|am|sorry|yes|ok|okay|right|now|here|can|"
-    r"really|know|see)\b",
+    r"really|know|see|must|be|been|would|will|it's|that's|this's)\b",
     FLAGS,
+)
+# A feeling word says how it feels, not what was understood ("how stressful this must be").
+_FEELING_WORD = re.compile(
+    r"\b("
+    + "|".join(fragment(f) for f in ("feeling_adj", "feeling_noun", "emotive_adj", "situation_adj"))
+    + r")\b",
+    FLAGS,
+)
+# Where the claim ends: a contrast, a new clause with its own subject ("..., and I'm sorry"),
+# or a comma not followed by the customer's point ("I get it, you wanted dinner").
+_CLAIM_END = re.compile(
+    r",(?!\s*(you|your)\b)|\s+\b(but|however|unfortunately|and (I|we)|while)\b", FLAGS
 )
 
 
 def understand_claims(text: str) -> list[tuple[Hit, bool]]:
-    """Each "I understand" with whether it is backed by specifics (True) or bare (False)."""
+    """Each "I understand" / "I know" / lone "Understood." with whether it is backed by
+    specifics (True) or bare (False). Specifics are facts of the case: feeling words and a
+    following clause ("I understand your frustration, and I'm sorry...") do not count."""
     out: list[tuple[Hit, bool]] = []
     for m in _UNDERSTAND.finditer(text):
-        if m.group(2).lower() == "hear you":
+        if (m.group(2) or "").lower() == "hear you":
             continue
-        rest = m.group("rest")
-        cut = re.split(r",?\s+\b(but|however|unfortunately)\b", rest, maxsplit=1, flags=FLAGS)[0]
-        content = _GENERIC_REST.sub(" ", cut)
+        rest = m.group("rest") or ""
+        cut = _CLAIM_END.split(rest, maxsplit=1)[0]
+        content = _GENERIC_REST.sub(" ", _FEELING_WORD.sub(" ", cut))
         words = [w for w in re.findall(r"[A-Za-z0-9$%']+", content) if len(w) > 1]
-        specific = len(words) >= 3
-        end = m.start() + len(m.group(0).rstrip())
+        specific = len(words) >= 2
+        end = m.start() + len(m.group(0).rstrip(" .!"))
         out.append((Hit(m.start(), end, text[m.start() : end]), specific))
     return out
 
@@ -360,8 +428,13 @@ BLAME = pattern_set("blame")
 
 
 def blame(text: str) -> list[Hit]:
-    """Passes the blame to another department, a partner, "the system" or the customer."""
-    return find(BLAME, text)
+    """Passes the blame to another department, a partner, "the system" or the customer;
+    not when the clause denies it ("it isn't your fault at all")."""
+    return [
+        h
+        for h in find(BLAME, text)
+        if not _NEGATED.search(clause_of(text, h)[: -(h.end - h.start) or None])
+    ]
 
 
 OWNERSHIP = pattern_set("ownership")
@@ -546,10 +619,35 @@ CLOSERS = pattern_set("closers")
 _STAKES = fragment("stakes")
 
 
+_ASK_WORD = re.compile(
+    r"\b(what|which|who|whose|when|where|why|how|can|could|would|will|do|does|did|is|are|"
+    r"was|were|have|has|had|should|may|shall)\b|'s\b",
+    FLAGS,
+)
+_ASK_LIST = re.compile(r",[^,?]+(,|\band\b|\bor\b)[^?]*\?$", FLAGS)
+
+
+def _answer_options(question: str) -> bool:
+    """A verbless fragment that lists answers to the question before it ("Video call, big
+    files, something else?"): part of that question, not a new one."""
+    return not _ASK_WORD.search(question) and bool(re.search(r",|\bor\b", question, FLAGS))
+
+
+def _chained_asks(question: str) -> int:
+    """How many asks one sentence chains with commas or "and" ("what's the number, when
+    was it sent, who's the sender…?")."""
+    parts = re.split(r",|;|\band\b", question, flags=FLAGS)
+    return sum(bool(_ASK_WORD.match(part.strip())) for part in parts)
+
+
 def stacked_questions(found: list[Hit]) -> bool:
-    """Several questions fired at once: three or more, or two with a list of asks."""
-    listy = sum(bool(re.search(r",[^,?]+(,|\band\b|\bor\b)[^?]*\?$", q.text)) for q in found)
-    return len(found) >= 3 or (len(found) >= 2 and listy >= 1)
+    """Several questions fired at once: three or more; two where one lists several case
+    facts to supply ("your order number, and when was it delivered?"); or one sentence
+    chaining three asks. Options listed after a question belong to it."""
+    real = [q for i, q in enumerate(found) if not (i and _answer_options(q.text))]
+    listy = [q for q in real if _ASK_LIST.search(q.text) and asks_identifier(q.text)]
+    chained = any(_chained_asks(q.text) >= 3 for q in real)
+    return len(real) >= 3 or (len(real) >= 2 and bool(listy)) or chained
 
 
 @memo
@@ -632,6 +730,28 @@ AFFIRMATION = pattern_set("affirmation")
 def affirmations(text: str) -> list[Hit]:
     """Brief signals of listening ("got it", "thanks for explaining", "I hear you")."""
     return find(AFFIRMATION, text)
+
+
+# A lone "Understood." / "Noted." acknowledges receipt, like a bare "I understand".
+_BARE_TOKEN = re.compile(r"(understood|noted)", FLAGS)
+
+
+def listening_words(text: str) -> list[Hit]:
+    """Listening words ("got it", "I hear you", "thanks for explaining"), not a lone
+    "Understood." or "Noted."."""
+    return [h for h in affirmations(text) if not _BARE_TOKEN.fullmatch(h.text.strip(" ,.;:!?-"))]
+
+
+@memo
+def listening_signals(text: str) -> list[Hit]:
+    """Signs the agent took in what the customer said: a listening word (not a lone
+    "Understood."), a named feeling (not a bare "I understand your frustration"), a
+    validation, or the problem played back."""
+    bare = bare_understand(text)
+    hits = listening_words(text)
+    hits += [h for h in names_emotion(text) if not any(b.start <= h.start < b.end for b in bare)]
+    hits += validates(text) + playback(text)
+    return sorted(hits, key=lambda h: h.start)
 
 
 # ---------------------------------------------------------------- offers and options
@@ -956,6 +1076,29 @@ UNDERMINES_TEAM = pattern_set("undermines_team")
 
 
 backs_team = set_detector("backs_team", BACKS_TEAM, "(Manager) backs the team member's decision.")
+
+_SENIOR = re.compile(r"\b(manager|supervisor|team ?lead(er)?|someone senior|senior)\b", FLAGS)
+_NO_MANAGER = re.compile(
+    r"\b(no need for|don'?t need|do not need|not (available|possible))\b|\b(managers?|supervisors?)"
+    r" (aren'?t|are not|isn'?t|is not|don'?t|do not|can'?t|won'?t)\b",
+    FLAGS,
+)
+
+
+def grants_manager_request(text: str) -> list[Hit]:
+    """Sentences that accept a request for a manager ("you can absolutely speak to a
+    manager", "of course, I can bring my supervisor in") in a reply that also offers to
+    help first: validating the request. Not "there's no need for a manager" nor a bare
+    hand-over."""
+    if not find(ASK_CHANCE, text) and not fixes(text):
+        return []  # only passes the customer on ("Sure, I'll transfer you now.")
+    return [
+        s
+        for s in sentences(text)
+        if _SENIOR.search(s.text)
+        and find(TRANSFER_OFFER + RESPECT_REQUEST, s.text)
+        and not _NO_MANAGER.search(s.text)
+    ]
 
 
 undermines_team = set_detector(

@@ -961,6 +961,16 @@ UNSURE = pattern_set("unsure")
 GUESS = pattern_set("guess")
 
 
+action_done = set_detector(
+    "action_done", pattern_set("action_done"), "Reports an action already carried out."
+)
+
+
+customer_closes = set_detector(
+    "customer_closes", pattern_set("customer_closes"), "The customer closes the contact content."
+)
+
+
 def teach_back(text: str) -> list[Hit]:
     """Restates the agreed next step ("To confirm, …")."""
     return find(TEACH_BACK, text)

@@ -305,23 +305,23 @@ class GradeInput:
     @cached_property
     def apology_due(self) -> bool:
         """The customer complained about something the company got wrong."""
-        if self.is_manager_role or any(sig.apologies(text) for _, text in self.agent):
+        if self.is_manager_role:
             return True
         if self.persona is not None:
-            return self.persona.archetype not in (
-                "anxious",
-                "external_pressure",
-                "manager_demanding",
+            return any(sig.apologies(text) for _, text in self.agent) or (
+                self.persona.archetype
+                not in (
+                    "anxious",
+                    "external_pressure",
+                    "manager_demanding",
+                )
             )
-        return self.customer_upset and bool(
-            re.search(
-                r"\b(late|never (arrived|came)|wrong|charged|broken|damaged|missing|promised|"
-                r"outage|"
-                r"down|error|mistake|lost|still|again|cancel|overcharg\w*|double|twice|waiting|failed)\b",
-                " ".join(text for _, text in self.customer[:2]),
-                sig.FLAGS,
-            )
-        )
+        # A recorded transcript: what the customer reports, not whether the agent said
+        # sorry (sympathy for a bereavement or a "sorry, but no" is not an apology due).
+        opening = [text for _, text in self.customer[:3]]
+        if any(sig.own_fault(text) for text in opening[:2]):
+            return False
+        return any(sig.company_fault(text) for text in opening)
 
     @cached_property
     def exceeds_authority(self) -> bool:

@@ -356,6 +356,18 @@ def specific_apology(text: str) -> list[Hit]:
 
 # ---------------------------------------------------------------- blame and ownership
 
+company_fault = set_detector(
+    "company_fault",
+    pattern_set("company_fault"),
+    "The customer reports something the company or its partners got wrong.",
+)
+
+
+own_fault = set_detector(
+    "own_fault", pattern_set("own_fault"), "The customer says the problem is their own doing."
+)
+
+
 BLAME = pattern_set("blame")
 
 

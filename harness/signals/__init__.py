@@ -1027,7 +1027,7 @@ guesses = set_detector("guesses", GUESS, "Hedged guesses about facts or policy."
 _FACT_KEYS: dict[str, tuple[str, ...]] = {
     "order": ("order",),
     "account": ("account", "customer_id", "member"),
-    "reference": ("reference", "ticket", "case"),
+    "reference": ("reference", "ref", "ticket", "case", "booking", "_id"),
     "ticket": ("ticket", "case", "reference"),
     "case": ("case", "ticket", "reference"),
     "tracking": ("tracking",),
@@ -1035,7 +1035,7 @@ _FACT_KEYS: dict[str, tuple[str, ...]] = {
     "invoice": ("invoice", "bill"),
     "e-mail": ("email", "e-mail"),
     "email": ("email", "e-mail"),
-    "address": ("address",),
+    "address": ("address", "property", "postcode"),
     "name": ("name",),
     "plan": ("plan", "tier", "subscription"),
     "phone": ("phone", "mobile"),
@@ -1044,7 +1044,31 @@ _FACT_KEYS: dict[str, tuple[str, ...]] = {
     "when": ("date", "ordered", "purchase", "bought", "_on"),
     "membership": ("member", "account"),
     "policy": ("policy",),
+    "claim": ("claim",),
+    "booking": ("booking", "reservation", "pnr"),
+    "pnr": ("pnr", "booking"),
+    "pir": ("pir", "bag", "file_reference"),
+    "tag": ("bag", "tag"),
+    "consignment": ("consignment", "tracking"),
+    "card": ("card",),
+    "last": ("card",),
+    "rental": ("rental", "agreement"),
+    "agreement": ("agreement", "rental"),
+    "trip": ("trip",),
 }
+FACT_REQUEST = pattern_set("fact_request")
+_ASKED_WORD = re.compile(
+    r"(order|account|reference|ticket|case|tracking|confirmation|invoice|e-?mail|address|"
+    r"name|plan|phone|serial|date|when|membership|policy|claim|booking|pnr|pir|tag|"
+    r"consignment|card|last|rental|agreement|trip)",
+    FLAGS,
+)
+# "what's been happening with the account", "the new address": not a fact already known.
+_NOT_A_KNOWN_FACT = re.compile(
+    r"\b(happen(ing|ed)|going on|(has|have|had) changed|new|updated|correct|different|"
+    r"other|alternative|tell me (a bit |more )?about|(give|tell|show) them)\b",
+    FLAGS,
+)
 _ID_TOKEN = re.compile(r"\b(?=[A-Z0-9-]*\d)[A-Z0-9]{1,5}-?\d{3,}[A-Z0-9-]*\b|#\s?\d{3,}")
 
 
@@ -1055,34 +1079,42 @@ def repeat_asks(text: str, context: Mapping[str, Any], earlier_customer_text: st
     customer_ids = bool(_ID_TOKEN.search(earlier_customer_text))
     for sentence in sentences(text):
         m = asks_identifier(sentence.text)
-        if not m:
-            continue
-        asked = m.group(m.lastindex or 0).lower() if m.lastindex else m.group(0).lower()
-        asked_word = re.search(
-            r"(order|account|reference|ticket|case|tracking|confirmation|invoice|e-?mail|address|"
-            r"name|plan|phone|serial|date|when|membership|policy)",
-            asked,
-        )
-        if not asked_word:
-            continue
-        word = asked_word.group(1).replace("e-mail", "email")
-        wanted = _FACT_KEYS.get(word, (word,))
-        in_context = any(any(w in key for w in wanted) for key in keys)
-        if word == "name" and "customer_name" not in keys:
-            in_context = False
-        said = customer_ids and word in {
-            "order",
-            "account",
-            "reference",
-            "ticket",
-            "case",
-            "tracking",
-            "confirmation",
-            "invoice",
-        }
-        if in_context or said:
+        candidates = [(m.group(m.lastindex or 0), m.group(0))] if m else []
+        candidates += [(h.text, h.text) for h in find(FACT_REQUEST, sentence.text)]
+        if any(_known_fact(asked, whole, keys, customer_ids) for asked, whole in candidates):
             out.append(sentence)
     return out
+
+
+_GIVEN_IDS = {
+    "order",
+    "account",
+    "reference",
+    "ticket",
+    "case",
+    "tracking",
+    "confirmation",
+    "invoice",
+    "claim",
+    "booking",
+    "pnr",
+    "pir",
+    "consignment",
+}
+
+
+def _known_fact(asked: str, whole: str, keys: list[str], customer_ids: bool) -> bool:
+    """Whether an asked-for fact is in the case context, or is an identifier while the
+    customer already gave one."""
+    asked_word = _ASKED_WORD.search(asked)
+    if not asked_word or _NOT_A_KNOWN_FACT.search(whole):
+        return False
+    word = asked_word.group(1).lower().replace("e-mail", "email")
+    if word == "name":
+        return "customer_name" in keys
+    wanted = _FACT_KEYS.get(word, (word,))
+    in_context = any(any(w in key for w in wanted) for key in keys)
+    return in_context or (customer_ids and word in _GIVEN_IDS)
 
 
 GIVES_UP = pattern_set("gives_up")

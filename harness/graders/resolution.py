@@ -18,6 +18,9 @@ def ownership(g: GradeInput) -> Finding:
     owned = g.first(sig.ownership, g.agent)
     if owned:
         return finding("met", "owns the issue", owned)
+    acted = g.first(sig.action_done, g.agent)
+    if acted:
+        return finding("partial", "acts on the issue without saying it is theirs to fix", acted)
     return finding("missed", "looked for ownership (I'll take care of this, that's on us)")
 
 

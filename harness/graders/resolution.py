@@ -108,6 +108,18 @@ def _after_agreement(g: GradeInput) -> list[tuple[int, str]]:
     return [(i, t) for i, t in g.agent if i > accepted] or g.agent[-1:]
 
 
+def _closing_turns(g: GradeInput) -> list[tuple[int, str]]:
+    """The agent turns about the plan that was finally agreed: from the reply the customer
+    accepted onwards (a check on an offer the customer then turned down does not count),
+    or the last two replies when no acceptance was recorded."""
+    accepted = g.acceptance_turn
+    if accepted is None:
+        return g.agent[-2:]
+    before = [i for i, _ in g.agent if i < accepted]
+    start = before[-1] if before else accepted
+    return [(i, t) for i, t in g.agent if i >= start]
+
+
 @grader("resolve.teach_back")
 def teach_back(g: GradeInput) -> Finding:
     """resolve.teach_back (001 close the loop): restate the agreed next step once."""
@@ -124,7 +136,7 @@ def confirm_satisfaction(g: GradeInput) -> Finding:
     """resolve.confirm_satisfaction (001, 003): check the plan meets expectations."""
     if not g.resolved:
         return finding("na", "no resolution was agreed")
-    hit = g.first(sig.confirm_satisfaction, g.agent)
+    hit = g.first(sig.confirm_satisfaction, _closing_turns(g))
     if hit:
         return finding("met", "checks that the plan works for the customer", hit)
     return finding("missed", "closes without checking the plan works for the customer")

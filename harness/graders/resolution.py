@@ -212,7 +212,7 @@ def close_follow_up(g: GradeInput) -> Finding:
     timed = [
         Quote(i, sig.sentence_of(text, h))
         for i, text in g.agent
-        for h in sig.follow_up(text)
+        for h in [*sig.follow_up(text), *sig.teach_back(text)]  # a timed summary counts
         if sig.precise_timeline(sig.sentence_of(text, h).text)
     ]
     promised = timed or g.all(sig.follow_up, g.agent)

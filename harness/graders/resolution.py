@@ -37,6 +37,20 @@ def _impact_before(text: str, apology: sig.Hit) -> bool:
     return len(words) >= 5
 
 
+_WE_OWN = re.compile(
+    r"\b(sorry|apologi[sz]e)\b[^.?!]{0,40}\b(we|our)\b|\b(we|our)\b[^.?!]{0,40}\b(sorry|apologi[sz]e)\b|"
+    r"\b(we|our)\b[^.?!]{0,30}\b(promise|standard|fault|failure|mistake|error)",
+    re.I,
+)
+
+
+def _fix_in(text: str) -> bool:
+    """A fix put forward or carried out (not a hand-over to someone else)."""
+    if sig.hands_over(text):
+        return bool(sig.fixes(text) or sig.action_done(text))
+    return bool(sig.fixes(text) or sig.commitments(text) or sig.action_done(text))
+
+
 @grader("resolve.apology_formula")
 def apology_formula(g: GradeInput) -> Finding:
     """resolve.apology_formula (001 apologise without blame, 003): impact, ownership, fix."""
@@ -44,32 +58,27 @@ def apology_formula(g: GradeInput) -> Finding:
         return finding("na", "no apology was due")
     best: tuple[int, Quote] | None = None
     for n, (index, text) in enumerate(g.agent):
-        said = sig.apologies(text)
-        if not said:
-            continue
-        following = " ".join(t for _, t in g.agent[n + 1 : n + 3])  # the fix may come next
-        parts = sum(
-            [
-                bool(sig.specific_apology(text)) or _impact_before(text, said[0]),
-                bool(
-                    sig.ownership(text)
-                    or re.search(r"\b(sorry|apologi[sz]e)\b[^.?!]{0,15}\b(that )?we\b", text, re.I)
-                    or re.search(
-                        r"\b(we|our)\b[^.?!]{0,30}\b(promise|standard|fault|failure)", text, re.I
-                    )
-                ),
-                bool(sig.offers(text) or sig.commitments(text) or sig.commitments(following)),
-            ]
-        )
-        if best is None or parts > best[0]:
-            best = (parts, Quote(index, sig.sentence_of(text, said[0])))
+        fixed = any(_fix_in(t) for _, t in g.agent[n:])  # the fix may come later
+        specific = sig.specific_apology(text)
+        for said in sig.apologies(text):
+            sentence = sig.sentence_of(text, said)
+            if sig.robotic_apology(sentence.text):  # boilerplate names no impact, owns nothing
+                impact, owned = False, bool(sig.ownership(text))
+            else:
+                impact = _impact_before(text, said) or any(
+                    sentence.start <= h.start < sentence.end for h in specific
+                )
+                owned = bool(sig.ownership(text) or _WE_OWN.search(sentence.text))
+            parts = sum([impact, owned, fixed])
+            if best is None or parts > best[0]:
+                best = (parts, Quote(index, sentence))
     if best is None:
         return finding("missed", "looked for an apology that names impact, ownership and fix")
     if best[0] >= 3:
         return finding("met", "the apology names the impact, owns it and comes with a fix", best[1])
     if best[0] == 2:
         return finding("partial", "the apology has two of impact, ownership and fix", best[1])
-    return finding("missed", "an apology without a fix", best[1])
+    return finding("missed", "an apology that names no impact, or comes with nothing else", best[1])
 
 
 @grader("resolve.precise_timeline")

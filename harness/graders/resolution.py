@@ -240,7 +240,7 @@ def close_follow_up(g: GradeInput) -> Finding:
 @grader("close.empower")
 def close_empower(g: GradeInput) -> Finding:
     """close.empower (004 practical tips, 001 prevent repeat issues): show how to avoid it."""
-    if not g.resolved and not g.fix_offered:
+    if not g.resolved:  # a fix only offered, refused or handed on changed nothing
         return finding("na", "no fix was made")
     hit = g.first(sig.empower, g.agent)
     if hit:

@@ -24,19 +24,6 @@ def ownership(g: GradeInput) -> Finding:
     return finding("missed", "looked for ownership (I'll take care of this, that's on us)")
 
 
-_FILLER = {"and", "the", "that", "this", "was", "for", "you", "your", "but", "just", "really", "so"}
-
-
-def _impact_before(text: str, apology: sig.Hit) -> bool:
-    """The impact named just before a short apology ("Two weeks waiting for $289 is far too
-    long - I can see why you're frustrated, and I'm sorry."): its sentence holds enough
-    words about the situation before the apology."""
-    sentence = sig.sentence_of(text, apology)
-    before = text[sentence.start : apology.start]
-    words = [w for w in re.findall(r"[A-Za-z$£€0-9']{3,}", before) if w.lower() not in _FILLER]
-    return len(words) >= 5
-
-
 _WE_OWN = re.compile(
     r"\b(sorry|apologi[sz]e)\b[^.?!]{0,40}\b(we|our)\b|\b(we|our)\b[^.?!]{0,40}\b(sorry|apologi[sz]e)\b|"
     r"\b(we|our)\b[^.?!]{0,30}\b(promise|standard|fault|failure|mistake|error)",
@@ -65,7 +52,7 @@ def apology_formula(g: GradeInput) -> Finding:
             if sig.robotic_apology(sentence.text):  # boilerplate names no impact, owns nothing
                 impact, owned = False, bool(sig.ownership(text))
             else:
-                impact = _impact_before(text, said) or any(
+                impact = sig.impact_before(text, said) or any(
                     sentence.start <= h.start < sentence.end for h in specific
                 )
                 owned = bool(sig.ownership(text) or _WE_OWN.search(sentence.text))

@@ -354,6 +354,19 @@ def specific_apology(text: str) -> list[Hit]:
     return out
 
 
+_FILLER = {"and", "the", "that", "this", "was", "for", "you", "your", "but", "just", "really", "so"}
+
+
+def impact_before(text: str, apology: Hit) -> bool:
+    """The impact named just before a short apology ("Two weeks waiting for $289 is far too
+    long - I can see why you're frustrated, and I'm sorry."): its sentence holds enough
+    words about the situation before the apology."""
+    sentence = sentence_of(text, apology)
+    before = text[sentence.start : apology.start]
+    words = [w for w in re.findall(r"[A-Za-z$£€0-9']{3,}", before) if w.lower() not in _FILLER]
+    return len(words) >= 5
+
+
 # ---------------------------------------------------------------- blame and ownership
 
 company_fault = set_detector(

@@ -12,7 +12,7 @@ from harness.graders.base import Finding, GradeInput, Quote, finding, grader
 @grader("resolve.ownership")
 def ownership(g: GradeInput) -> Finding:
     """resolve.ownership (001 own the issue, 002 §4, 004 §5): owns the issue."""
-    deflect = g.first(sig.deflection, g.agent) or g.first(sig.blame, g.agent)
+    deflect = g.first(sig.deflects, g.agent)
     if deflect:
         return finding("violated", "deflects the issue or pins it on someone else", deflect)
     owned = g.first(sig.ownership, g.agent)

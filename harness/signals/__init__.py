@@ -401,6 +401,23 @@ def ownership(text: str) -> list[Hit]:
 
 deflection = set_detector("deflection", DEFLECTION, "Deflects the issue elsewhere.")
 
+# Sentences that reassure the customer ("it isn't your fault") or set a boundary ("I can't
+# help you while you're calling me names"): no issue is being pushed away.
+_NOT_DEFLECTING = re.compile(
+    r"\b(isn'?t|is not|wasn'?t|was not|not|none of (this|it) is|none of (this|it) was) "
+    r"(at all )?your fault\b|\bcan'?t help you\b[^.!?]*\b(while|when|if|until)\b",
+    FLAGS,
+)
+
+
+def deflects(text: str) -> list[Hit]:
+    """Deflection or blame that pushes the issue away (not reassurance or a boundary)."""
+    return [
+        h
+        for h in deflection(text) + blame(text)
+        if not _NOT_DEFLECTING.search(sentence_of(text, h).text)
+    ]
+
 
 # ---------------------------------------------------------------- questions
 

@@ -256,18 +256,43 @@ class GradeInput:
             return True
         if self.states or self.stop_reason not in (None, StopReason.imported):
             return self.acceptance_turn is not None
-        if self.acceptance_turn is not None:
-            return True
         if self.agent_ended_at is not None or not self.agent:
             return False
-        planned = [i for i, text in self.agent if sig.fixes(text) or sig.commitments(text)]
+        if sig.hands_over(self.agent[-1][1]):
+            return False
+        if self.acceptance_turn is not None:
+            return True
+        planned = [
+            i
+            for i, text in self.agent
+            if sig.fixes(text) or sig.commitments(text) or sig.action_done(text)
+        ]
+        last_customer = self.customer[-1] if self.customer else None
+        closes = bool(
+            last_customer
+            and last_customer[0] > self.agent[0][0]
+            and sig.customer_closes(last_customer[1])
+            and not sig.find(sig.REJECTION, last_customer[1])
+        )
         if not planned:
+            return closes  # a question answered, and the customer signs off content
+        if last_customer and sig.gives_up(last_customer[1]):
             return False
-        last_agent = self.agent[-1][1]
-        if sig.hands_over(last_agent) and not sig.precise_timeline(last_agent):
+        return not self._left_pending
+
+    @cached_property
+    def _left_pending(self) -> bool:
+        """The contact ends on an agent reply that leaves the customer's last question or
+        objection open ("Soon? I need a date." answered by another vague promise): no
+        resolution was reached, only a plan the customer was still disputing."""
+        if not self.customer or self.turns[-1].role != "agent":
             return False
-        after = [text for i, text in self.customer if i > planned[0]]
-        return not (after and sig.gives_up(after[-1]))
+        index, text = self.customer[-1]
+        if "?" not in text or sig.accepts(text) or sig.customer_closes(text):
+            return False
+        replies = [t for i, t in self.agent if i > index]
+        answered = any(re.match(r"\W*(yes|yeah|yep)\b", t, sig.FLAGS) for t in replies)
+        return not answered and not any(sig.action_done(t) for t in replies)
 
     @cached_property
     def fix_offered(self) -> bool:
@@ -280,23 +305,23 @@ class GradeInput:
     @cached_property
     def apology_due(self) -> bool:
         """The customer complained about something the company got wrong."""
-        if self.is_manager_role or any(sig.apologies(text) for _, text in self.agent):
+        if self.is_manager_role:
             return True
         if self.persona is not None:
-            return self.persona.archetype not in (
-                "anxious",
-                "external_pressure",
-                "manager_demanding",
+            return any(sig.apologies(text) for _, text in self.agent) or (
+                self.persona.archetype
+                not in (
+                    "anxious",
+                    "external_pressure",
+                    "manager_demanding",
+                )
             )
-        return self.customer_upset and bool(
-            re.search(
-                r"\b(late|never (arrived|came)|wrong|charged|broken|damaged|missing|promised|"
-                r"outage|"
-                r"down|error|mistake|lost|still|again|cancel|overcharg\w*|double|twice|waiting|failed)\b",
-                " ".join(text for _, text in self.customer[:2]),
-                sig.FLAGS,
-            )
-        )
+        # A recorded transcript: what the customer reports, not whether the agent said
+        # sorry (sympathy for a bereavement or a "sorry, but no" is not an apology due).
+        opening = [text for _, text in self.customer[:3]]
+        if any(sig.own_fault(text) for text in opening[:2]):
+            return False
+        return any(sig.company_fault(text) for text in opening)
 
     @cached_property
     def exceeds_authority(self) -> bool:

@@ -132,6 +132,16 @@ def no_premature_solution(g: GradeInput) -> Finding:
     return finding("missed", "first reply neither acknowledges nor lets the customer finish")
 
 
+def _impact_then_sorry(text: str) -> list[sig.Hit]:
+    """Apologies whose sentence names the impact before the 'sorry' ("Two missed deliveries
+    and two lost days off work - I'd be livid too, and I'm sorry.")."""
+    return [
+        sig.sentence_of(text, h)
+        for h in sig.apologies(text)
+        if not sig.robotic_apology(sig.sentence_of(text, h).text) and sig.impact_before(text, h)
+    ]
+
+
 @grader("deesc.specific_apology")
 def specific_apology(g: GradeInput) -> Finding:
     """deesc.specific_apology (000 §1): apologise for the specific impact, once, then move on."""
@@ -146,7 +156,7 @@ def specific_apology(g: GradeInput) -> Finding:
         return finding(
             "violated", f"apologises in {len(apologising)} of {len(g.agent)} replies", first
         )
-    specific = g.first(sig.specific_apology, g.agent)
+    specific = g.first(sig.specific_apology, g.agent) or g.first(_impact_then_sorry, g.agent)
     if specific and len(apologising) <= 2:
         return finding("met", "apologises for the specific impact and moves on", specific)
     if specific:

@@ -12,26 +12,30 @@ from harness.graders.base import Finding, GradeInput, Quote, finding, grader
 @grader("resolve.ownership")
 def ownership(g: GradeInput) -> Finding:
     """resolve.ownership (001 own the issue, 002 §4, 004 §5): owns the issue."""
-    deflect = g.first(sig.deflection, g.agent) or g.first(sig.blame, g.agent)
+    deflect = g.first(sig.deflects, g.agent)
     if deflect:
         return finding("violated", "deflects the issue or pins it on someone else", deflect)
     owned = g.first(sig.ownership, g.agent)
     if owned:
         return finding("met", "owns the issue", owned)
+    acted = g.first(sig.action_done, g.agent)
+    if acted:
+        return finding("partial", "acts on the issue without saying it is theirs to fix", acted)
     return finding("missed", "looked for ownership (I'll take care of this, that's on us)")
 
 
-_FILLER = {"and", "the", "that", "this", "was", "for", "you", "your", "but", "just", "really", "so"}
+_WE_OWN = re.compile(
+    r"\b(sorry|apologi[sz]e)\b[^.?!]{0,40}\b(we|our)\b|\b(we|our)\b[^.?!]{0,40}\b(sorry|apologi[sz]e)\b|"
+    r"\b(we|our)\b[^.?!]{0,30}\b(promise|standard|fault|failure|mistake|error)",
+    re.I,
+)
 
 
-def _impact_before(text: str, apology: sig.Hit) -> bool:
-    """The impact named just before a short apology ("Two weeks waiting for $289 is far too
-    long - I can see why you're frustrated, and I'm sorry."): its sentence holds enough
-    words about the situation before the apology."""
-    sentence = sig.sentence_of(text, apology)
-    before = text[sentence.start : apology.start]
-    words = [w for w in re.findall(r"[A-Za-z$£€0-9']{3,}", before) if w.lower() not in _FILLER]
-    return len(words) >= 5
+def _fix_in(text: str) -> bool:
+    """A fix put forward or carried out (not a hand-over to someone else)."""
+    if sig.hands_over(text):
+        return bool(sig.fixes(text) or sig.action_done(text))
+    return bool(sig.fixes(text) or sig.commitments(text) or sig.action_done(text))
 
 
 @grader("resolve.apology_formula")
@@ -41,32 +45,27 @@ def apology_formula(g: GradeInput) -> Finding:
         return finding("na", "no apology was due")
     best: tuple[int, Quote] | None = None
     for n, (index, text) in enumerate(g.agent):
-        said = sig.apologies(text)
-        if not said:
-            continue
-        following = " ".join(t for _, t in g.agent[n + 1 : n + 3])  # the fix may come next
-        parts = sum(
-            [
-                bool(sig.specific_apology(text)) or _impact_before(text, said[0]),
-                bool(
-                    sig.ownership(text)
-                    or re.search(r"\b(sorry|apologi[sz]e)\b[^.?!]{0,15}\b(that )?we\b", text, re.I)
-                    or re.search(
-                        r"\b(we|our)\b[^.?!]{0,30}\b(promise|standard|fault|failure)", text, re.I
-                    )
-                ),
-                bool(sig.offers(text) or sig.commitments(text) or sig.commitments(following)),
-            ]
-        )
-        if best is None or parts > best[0]:
-            best = (parts, Quote(index, sig.sentence_of(text, said[0])))
+        fixed = any(_fix_in(t) for _, t in g.agent[n:])  # the fix may come later
+        specific = sig.specific_apology(text)
+        for said in sig.apologies(text):
+            sentence = sig.sentence_of(text, said)
+            if sig.robotic_apology(sentence.text):  # boilerplate names no impact, owns nothing
+                impact, owned = False, bool(sig.ownership(text))
+            else:
+                impact = sig.impact_before(text, said) or any(
+                    sentence.start <= h.start < sentence.end for h in specific
+                )
+                owned = bool(sig.ownership(text) or _WE_OWN.search(sentence.text))
+            parts = sum([impact, owned, fixed])
+            if best is None or parts > best[0]:
+                best = (parts, Quote(index, sentence))
     if best is None:
         return finding("missed", "looked for an apology that names impact, ownership and fix")
     if best[0] >= 3:
         return finding("met", "the apology names the impact, owns it and comes with a fix", best[1])
     if best[0] == 2:
         return finding("partial", "the apology has two of impact, ownership and fix", best[1])
-    return finding("missed", "an apology without a fix", best[1])
+    return finding("missed", "an apology that names no impact, or comes with nothing else", best[1])
 
 
 @grader("resolve.precise_timeline")
@@ -105,6 +104,18 @@ def _after_agreement(g: GradeInput) -> list[tuple[int, str]]:
     return [(i, t) for i, t in g.agent if i > accepted] or g.agent[-1:]
 
 
+def _closing_turns(g: GradeInput) -> list[tuple[int, str]]:
+    """The agent turns about the plan that was finally agreed: from the reply the customer
+    accepted onwards (a check on an offer the customer then turned down does not count),
+    or the last two replies when no acceptance was recorded."""
+    accepted = g.acceptance_turn
+    if accepted is None:
+        return g.agent[-2:]
+    before = [i for i, _ in g.agent if i < accepted]
+    start = before[-1] if before else accepted
+    return [(i, t) for i, t in g.agent if i >= start]
+
+
 @grader("resolve.teach_back")
 def teach_back(g: GradeInput) -> Finding:
     """resolve.teach_back (001 close the loop): restate the agreed next step once."""
@@ -121,7 +132,7 @@ def confirm_satisfaction(g: GradeInput) -> Finding:
     """resolve.confirm_satisfaction (001, 003): check the plan meets expectations."""
     if not g.resolved:
         return finding("na", "no resolution was agreed")
-    hit = g.first(sig.confirm_satisfaction, g.agent)
+    hit = g.first(sig.confirm_satisfaction, _closing_turns(g))
     if hit:
         return finding("met", "checks that the plan works for the customer", hit)
     return finding("missed", "closes without checking the plan works for the customer")
@@ -197,7 +208,7 @@ def close_follow_up(g: GradeInput) -> Finding:
     timed = [
         Quote(i, sig.sentence_of(text, h))
         for i, text in g.agent
-        for h in sig.follow_up(text)
+        for h in [*sig.follow_up(text), *sig.teach_back(text)]  # a timed summary counts
         if sig.precise_timeline(sig.sentence_of(text, h).text)
     ]
     promised = timed or g.all(sig.follow_up, g.agent)
@@ -216,7 +227,7 @@ def close_follow_up(g: GradeInput) -> Finding:
 @grader("close.empower")
 def close_empower(g: GradeInput) -> Finding:
     """close.empower (004 practical tips, 001 prevent repeat issues): show how to avoid it."""
-    if not g.resolved and not g.fix_offered:
+    if not g.resolved:  # a fix only offered, refused or handed on changed nothing
         return finding("na", "no fix was made")
     hit = g.first(sig.empower, g.agent)
     if hit:

@@ -422,7 +422,32 @@ def specific_apology(text: str) -> list[Hit]:
     return out
 
 
+_FILLER = {"and", "the", "that", "this", "was", "for", "you", "your", "but", "just", "really", "so"}
+
+
+def impact_before(text: str, apology: Hit) -> bool:
+    """The impact named just before a short apology ("Two weeks waiting for $289 is far too
+    long - I can see why you're frustrated, and I'm sorry."): its sentence holds enough
+    words about the situation before the apology."""
+    sentence = sentence_of(text, apology)
+    before = text[sentence.start : apology.start]
+    words = [w for w in re.findall(r"[A-Za-z$£€0-9']{3,}", before) if w.lower() not in _FILLER]
+    return len(words) >= 5
+
+
 # ---------------------------------------------------------------- blame and ownership
+
+company_fault = set_detector(
+    "company_fault",
+    pattern_set("company_fault"),
+    "The customer reports something the company or its partners got wrong.",
+)
+
+
+own_fault = set_detector(
+    "own_fault", pattern_set("own_fault"), "The customer says the problem is their own doing."
+)
+
 
 BLAME = pattern_set("blame")
 
@@ -448,6 +473,23 @@ def ownership(text: str) -> list[Hit]:
 
 
 deflection = set_detector("deflection", DEFLECTION, "Deflects the issue elsewhere.")
+
+# Sentences that reassure the customer ("it isn't your fault") or set a boundary ("I can't
+# help you while you're calling me names"): no issue is being pushed away.
+_NOT_DEFLECTING = re.compile(
+    r"\b(isn'?t|is not|wasn'?t|was not|not|none of (this|it) is|none of (this|it) was) "
+    r"(at all )?your fault\b|\bcan'?t help you\b[^.!?]*\b(while|when|if|until)\b",
+    FLAGS,
+)
+
+
+def deflects(text: str) -> list[Hit]:
+    """Deflection or blame that pushes the issue away (not reassurance or a boundary)."""
+    return [
+        h
+        for h in deflection(text) + blame(text)
+        if not _NOT_DEFLECTING.search(sentence_of(text, h).text)
+    ]
 
 
 # ---------------------------------------------------------------- questions
@@ -1135,6 +1177,16 @@ UNSURE = pattern_set("unsure")
 GUESS = pattern_set("guess")
 
 
+action_done = set_detector(
+    "action_done", pattern_set("action_done"), "Reports an action already carried out."
+)
+
+
+customer_closes = set_detector(
+    "customer_closes", pattern_set("customer_closes"), "The customer closes the contact content."
+)
+
+
 def teach_back(text: str) -> list[Hit]:
     """Restates the agreed next step ("To confirm, …")."""
     return find(TEACH_BACK, text)
@@ -1179,7 +1231,7 @@ guesses = set_detector("guesses", GUESS, "Hedged guesses about facts or policy."
 _FACT_KEYS: dict[str, tuple[str, ...]] = {
     "order": ("order",),
     "account": ("account", "customer_id", "member"),
-    "reference": ("reference", "ticket", "case"),
+    "reference": ("reference", "ref", "ticket", "case", "booking", "_id"),
     "ticket": ("ticket", "case", "reference"),
     "case": ("case", "ticket", "reference"),
     "tracking": ("tracking",),
@@ -1187,7 +1239,7 @@ _FACT_KEYS: dict[str, tuple[str, ...]] = {
     "invoice": ("invoice", "bill"),
     "e-mail": ("email", "e-mail"),
     "email": ("email", "e-mail"),
-    "address": ("address",),
+    "address": ("address", "property", "postcode"),
     "name": ("name",),
     "plan": ("plan", "tier", "subscription"),
     "phone": ("phone", "mobile"),
@@ -1196,7 +1248,31 @@ _FACT_KEYS: dict[str, tuple[str, ...]] = {
     "when": ("date", "ordered", "purchase", "bought", "_on"),
     "membership": ("member", "account"),
     "policy": ("policy",),
+    "claim": ("claim",),
+    "booking": ("booking", "reservation", "pnr"),
+    "pnr": ("pnr", "booking"),
+    "pir": ("pir", "bag", "file_reference"),
+    "tag": ("bag", "tag"),
+    "consignment": ("consignment", "tracking"),
+    "card": ("card",),
+    "last": ("card",),
+    "rental": ("rental", "agreement"),
+    "agreement": ("agreement", "rental"),
+    "trip": ("trip",),
 }
+FACT_REQUEST = pattern_set("fact_request")
+_ASKED_WORD = re.compile(
+    r"(order|account|reference|ticket|case|tracking|confirmation|invoice|e-?mail|address|"
+    r"name|plan|phone|serial|date|when|membership|policy|claim|booking|pnr|pir|tag|"
+    r"consignment|card|last|rental|agreement|trip)",
+    FLAGS,
+)
+# "what's been happening with the account", "the new address": not a fact already known.
+_NOT_A_KNOWN_FACT = re.compile(
+    r"\b(happen(ing|ed)|going on|(has|have|had) changed|new|updated|correct|different|"
+    r"other|alternative|tell me (a bit |more )?about|(give|tell|show) them)\b",
+    FLAGS,
+)
 _ID_TOKEN = re.compile(r"\b(?=[A-Z0-9-]*\d)[A-Z0-9]{1,5}-?\d{3,}[A-Z0-9-]*\b|#\s?\d{3,}")
 
 
@@ -1207,34 +1283,42 @@ def repeat_asks(text: str, context: Mapping[str, Any], earlier_customer_text: st
     customer_ids = bool(_ID_TOKEN.search(earlier_customer_text))
     for sentence in sentences(text):
         m = asks_identifier(sentence.text)
-        if not m:
-            continue
-        asked = m.group(m.lastindex or 0).lower() if m.lastindex else m.group(0).lower()
-        asked_word = re.search(
-            r"(order|account|reference|ticket|case|tracking|confirmation|invoice|e-?mail|address|"
-            r"name|plan|phone|serial|date|when|membership|policy)",
-            asked,
-        )
-        if not asked_word:
-            continue
-        word = asked_word.group(1).replace("e-mail", "email")
-        wanted = _FACT_KEYS.get(word, (word,))
-        in_context = any(any(w in key for w in wanted) for key in keys)
-        if word == "name" and "customer_name" not in keys:
-            in_context = False
-        said = customer_ids and word in {
-            "order",
-            "account",
-            "reference",
-            "ticket",
-            "case",
-            "tracking",
-            "confirmation",
-            "invoice",
-        }
-        if in_context or said:
+        candidates = [(m.group(m.lastindex or 0), m.group(0))] if m else []
+        candidates += [(h.text, h.text) for h in find(FACT_REQUEST, sentence.text)]
+        if any(_known_fact(asked, whole, keys, customer_ids) for asked, whole in candidates):
             out.append(sentence)
     return out
+
+
+_GIVEN_IDS = {
+    "order",
+    "account",
+    "reference",
+    "ticket",
+    "case",
+    "tracking",
+    "confirmation",
+    "invoice",
+    "claim",
+    "booking",
+    "pnr",
+    "pir",
+    "consignment",
+}
+
+
+def _known_fact(asked: str, whole: str, keys: list[str], customer_ids: bool) -> bool:
+    """Whether an asked-for fact is in the case context, or is an identifier while the
+    customer already gave one."""
+    asked_word = _ASKED_WORD.search(asked)
+    if not asked_word or _NOT_A_KNOWN_FACT.search(whole):
+        return False
+    word = asked_word.group(1).lower().replace("e-mail", "email")
+    if word == "name":
+        return "customer_name" in keys
+    wanted = _FACT_KEYS.get(word, (word,))
+    in_context = any(any(w in key for w in wanted) for key in keys)
+    return in_context or (customer_ids and word in _GIVEN_IDS)
 
 
 GIVES_UP = pattern_set("gives_up")

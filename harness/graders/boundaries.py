@@ -114,7 +114,8 @@ def ladder(g: GradeInput) -> Finding:
     until = answer_to_last[0] if answer_to_last else len(g.turns)
     if g.agent_ended_at is not None:
         until = max(until, g.agent_ended_at)
-    rungs = [(i, sig.ladder_rung(text)) for i, text in g.agent if first_abuse < i <= until]
+    stood = [(i, _rungs_of(text)) for i, text in g.agent if first_abuse < i <= until]
+    rungs = [(i, max(r, default=0)) for i, r in stood]
     if not rungs:
         return finding("na", "no reply to the abusive turns")
     first_index, first_rung = rungs[0]
@@ -126,7 +127,7 @@ def ladder(g: GradeInput) -> Finding:
         )
     ended = [i for i, r in rungs if r == 4]
     if ended:
-        missing = {1, 2, 3} - {r for i, r in rungs if 0 < r < 4 and i < ended[0]}
+        missing = {1, 2, 3} - {r for i, rs in stood if i < ended[0] for r in rs}
         quote = _rung_quote(g, ended[0])
         if len(missing) >= 2:
             return finding(
@@ -153,11 +154,22 @@ def ladder(g: GradeInput) -> Finding:
     return finding("partial", "uses the ladder, but out of order", _rung_quote(g, first_used))
 
 
+def _rungs_of(text: str) -> set[int]:
+    """The ladder rungs of one reply; acknowledging the customer's feeling while working
+    on the issue (not defensively) is the first rung, acknowledge and redirect."""
+    rungs = sig.ladder_rungs(text)
+    heard = [h for h in sig.empathy(text) if not sig.apologies(sig.sentence_of(text, h).text)]
+    working = sig.asks(text) or sig.offers(text) or sig.ownership(text)
+    if heard and working and not sig.defensive(text) and not sig.caves(text):
+        rungs.add(1)
+    return rungs
+
+
 def _rung_quote(g: GradeInput, index: int) -> Quote:
     text = g.turns[index].text
     rung = sig.ladder_rung(text)
     pattern = {4: sig.AGENT_ENDS, 3: sig.RUNG_BOUNDARY, 2: sig.RUNG_NAME, 1: sig.RUNG_REDIRECT}
-    hits = sig.find(pattern.get(rung, ()), text) or sig.sentences(text)
+    hits = sig.find(pattern.get(rung, ()), text) or sig.empathy(text) or sig.sentences(text)
     return Quote(index, sig.sentence_of(text, hits[0]))
 
 
@@ -169,6 +181,15 @@ def distinguish(g: GradeInput) -> Finding:
     policing = g.first(sig.warns_customer, g.agent)
     if policing:
         return finding("violated", "polices an upset (not abusive) customer", policing)
+    if g.agent_ended_at is not None:
+        text = g.turns[g.agent_ended_at].text
+        cut_off = [h for h in sig.ends_conversation(text) if "bye" not in h.text.lower()]
+        if cut_off:
+            return finding(
+                "violated",
+                "ends the conversation with an upset (not abusive) customer",
+                Quote(g.agent_ended_at, cut_off[0]),
+            )
     patient = g.first(sig.empathy, g.agent)
     return finding("met", "treats the upset customer with patience", patient)
 

@@ -129,7 +129,7 @@ def ladder(g: GradeInput) -> Finding:
     if ended:
         missing = {1, 2, 3} - {r for i, rs in stood if i < ended[0] for r in rs}
         quote = _rung_quote(g, ended[0])
-        if len(missing) >= 2:
+        if len(missing) >= 2 or (1 in missing and first_rung == 3):
             return finding(
                 "violated", f"ends the call after skipping rungs {sorted(missing)}", quote
             )
@@ -138,6 +138,12 @@ def ladder(g: GradeInput) -> Finding:
         return finding("met", "climbs the ladder rung by rung before ending", quote)
     used = [r for _, r in rungs if r]
     if not used:
+        if _absorbed(g, last_abuse):
+            return finding(
+                "met",
+                "takes the insult without rising to it and the customer calms",
+                _rung_quote(g, rungs[-1][0]),
+            )
         return finding("missed", "never redirects, names the behaviour or sets a boundary")
     first_used = next(i for i, r in rungs if r)
     if len(rungs) >= 3 and max(used) < 3:
@@ -152,6 +158,23 @@ def ladder(g: GradeInput) -> Finding:
             _rung_quote(g, first_used),
         )
     return finding("partial", "uses the ladder, but out of order", _rung_quote(g, first_used))
+
+
+def _absorbed(g: GradeInput, last_abuse: int) -> bool:
+    """A single abusive turn answered calmly (not defensive, not caving, no ending), after
+    which the customer stops: the first rung did its job."""
+    reply = g.next_agent(last_abuse)
+    if reply is None or len(g.abusive_turns) > 1:
+        return False
+    text = reply[1]
+    if sig.defensive(text) or sig.caves(text) or sig.ends_conversation(text):
+        return False
+    if sig.undermines_team(text):
+        return False
+    if not (sig.asks(text) or sig.offers(text) or sig.ownership(text) or sig.empathy(text)):
+        return False
+    later = [t for i, t in g.customer if i > reply[0]]
+    return bool(later) and not sig.abusive(later[0])
 
 
 def _rungs_of(text: str) -> set[int]:

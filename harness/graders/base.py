@@ -202,7 +202,23 @@ class GradeInput:
             )
         if not self.policy_text:
             return False
-        return bool(self.refusal_turns) or any(sig.caves(t) for _, t in self.agent)
+        # A no about the limit the case file sets (the reply cites the policy or shares its
+        # words), not any "I can't".
+        limit = sig.content_stems(self.policy_text)
+
+        def about_limit(index: int) -> bool:
+            text = self.turns[index].text
+            shared = sig.content_stems(text) & limit
+            asked = " ".join(t for i, t in self.customer if i < index)
+            return bool(
+                sig.policy_only(text)
+                or len(shared) >= 2
+                or shared & sig.content_stems(asked)  # the no answers a request on it
+            )
+
+        return any(about_limit(i) for i in self.refusal_turns) or any(
+            sig.caves(t) for _, t in self.agent
+        )
 
     @cached_property
     def policy_text(self) -> str:

@@ -28,7 +28,9 @@ def sandwich(g: GradeInput) -> Finding:
     for index, text in replies:
         refusal = (sig.refusals(text) or sig.policy_only(text))[0]
         alternative = sig.alternatives(text) or sig.offers(text)
-        validated = sig.validates(text) or sig.names_emotion(text) or sig.specific_apology(text)
+        # The validation may open the reply or close the agent's reply just before it.
+        before = [t for i, t in g.agent if i < index][-1:]
+        validated = any(_validates(t) for t in [text, *before])
         if alternative and validated:
             return finding(
                 "met",
@@ -44,6 +46,10 @@ def sandwich(g: GradeInput) -> Finding:
     index, text = replies[0]
     refusal = (sig.refusals(text) or sig.policy_only(text))[0]
     return finding("violated", "refuses flatly, with no alternative", Quote(index, refusal))
+
+
+def _validates(text: str) -> bool:
+    return bool(sig.validates(text) or sig.names_emotion(text) or sig.specific_apology(text))
 
 
 @grader("no.reason_given")
@@ -66,6 +72,14 @@ def reason_given(g: GradeInput) -> Finding:
             return finding(
                 "met", "explains why the answer is no", Quote(index, sig.sentence_of(text, why[0]))
             )
+    for index, text in replies:
+        rule = sig.rule_stated(text)
+        if rule:
+            return finding(
+                "partial",
+                "names the rule behind the no, not why it exists",
+                Quote(index, sig.sentence_of(text, rule[0])),
+            )
     index, text = replies[0]
     return finding(
         "missed",
@@ -83,7 +97,7 @@ def holds_boundary(g: GradeInput) -> Finding:
         return finding("violated", "grants what the policy forbids", g.granted_forbidden[0])
     refused_at = g.refusal_turns[0] if g.refusal_turns else None
     if refused_at is not None:
-        later = [(i, t) for i, t in g.agent if i > refused_at]
+        later = [(i, t) for i, t in g.agent if i >= refused_at]
         cave = g.first(sig.caves, later)
         if cave:
             return finding("violated", "gives in after pressure", cave)

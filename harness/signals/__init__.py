@@ -749,7 +749,21 @@ reasons = set_detector(
 alternatives = set_detector("alternatives", ALTERNATIVE, "Offers something it can do instead.")
 
 
-caves = set_detector("caves", CAVE, "Gives in under pressure.")
+rule_stated = set_detector(
+    "rule_stated", pattern_set("rule_stated"), "Names the rule or condition a no rests on."
+)
+
+
+_NEGATED_BEFORE = re.compile(
+    r"\b(can'?t|cannot|won'?t|will not|not able to|unable to|don'?t|do not|never|no)\b"
+    r"[^.?!]{0,12}$",
+    FLAGS,
+)
+
+
+def caves(text: str) -> list[Hit]:
+    """Gives in under pressure (not a refusal to: "we can't make an exception")."""
+    return [h for h in find(CAVE, text) if not _NEGATED_BEFORE.search(text[: h.start])]
 
 
 # ---------------------------------------------------------------- abuse and the ladder

@@ -140,13 +140,19 @@ class GradeInput:
             return True
         first_customer = self.customer[0][1] if self.customer else ""
         cut_off = re.search(
-            r"\b(hung up|hang up|cut me off|ended (the|our|my) (call|chat)|disconnected me|"
-            r"closed (the|my) chat|put the phone down|kicked me off)\b",
+            r"\b(hung up|hang up|cut (me|my call|the call|the chat) off|cut my call|"
+            r"(ended|closed|close|shut|cut|terminated|disconnected) (the|my|our|that) "
+            r"(call|chat|conversation)|disconnected me|put the phone down|kicked me off)\b",
             first_customer,
             sig.FLAGS,
         )
         first_agent = self.agent[0][1] if self.agent else ""
-        is_manager = re.search(r"\b(manager|supervisor|team lead)\b", first_agent, sig.FLAGS)
+        is_manager = re.search(
+            r"\b(manager|supervisor|team lead|team leader|head of)\b|"
+            r"\bI (manage|lead|run|head( up)?|look after) (the|our|a) (\w+ ){0,2}team\b",
+            first_agent,
+            sig.FLAGS,
+        )
         about_colleague = sig.backs_team(first_agent) or sig.undermines_team(first_agent)
         return bool(cut_off and (is_manager or about_colleague))
 

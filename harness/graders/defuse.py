@@ -59,7 +59,9 @@ def empathize_first(g: GradeInput) -> Finding:
     if not g.agent:
         return finding("na", "no agent replies")
     index, text = g.agent[0]
-    if g.is_manager_role and len(g.agent) > 1 and not sig.empathy(text):
+    # A manager may open on the colleague's call and validate in the next reply.
+    on_colleague = sig.backs_team(text) or sig.undermines_team(text)
+    if g.is_manager_role and len(g.agent) > 1 and not sig.empathy(text) and on_colleague:
         index, text = g.agent[1]
     care = sig.empathy(text)
     firsts = sig.questions(text) + sig.fixes(text) + sig.policy_mention(text) + sig.refusals(text)

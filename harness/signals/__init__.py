@@ -940,7 +940,15 @@ PROMISE_TRANSFER = pattern_set("promise_transfer")
 STONEWALL = pattern_set("stonewall")
 
 
-escalates = set_detector("escalates", ESCALATE, "Mentions escalating to a supervisor/specialist.")
+NOT_ESCALATING = pattern_set("not_escalating")
+
+
+def escalates(text: str) -> list[Hit]:
+    """Mentions escalating to a supervisor/specialist (not the agent introducing its own
+    team, nor denying the customer a manager)."""
+    return [
+        hit for hit in find(ESCALATE, text) if not find(NOT_ESCALATING, sentence_of(text, hit).text)
+    ]
 
 
 authority_limit = set_detector(

@@ -278,9 +278,13 @@ def manager_request(g: GradeInput) -> Finding:
         return finding("na", "no reply to the manager request")
     index, text = reply
     stonewall = sig.find(sig.STONEWALL, text)
-    if stonewall:
+    if stonewall and not sig.find(sig.TRANSFER_OFFER, text):
         return finding(
             "violated", "refuses or stonewalls the manager request", Quote(index, stonewall[0])
+        )
+    if stonewall:
+        return finding(
+            "partial", "offers the transfer, but talks it down", Quote(index, stonewall[0])
         )
     parts = {
         "respects": sig.find(sig.RESPECT_REQUEST, text),

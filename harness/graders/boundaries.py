@@ -213,7 +213,9 @@ def _rung_quote(g: GradeInput, index: int) -> Quote:
 @grader("abuse.distinguish")
 def distinguish(g: GradeInput) -> Finding:
     """abuse.distinguish (000 §4): patience for the upset customer who is not abusive."""
-    if g.customer_abusive or not g.customer_upset:
+    # Upset at any point counts (a customer can turn upset when the answer is no).
+    upset = g.customer_upset or any(sig.upset(text) for _, text in g.customer)
+    if g.customer_abusive or not upset:
         return finding("na", "the customer was abusive, or not upset")
     policing = g.first(sig.warns_customer, g.agent)
     if policing:

@@ -25,9 +25,15 @@ def dont_take_personally(g: GradeInput) -> Finding:
     replies = [r for i in g.attack_turns if (r := g.next_agent(i))]
     if not replies:
         return finding("na", "no reply after the attack")
-    hurt = g.first(sig.defensive, replies) or g.first(sig.shouting, replies)
+    # Wounded or retaliatory replies count for the rest of the contact, not only the
+    # reply right after the attack.
+    after = [(i, t) for i, t in g.agent if i > g.attack_turns[0]]
+    hurt = g.first(sig.defensive, after) or g.first(sig.shouting, replies)
     if hurt:
         return finding("violated", "defensive or retaliatory after an attack", hurt)
+    siding = g.first(sig.undermines_team, replies)
+    if siding:
+        return finding("missed", "sides with the attack on a colleague", siding)
     index, text = replies[0]
     if sig.ladder_rung(text) >= 3 and not _keeps_helping(text):
         return finding(

@@ -346,9 +346,16 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     (
+        # Hanging up with no word of why or how to come back is the catalogue's "hangs up
+        # silently" (violated), as the labelled sets read it.
         "abuse.ends_professionally",
-        "missed",
+        "violated",
         ["You useless idiot.", "I want to help.", "Moron.", "I'm ending this chat."],
+    ),
+    (
+        "abuse.ends_professionally",
+        "violated",
+        ["You useless idiot.", "Well at least I can read. Bye."],
     ),
     ("abuse.ends_professionally", "na", [ANGRY, "I'm checking."]),
     (

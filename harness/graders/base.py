@@ -140,13 +140,19 @@ class GradeInput:
             return True
         first_customer = self.customer[0][1] if self.customer else ""
         cut_off = re.search(
-            r"\b(hung up|hang up|cut me off|ended (the|our|my) (call|chat)|disconnected me|"
-            r"closed (the|my) chat|put the phone down|kicked me off)\b",
+            r"\b(hung up|hang up|cut (me|my call|the call|the chat) off|cut my call|"
+            r"(ended|closed|close|shut|cut|terminated|disconnected) (the|my|our|that) "
+            r"(call|chat|conversation)|disconnected me|put the phone down|kicked me off)\b",
             first_customer,
             sig.FLAGS,
         )
         first_agent = self.agent[0][1] if self.agent else ""
-        is_manager = re.search(r"\b(manager|supervisor|team lead)\b", first_agent, sig.FLAGS)
+        is_manager = re.search(
+            r"\b(manager|supervisor|team lead|team leader|head of)\b|"
+            r"\bI (manage|lead|run|head( up)?|look after) (the|our|a) (\w+ ){0,2}team\b",
+            first_agent,
+            sig.FLAGS,
+        )
         about_colleague = sig.backs_team(first_agent) or sig.undermines_team(first_agent)
         return bool(cut_off and (is_manager or about_colleague))
 
@@ -202,7 +208,23 @@ class GradeInput:
             )
         if not self.policy_text:
             return False
-        return bool(self.refusal_turns) or any(sig.caves(t) for _, t in self.agent)
+        # A no about the limit the case file sets (the reply cites the policy or shares its
+        # words), not any "I can't".
+        limit = sig.content_stems(self.policy_text)
+
+        def about_limit(index: int) -> bool:
+            text = self.turns[index].text
+            shared = sig.content_stems(text) & limit
+            asked = " ".join(t for i, t in self.customer if i < index)
+            return bool(
+                sig.policy_only(text)
+                or len(shared) >= 2
+                or shared & sig.content_stems(asked)  # the no answers a request on it
+            )
+
+        return any(about_limit(i) for i in self.refusal_turns) or any(
+            sig.caves(t) for _, t in self.agent
+        )
 
     @cached_property
     def policy_text(self) -> str:

@@ -28,7 +28,9 @@ def sandwich(g: GradeInput) -> Finding:
     for index, text in replies:
         refusal = (sig.refusals(text) or sig.policy_only(text))[0]
         alternative = sig.alternatives(text) or sig.offers(text)
-        validated = sig.validates(text) or sig.names_emotion(text) or sig.specific_apology(text)
+        # The validation may open the reply or close the agent's reply just before it.
+        before = [t for i, t in g.agent if i < index][-1:]
+        validated = any(_validates(t) for t in [text, *before])
         if alternative and validated:
             return finding(
                 "met",
@@ -44,6 +46,10 @@ def sandwich(g: GradeInput) -> Finding:
     index, text = replies[0]
     refusal = (sig.refusals(text) or sig.policy_only(text))[0]
     return finding("violated", "refuses flatly, with no alternative", Quote(index, refusal))
+
+
+def _validates(text: str) -> bool:
+    return bool(sig.validates(text) or sig.names_emotion(text) or sig.specific_apology(text))
 
 
 @grader("no.reason_given")
@@ -66,6 +72,14 @@ def reason_given(g: GradeInput) -> Finding:
             return finding(
                 "met", "explains why the answer is no", Quote(index, sig.sentence_of(text, why[0]))
             )
+    for index, text in replies:
+        rule = sig.rule_stated(text)
+        if rule:
+            return finding(
+                "partial",
+                "names the rule behind the no, not why it exists",
+                Quote(index, sig.sentence_of(text, rule[0])),
+            )
     index, text = replies[0]
     return finding(
         "missed",
@@ -83,7 +97,7 @@ def holds_boundary(g: GradeInput) -> Finding:
         return finding("violated", "grants what the policy forbids", g.granted_forbidden[0])
     refused_at = g.refusal_turns[0] if g.refusal_turns else None
     if refused_at is not None:
-        later = [(i, t) for i, t in g.agent if i > refused_at]
+        later = [(i, t) for i, t in g.agent if i >= refused_at]
         cave = g.first(sig.caves, later)
         if cave:
             return finding("violated", "gives in after pressure", cave)
@@ -114,7 +128,8 @@ def ladder(g: GradeInput) -> Finding:
     until = answer_to_last[0] if answer_to_last else len(g.turns)
     if g.agent_ended_at is not None:
         until = max(until, g.agent_ended_at)
-    rungs = [(i, sig.ladder_rung(text)) for i, text in g.agent if first_abuse < i <= until]
+    stood = [(i, _rungs_of(text)) for i, text in g.agent if first_abuse < i <= until]
+    rungs = [(i, max(r, default=0)) for i, r in stood]
     if not rungs:
         return finding("na", "no reply to the abusive turns")
     first_index, first_rung = rungs[0]
@@ -126,9 +141,9 @@ def ladder(g: GradeInput) -> Finding:
         )
     ended = [i for i, r in rungs if r == 4]
     if ended:
-        missing = {1, 2, 3} - {r for i, r in rungs if 0 < r < 4 and i < ended[0]}
+        missing = {1, 2, 3} - {r for i, rs in stood if i < ended[0] for r in rs}
         quote = _rung_quote(g, ended[0])
-        if len(missing) >= 2:
+        if len(missing) >= 2 or (1 in missing and first_rung == 3):
             return finding(
                 "violated", f"ends the call after skipping rungs {sorted(missing)}", quote
             )
@@ -137,6 +152,12 @@ def ladder(g: GradeInput) -> Finding:
         return finding("met", "climbs the ladder rung by rung before ending", quote)
     used = [r for _, r in rungs if r]
     if not used:
+        if _absorbed(g, last_abuse):
+            return finding(
+                "met",
+                "takes the insult without rising to it and the customer calms",
+                _rung_quote(g, rungs[-1][0]),
+            )
         return finding("missed", "never redirects, names the behaviour or sets a boundary")
     first_used = next(i for i, r in rungs if r)
     if len(rungs) >= 3 and max(used) < 3:
@@ -153,22 +174,61 @@ def ladder(g: GradeInput) -> Finding:
     return finding("partial", "uses the ladder, but out of order", _rung_quote(g, first_used))
 
 
+def _absorbed(g: GradeInput, last_abuse: int) -> bool:
+    """A single abusive turn answered calmly (not defensive, not caving, no ending), after
+    which the customer stops: the first rung did its job."""
+    reply = g.next_agent(last_abuse)
+    if reply is None or len(g.abusive_turns) > 1:
+        return False
+    text = reply[1]
+    if sig.defensive(text) or sig.caves(text) or sig.ends_conversation(text):
+        return False
+    if sig.undermines_team(text):
+        return False
+    if not (sig.asks(text) or sig.offers(text) or sig.ownership(text) or sig.empathy(text)):
+        return False
+    later = [t for i, t in g.customer if i > reply[0]]
+    return bool(later) and not sig.abusive(later[0])
+
+
+def _rungs_of(text: str) -> set[int]:
+    """The ladder rungs of one reply; acknowledging the customer's feeling while working
+    on the issue (not defensively) is the first rung, acknowledge and redirect."""
+    rungs = sig.ladder_rungs(text)
+    heard = [h for h in sig.empathy(text) if not sig.apologies(sig.sentence_of(text, h).text)]
+    working = sig.asks(text) or sig.offers(text) or sig.ownership(text)
+    if heard and working and not sig.defensive(text) and not sig.caves(text):
+        rungs.add(1)
+    return rungs
+
+
 def _rung_quote(g: GradeInput, index: int) -> Quote:
     text = g.turns[index].text
     rung = sig.ladder_rung(text)
     pattern = {4: sig.AGENT_ENDS, 3: sig.RUNG_BOUNDARY, 2: sig.RUNG_NAME, 1: sig.RUNG_REDIRECT}
-    hits = sig.find(pattern.get(rung, ()), text) or sig.sentences(text)
+    hits = sig.find(pattern.get(rung, ()), text) or sig.empathy(text) or sig.sentences(text)
     return Quote(index, sig.sentence_of(text, hits[0]))
 
 
 @grader("abuse.distinguish")
 def distinguish(g: GradeInput) -> Finding:
     """abuse.distinguish (000 §4): patience for the upset customer who is not abusive."""
-    if g.customer_abusive or not g.customer_upset:
+    # Upset at any point counts (a customer can turn upset when the answer is no).
+    upset = g.customer_upset or any(sig.upset(text) for _, text in g.customer)
+    if g.customer_abusive or not upset:
         return finding("na", "the customer was abusive, or not upset")
     policing = g.first(sig.warns_customer, g.agent)
     if policing:
         return finding("violated", "polices an upset (not abusive) customer", policing)
+    if g.agent_ended_at is not None:
+        text = g.turns[g.agent_ended_at].text
+        cut_off = [h for h in sig.ends_conversation(text) if "bye" not in h.text.lower()]
+        if cut_off:
+            return finding(
+                "violated",
+                "ends the conversation with an upset (not abusive) customer",
+                Quote(g.agent_ended_at, cut_off[0]),
+            )
     patient = g.first(sig.empathy, g.agent)
     return finding("met", "treats the upset customer with patience", patient)
 
@@ -180,17 +240,20 @@ def ends_professionally(g: GradeInput) -> Finding:
         return finding("na", "the agent did not end the conversation")
     index = g.agent_ended_at
     text = g.turns[index].text
-    if sig.abusive(text):
-        return finding(
-            "violated", "insults the customer while ending", Quote(index, sig.abusive(text)[0])
-        )
+    retort = sig.abusive(text) or sig.defensive(text)
+    if retort:
+        return finding("violated", "insults or snaps back while ending", Quote(index, retort[0]))
     why, back = sig.end_reason(text), sig.path_back(text)
     if why and back:
         return finding("met", "says why it is ending and how to come back", Quote(index, back[0]))
     if why or back:
         hit = (why or back)[0]
         return finding("partial", "ends with only one of: why, the way back", Quote(index, hit))
-    return finding("missed", "ends without a reason or a way back")
+    return finding(
+        "violated",
+        "hangs up without a word of why or how to come back",
+        Quote(index, (sig.ends_conversation(text) or sig.sentences(text))[0]),
+    )
 
 
 @grader("abuse.manager_backs_team")
@@ -220,9 +283,13 @@ def manager_request(g: GradeInput) -> Finding:
         return finding("na", "no reply to the manager request")
     index, text = reply
     stonewall = sig.find(sig.STONEWALL, text)
-    if stonewall:
+    if stonewall and not sig.find(sig.TRANSFER_OFFER, text):
         return finding(
             "violated", "refuses or stonewalls the manager request", Quote(index, stonewall[0])
+        )
+    if stonewall:
+        return finding(
+            "partial", "offers the transfer, but talks it down", Quote(index, stonewall[0])
         )
     parts = {
         "respects": sig.find(sig.RESPECT_REQUEST, text),

@@ -6,6 +6,17 @@ from harness import signals as sig
 from harness.graders.base import Finding, GradeInput, Quote, finding, grader
 
 
+def _keeps_helping(text: str) -> list[sig.Hit]:
+    """Signs a reply keeps working the problem: a redirect, ownership, empathy, an offer."""
+    return (
+        sig.find(sig.RUNG_REDIRECT, text)
+        or sig.ownership(text)
+        or sig.empathy(text)
+        or sig.offers(text)
+        or sig.we_language(text)
+    )
+
+
 @grader("defuse.dont_take_personally")
 def dont_take_personally(g: GradeInput) -> Finding:
     """defuse.dont_take_personally (000 §2 D): stay professional after an insult."""
@@ -14,27 +25,35 @@ def dont_take_personally(g: GradeInput) -> Finding:
     replies = [r for i in g.attack_turns if (r := g.next_agent(i))]
     if not replies:
         return finding("na", "no reply after the attack")
-    hurt = g.first(sig.defensive, replies) or g.first(sig.shouting, replies)
+    # Wounded or retaliatory replies count for the rest of the contact, not only the
+    # reply right after the attack.
+    after = [(i, t) for i, t in g.agent if i > g.attack_turns[0]]
+    hurt = g.first(sig.defensive, after) or g.first(sig.shouting, replies)
     if hurt:
         return finding("violated", "defensive or retaliatory after an attack", hurt)
-    curt = g.first(
-        lambda t: (
-            sig.ends_conversation(t) if not sig.path_back(t) and not sig.end_reason(t) else []
-        ),
-        replies,
-    )
+    siding = g.first(sig.undermines_team, replies)
+    if siding:
+        return finding("missed", "sides with the attack on a colleague", siding)
+    index, text = replies[0]
+    if sig.ladder_rung(text) >= 3 and not _keeps_helping(text):
+        return finding(
+            "violated",
+            "answers the first attack with a threat to end, and nothing else",
+            Quote(index, sig.sentences(text)[0]),
+        )
+    # Ending without a word of why or how to come back is cutting the customer off, unless
+    # earlier replies had already named the behaviour or warned (the ladder's last rung).
+    warned = False
+    curt: Quote | None = None
+    for index, text in replies:
+        if sig.ladder_rung(text) == 4 and not warned:
+            if not sig.path_back(text) and not sig.end_reason(text):
+                curt = Quote(index, sig.ends_conversation(text)[0])
+            break
+        warned = warned or sig.ladder_rung(text) in (2, 3)
     if curt:
         return finding("violated", "cuts the customer off after the attack", curt)
-    helpful = g.first(
-        lambda t: (
-            sig.find(sig.RUNG_REDIRECT, t)
-            or sig.ownership(t)
-            or sig.empathy(t)
-            or sig.offers(t)
-            or sig.we_language(t)
-        ),
-        replies,
-    )
+    helpful = g.first(_keeps_helping, replies)
     if helpful:
         return finding("met", "stays neutral and keeps working the problem", helpful)
     return finding("partial", "not defensive, but does not steer back to helping")
@@ -49,7 +68,9 @@ def empathize_first(g: GradeInput) -> Finding:
     if not replies:
         return finding("na", "no agent replies")
     index, text = replies[0]
-    if g.is_manager_role and len(replies) > 1 and not sig.empathy(text):
+    # A manager may open on the colleague's call and validate in the next reply.
+    on_colleague = sig.backs_team(text) or sig.undermines_team(text)
+    if g.is_manager_role and len(replies) > 1 and not sig.empathy(text) and on_colleague:
         index, text = replies[1]
     # sympathy for how a colleague behaved is about the colleague, not the customer's case
     care = [h for h in sig.empathy(text) if not sig.undermines_team(sig.sentence_of(text, h).text)]

@@ -942,7 +942,21 @@ reasons = set_detector(
 alternatives = set_detector("alternatives", ALTERNATIVE, "Offers something it can do instead.")
 
 
-caves = set_detector("caves", CAVE, "Gives in under pressure.")
+rule_stated = set_detector(
+    "rule_stated", pattern_set("rule_stated"), "Names the rule or condition a no rests on."
+)
+
+
+_NEGATED_BEFORE = re.compile(
+    r"\b(can'?t|cannot|won'?t|will not|not able to|unable to|don'?t|do not|never|no)\b"
+    r"[^.?!]{0,12}$",
+    FLAGS,
+)
+
+
+def caves(text: str) -> list[Hit]:
+    """Gives in under pressure (not a refusal to: "we can't make an exception")."""
+    return [h for h in find(CAVE, text) if not _NEGATED_BEFORE.search(text[: h.start])]
 
 
 # ---------------------------------------------------------------- abuse and the ladder
@@ -1048,19 +1062,27 @@ PATH_BACK = pattern_set("path_back")
 END_REASON = pattern_set("end_reason")
 
 
+def ladder_rungs(text: str) -> set[int]:
+    """Every escalation-ladder rung a reply stands on (one reply can name the behaviour
+    and set a boundary at once): 1 redirect, 2 name the behaviour, 3 set a boundary,
+    4 end the interaction."""
+    conditional = re.search(r"\bif\b[^.?!]*\b(end|clos|disconnect|hang)", text, FLAGS)
+    out: set[int] = set()
+    if find(AGENT_ENDS, text) and not conditional:
+        out.add(4)
+    if find(RUNG_BOUNDARY, text) or conditional:
+        out.add(3)
+    if find(RUNG_NAME, text):
+        out.add(2)
+    if find(RUNG_REDIRECT, text):
+        out.add(1)
+    return out
+
+
 def ladder_rung(text: str) -> int:
     """Which escalation-ladder rung a reply stands on: 0 none, 1 redirect, 2 name the
-    behaviour, 3 set a boundary, 4 end the interaction."""
-    conditional = re.search(r"\bif\b[^.?!]*\b(end|clos|disconnect|hang)", text, FLAGS)
-    if find(AGENT_ENDS, text) and not conditional:
-        return 4
-    if find(RUNG_BOUNDARY, text) or conditional:
-        return 3
-    if find(RUNG_NAME, text):
-        return 2
-    if find(RUNG_REDIRECT, text):
-        return 1
-    return 0
+    behaviour, 3 set a boundary, 4 end the interaction (the highest, when several)."""
+    return max(ladder_rungs(text), default=0)
 
 
 def ends_conversation(text: str) -> list[Hit]:
@@ -1079,11 +1101,17 @@ end_reason = set_detector("end_reason", END_REASON, "Says why it is ending the c
 WARNS_CUSTOMER = pattern_set("warns_customer")
 
 
-warns_customer = set_detector(
-    "warns_customer",
-    WARNS_CUSTOMER,
-    "Polices the customer's tone or threatens to end the conversation.",
-)
+WARNING_REPORTED = pattern_set("warning_reported")
+
+
+def warns_customer(text: str) -> list[Hit]:
+    """Polices the customer's tone or threatens to end the conversation (not a sentence
+    reporting how an earlier contact was ended: "she was right to end the call")."""
+    return [
+        hit
+        for hit in find(WARNS_CUSTOMER, text)
+        if not find(WARNING_REPORTED, sentence_of(text, hit).text)
+    ]
 
 
 DEFENSIVE = pattern_set("defensive")
@@ -1105,7 +1133,15 @@ PROMISE_TRANSFER = pattern_set("promise_transfer")
 STONEWALL = pattern_set("stonewall")
 
 
-escalates = set_detector("escalates", ESCALATE, "Mentions escalating to a supervisor/specialist.")
+NOT_ESCALATING = pattern_set("not_escalating")
+
+
+def escalates(text: str) -> list[Hit]:
+    """Mentions escalating to a supervisor/specialist (not the agent introducing its own
+    team, nor denying the customer a manager)."""
+    return [
+        hit for hit in find(ESCALATE, text) if not find(NOT_ESCALATING, sentence_of(text, hit).text)
+    ]
 
 
 authority_limit = set_detector(

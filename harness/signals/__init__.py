@@ -539,12 +539,22 @@ SO_SUMMARY = pattern_set("so_summary")
 INVITE_CORRECTION = pattern_set("invite_correction")
 
 
+PLAN_RECAP = pattern_set("plan_recap")
+
+
+def plan_recap(sentence: str) -> bool:
+    """A recap of the agreed plan or next steps ("To confirm: refund in 3-5 days, and I'll
+    call Friday"): a teach-back, not a playback of the customer's problem."""
+    return bool(find(PLAN_RECAP, sentence))
+
+
 @memo
 def playback(text: str) -> list[Hit]:
-    """Summarises the problem back in the agent's own words."""
+    """Summarises the problem back in the agent's own words (not a recap of the plan)."""
     hits = find(PLAYBACK, text)
     if not hits and invites_correction(text):
         hits = [sentence_of(text, h) for h in find(SO_SUMMARY, text)]
+    hits = [h for h in hits if not plan_recap(sentence_of(text, h).text)]
     return _with_semantic("playback", text, hits)
 
 
@@ -583,7 +593,7 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
         question = sentence.text.endswith("?")
         if question and not invites_correction(sentence.text):
             continue
-        if not find(RESTATEMENT_FRAME, sentence.text):
+        if not find(RESTATEMENT_FRAME, sentence.text) or plan_recap(sentence.text):
             continue
         if len(content_stems(sentence.text) & said) >= shared:
             out.append(sentence)

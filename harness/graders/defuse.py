@@ -128,7 +128,7 @@ def pickle(g: GradeInput) -> Finding:
     """defuse.pickle (000 §2 E): an unexpected extra after resolving."""
     if not g.resolved:
         return finding("na", "the issue was not resolved")
-    extra = g.first(sig.pickle, g.agent)
+    extra = g.first(sig.extras, g.agent)
     if extra:
         return finding("met", "adds an unexpected extra beyond the fix", extra)
     return finding("missed", "looked for an extra (credit, upgrade, personal follow-up)")

@@ -1004,6 +1004,12 @@ empower = set_detector(
 pickle = set_detector("pickle", PICKLE, "An unexpected extra beyond the fix.")
 
 
+def extras(text: str) -> list[Hit]:
+    """An unexpected extra beyond the fix, not a term of one of the options on offer
+    ("an exchange with free shipping both ways, or a refund" is the fix itself)."""
+    return [h for h in pickle(text) if not options_offered(sentence_of(text, h).text)]
+
+
 unsure = set_detector("unsure", UNSURE, "Admits not knowing.")
 
 

@@ -683,6 +683,41 @@ def concrete_fixes(text: str) -> list[Hit]:
 OPTIONS_MARKER = pattern_set("options_marker")
 
 
+OPTION_FRAME = pattern_set("option_frame")
+_OR = re.compile(
+    r"(?:,\s*|\s+)\bor\b(?!\s+(so|not|anything|something|two|more|less|later|whatever|other|"
+    r"otherwise)\b)|^\W*or\b",
+    FLAGS,
+)
+
+
+def _remedy_or_time(text: str) -> bool:
+    return bool(_CONCRETE_REMEDY.search(text) or precise_timeline(text))
+
+
+def remedies_side_by_side(text: str) -> list[Hit]:
+    """Two remedies joined by "or" under a choice frame ("You can have the £38 back on
+    your card, or as credit right now"; "If I upgrade it arrives tomorrow. Or I can
+    refund you now"): each side names a remedy, an amount or a time."""
+    found = sentences(text)
+    for n, sentence in enumerate(found):
+        framed = find(OPTION_FRAME, sentence.text) or (
+            n > 0 and find(OPTION_FRAME, found[n - 1].text)
+        )
+        joint = _OR.search(sentence.text)
+        if not framed or not joint:
+            continue
+        if joint.start() == 0 and n:  # "... tomorrow. Or I can refund you now."
+            left, right = found[n - 1], sentence
+        else:
+            cut = sentence.start + joint.start()
+            left = Hit(sentence.start, cut, text[sentence.start : cut])
+            right = Hit(cut, sentence.end, text[cut : sentence.end])
+        if _remedy_or_time(left.text) and _remedy_or_time(right.text):
+            return [left, right]
+    return []
+
+
 @memo
 def options_offered(text: str) -> list[Hit]:
     """Two or more alternatives in one reply."""
@@ -690,6 +725,9 @@ def options_offered(text: str) -> list[Hit]:
     marker = find(OPTIONS_MARKER, text)
     if marker:
         return found if len(found) >= 2 else [*marker, *found, *marker][:2]
+    side_by_side = remedies_side_by_side(text)
+    if side_by_side and len(found) < 2:
+        return side_by_side
     if len(found) >= 2 and re.search(
         r"\b(or|either|option|options|alternatively|which|prefer|choose|choice|two ways|"
         r"a few ways|couple of)\b",

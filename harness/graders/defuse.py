@@ -71,7 +71,7 @@ def empathize_first(g: GradeInput) -> Finding:
 @grader("defuse.find_real_issue")
 def find_real_issue(g: GradeInput) -> Finding:
     """defuse.find_real_issue (000 §2 F, 002 §3): open questions that uncover the stakes."""
-    open_q = g.all(sig.exploratory_questions, g.agent)
+    open_q = g.all(sig.stakes_questions, g.agent)
     revealed = any(s.real_issue_revealed for s in g.states) if g.states else None
     if open_q and revealed is False and g.persona is not None:
         return finding(

@@ -511,7 +511,27 @@ def exploratory_questions(text: str) -> list[Hit]:
     return _with_semantic("exploratory_questions", text, out)
 
 
+def stakes_questions(text: str) -> list[Hit]:
+    """Questions that dig for what is really at stake: open questions that do not just
+    gather a fact ("Which account?", "When did it start?"), and yes/no questions that
+    probe for the need behind the request ("Is there anything time-sensitive in it?")."""
+    out: list[Hit] = []
+    rhetorical = {r.start for r in rhetorical_questions(text)}
+    for q in questions(text):
+        if q.start in rhetorical or find(GENERIC_ASK, q.text) or find(CLOSERS, q.text):
+            continue
+        if invites_correction(q.text) or confirm_satisfaction(q.text):
+            continue
+        probes = bool(find(PROBE, q.text) or re.search(_STAKES, q.text, FLAGS))
+        fact = asks_identifier(q.text) or is_choice_question(q.text) or find(FACT_ASK, q.text)
+        if probes or (is_open_question(q.text) and not fact):
+            out.append(q)
+    return _with_semantic("exploratory_questions", text, out)
+
+
 CLOSERS = pattern_set("closers")
+PROBE = pattern_set("probe")
+FACT_ASK = pattern_set("fact_ask")
 _STAKES = fragment("stakes")
 
 

@@ -784,9 +784,22 @@ def precise_timeline(text: str) -> list[Hit]:
     return find(PRECISE_TIME, text)
 
 
+FUTURE_ACTION = pattern_set("future_action")
+_NOT_A_PROMISE = re.compile(r"\b(hope|hoping|wish|too soon|ask (them |him |her )?for)\b", FLAGS)
+
+
 def vague_timeline(text: str) -> list[Hit]:
-    """A vague timeline ("soon", "shortly", "ASAP")."""
-    return find(VAGUE_TIME, text)
+    """A vague timeline ("soon", "shortly", "ASAP") on something the agent or the company
+    will do; not a wish ("I hope he's home soon"), the customer's own plans ("unless you
+    travel soon") or a past fact ("rejected as too soon")."""
+    out = []
+    for hit in find(VAGUE_TIME, text):
+        sentence = sentence_of(text, hit).text
+        if _NOT_A_PROMISE.search(sentence):
+            continue
+        if commitments(sentence) or find(FUTURE_ACTION, sentence):
+            out.append(hit)
+    return out
 
 
 commitments = memo(set_detector("commitments", COMMITMENT, "Commits to an action."))

@@ -72,7 +72,7 @@ def apology_formula(g: GradeInput) -> Finding:
 @grader("resolve.precise_timeline")
 def precise_timeline(g: GradeInput) -> Finding:
     """resolve.precise_timeline (001 close the loop, 004 §4): exact action, owner and time."""
-    committing = [(i, t) for i, t in g.agent if sig.commitments(t)]
+    committing = [(i, t) for i, t in g.agent if sig.commitments(t) or sig.timed_promises(t)]
     vague = g.first(sig.vague_timeline, g.agent)
     if vague:
         return finding("violated", "a vague timeline", vague)

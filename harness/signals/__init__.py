@@ -805,6 +805,16 @@ def vague_timeline(text: str) -> list[Hit]:
 commitments = memo(set_detector("commitments", COMMITMENT, "Commits to an action."))
 
 
+def timed_promises(text: str) -> list[Hit]:
+    """Sentences that say what will happen and when ("I'll ring the shop at 10am
+    tomorrow"), whatever the verb."""
+    return [
+        s
+        for s in sentences(text)
+        if not s.text.endswith("?") and find(FUTURE_ACTION, s.text) and precise_timeline(s.text)
+    ]
+
+
 # ---------------------------------------------------------------- saying no
 
 REFUSAL = pattern_set("refusal")

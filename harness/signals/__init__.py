@@ -711,8 +711,13 @@ _OR = re.compile(
 )
 
 
+_DURATION = re.compile(
+    r"\b\d+(\s?(-|to)\s?\d+)?\s?(min(ute)?s?|h(ou)?rs?|(working |business )?days?|weeks?)\b", FLAGS
+)
+
+
 def _remedy_or_time(text: str) -> bool:
-    return bool(_CONCRETE_REMEDY.search(text) or precise_timeline(text))
+    return bool(_CONCRETE_REMEDY.search(text) or precise_timeline(text) or _DURATION.search(text))
 
 
 def remedies_side_by_side(text: str) -> list[Hit]:

@@ -620,6 +620,25 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
     return out
 
 
+_AGENT_LEAD = re.compile(r"^\W*(I|we)\b", FLAGS)
+
+
+def echoes(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
+    """Statements that retell the customer's own account in plain words, with no recap
+    frame ("You've written three times and been told twice it would sort itself out"):
+    they share at least `shared` content words with what the customer wrote. Questions,
+    the agent's own actions ("I've...", "We...") and recaps of the plan do not count."""
+    said = content_stems(customer_text)
+    return [
+        s
+        for s in sentences(text)
+        if not s.text.endswith("?")
+        and not _AGENT_LEAD.match(s.text)
+        and not plan_recap(s.text)
+        and len(content_stems(s.text) & said) >= shared
+    ]
+
+
 invites_correction = set_detector(
     "invites_correction", INVITE_CORRECTION, "Checks its understanding with the customer."
 )

@@ -522,9 +522,14 @@ def stakes_questions(text: str) -> list[Hit]:
             continue
         if invites_correction(q.text) or confirm_satisfaction(q.text):
             continue
-        probes = bool(find(PROBE, q.text) or re.search(_STAKES, q.text, FLAGS))
-        fact = asks_identifier(q.text) or is_choice_question(q.text) or find(FACT_ASK, q.text)
-        if probes or (is_open_question(q.text) and not fact):
+        fact = (
+            asks_identifier(q.text)
+            or is_choice_question(q.text)
+            or find(FACT_ASK, q.text)
+            or q.text.count(",") >= 3  # a checklist of details to send
+        )
+        stakes = is_open_question(q.text) or re.search(_STAKES, q.text, FLAGS)
+        if find(PROBE, q.text) or (stakes and not fact):
             out.append(q)
     return _with_semantic("exploratory_questions", text, out)
 

@@ -185,6 +185,11 @@ CASES: list[tuple[str, str, list[str]]] = [
         [ANGRY, "So to confirm: a new parcel goes out today and I'll email you by 5pm."],
     ),
     (
+        "defuse.playback",
+        "met",
+        [ANGRY, "I understand that order CR-1 is four days late with no word from us. Correct?"],
+    ),
+    (
         "defuse.pickle",
         "missed",
         [

@@ -625,14 +625,15 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
     return out
 
 
-_AGENT_LEAD = re.compile(r"^\W*(I|we)\b", FLAGS)
+_AGENT_LEAD = re.compile(r"^\W*(I|we)\b(?! (understand|gather|hear)\b)", FLAGS)
 
 
 def echoes(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
     """Statements that retell the customer's own account in plain words, with no recap
     frame ("You've written three times and been told twice it would sort itself out"):
     they share at least `shared` content words with what the customer wrote. Questions,
-    the agent's own actions ("I've...", "We...") and recaps of the plan do not count."""
+    the agent's own actions ("I've...", "We...") and recaps of the plan do not count;
+    "I understand that you..." and "I gather..." retell the customer's account."""
     said = content_stems(customer_text)
     return [
         s

@@ -206,6 +206,44 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("defuse.playback", "partial", [ANGRY, "Let me recap: the parcel is four days late."]),
     ("defuse.playback", "missed", [ANGRY, "I will send a new one."]),
     (
+        "defuse.playback",
+        "met",
+        [
+            ANGRY,
+            "Order CR-1 is four days late and nobody told you anything. Have I got that right?",
+        ],
+    ),
+    (
+        "defuse.playback",
+        "missed",
+        [ANGRY, "So to confirm: a new parcel goes out today and I'll email you by 5pm."],
+    ),
+    (
+        "defuse.playback",
+        "met",
+        [ANGRY, "I understand that order CR-1 is four days late with no word from us. Correct?"],
+    ),
+    (
+        "defuse.pickle",
+        "missed",
+        [
+            ANGRY,
+            "I can resend it by courier with free delivery, or refund you in full. Which?",
+            "The refund, please.",
+            "Done, it's refunded.",
+        ],
+    ),
+    (
+        "open.calm_opener",
+        "missed",
+        ["My parcel is late.", "Hi Sam, the courier has it and it arrives Friday."],
+    ),
+    (
+        "resolve.precise_timeline",
+        "met",
+        [ANGRY, "Sorry about that. I'll ring the depot at 10am tomorrow and text you by noon."],
+    ),
+    (
         "defuse.options",
         "met",
         [

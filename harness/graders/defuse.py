@@ -104,7 +104,7 @@ def empathize_first(g: GradeInput) -> Finding:
 @grader("defuse.find_real_issue")
 def find_real_issue(g: GradeInput) -> Finding:
     """defuse.find_real_issue (000 §2 F, 002 §3): open questions that uncover the stakes."""
-    open_q = g.all(sig.exploratory_questions, g.agent)
+    open_q = g.all(sig.stakes_questions, g.agent)
     revealed = any(s.real_issue_revealed for s in g.states) if g.states else None
     if open_q and revealed is False and g.persona is not None:
         return finding(
@@ -125,6 +125,9 @@ def playback(g: GradeInput) -> Finding:
     for index, text in g.agent:
         said = " ".join([*(t for i, t in g.customer if i < index), *map(str, g.context.values())])
         summary = sig.playback(text) or sig.restatement(text, said)
+        if not summary and sig.invites_correction(text):
+            told = " ".join(t for i, t in g.customer if i < index)
+            summary = sig.echoes(text, told)
         if summary and sig.invites_correction(text):
             return finding("met", "plays the problem back and checks it", Quote(index, summary[0]))
         if summary and unchecked is None:
@@ -161,7 +164,7 @@ def pickle(g: GradeInput) -> Finding:
     """defuse.pickle (000 §2 E): an unexpected extra after resolving."""
     if not g.resolved:
         return finding("na", "the issue was not resolved")
-    extra = g.first(sig.pickle, g.agent)
+    extra = g.first(sig.extras, g.agent)
     if extra:
         return finding("met", "adds an unexpected extra beyond the fix", extra)
     return finding("missed", "looked for an extra (credit, upgrade, personal follow-up)")

@@ -71,7 +71,7 @@ def apology_formula(g: GradeInput) -> Finding:
 @grader("resolve.precise_timeline")
 def precise_timeline(g: GradeInput) -> Finding:
     """resolve.precise_timeline (001 close the loop, 004 §4): exact action, owner and time."""
-    committing = [(i, t) for i, t in g.agent if sig.commitments(t)]
+    committing = [(i, t) for i, t in g.agent if sig.commitments(t) or sig.timed_promises(t)]
     vague = g.first(sig.vague_timeline, g.agent)
     if vague:
         return finding("violated", "a vague timeline", vague)
@@ -175,6 +175,13 @@ def no_repeat_asks(g: GradeInput) -> Finding:
     return finding("met", "does not ask for anything already known")
 
 
+_HEADER = re.compile(r"\s*subject:[^\n]*\n\s*", re.I)
+
+
+def _greeting(text: str) -> list[sig.Hit]:
+    return sig.find(sig.OPENER_GREETING, text)
+
+
 @grader("open.calm_opener")
 def calm_opener(g: GradeInput) -> Finding:
     """open.calm_opener (001 prepare a calm opening): greet by name, purpose, goal."""
@@ -184,20 +191,26 @@ def calm_opener(g: GradeInput) -> Finding:
     if not text.strip():
         return finding("missed", "the first reply is empty")
     name = str(g.context.get("customer_name") or (g.persona.customer_name if g.persona else ""))
-    first_name = name.split()[0] if name else ""
-    greet = sig.find(sig.OPENER_GREETING, text)
-    by_name = bool(first_name) and re.search(rf"\b{re.escape(first_name)}\b", text[:80])
+    body = _HEADER.match(text)
+    skip = body.end() if body else 0  # an email's "Subject: RE: ..." line
+    greet = [sig.Hit(h.start + skip, h.end + skip, h.text) for h in _greeting(text[skip:])]
+    opening = text[skip : skip + 80]
+    # Any part of the name ("Dear Mr Okafor", "Hi Wei Ling"); a name in the opening words
+    # with no greeting word ("Mr Whitaker, this is Renee") greets by name too.
+    names = re.findall(r"[^\W\d_]{2,}", name)
+    by_name = any(re.search(rf"\b{re.escape(n)}\b", opening) for n in names)
     purpose = sig.find(sig.OPENER_PURPOSE, text)
     goal = sig.find(sig.OPENER_GOAL, text)
-    parts = sum([bool(greet and (by_name or not first_name)), bool(purpose), bool(goal)])
+    greeted = by_name if names else bool(greet)
+    parts = sum([greeted, bool(purpose), bool(goal)])
     quote = Quote(index, (greet or purpose or goal or sig.sentences(text))[0])
-    if parts == 3 or (parts == 2 and goal):
+    if parts == 3:
         return finding("met", "greets by name, states its purpose and a goal", quote)
-    if parts:
-        return finding(
-            "partial", f"opener has {parts} of greeting by name, purpose and goal", quote
-        )
-    return finding("missed", "looked for a greeting by name, a purpose and a goal")
+    if parts == 2:
+        return finding("partial", "opener has 2 of greeting by name, purpose and goal", quote)
+    return finding(
+        "missed", f"opener has {parts} of greeting by name, purpose and goal (2 needed)", quote
+    )
 
 
 @grader("close.follow_up")

@@ -657,7 +657,32 @@ def exploratory_questions(text: str) -> list[Hit]:
     return _with_semantic("exploratory_questions", text, out)
 
 
+def stakes_questions(text: str) -> list[Hit]:
+    """Questions that dig for what is really at stake: open questions that do not just
+    gather a fact ("Which account?", "When did it start?"), and yes/no questions that
+    probe for the need behind the request ("Is there anything time-sensitive in it?")."""
+    out: list[Hit] = []
+    rhetorical = {r.start for r in rhetorical_questions(text)}
+    for q in questions(text):
+        if q.start in rhetorical or find(GENERIC_ASK, q.text) or find(CLOSERS, q.text):
+            continue
+        if invites_correction(q.text) or confirm_satisfaction(q.text):
+            continue
+        fact = (
+            asks_identifier(q.text)
+            or is_choice_question(q.text)
+            or find(FACT_ASK, q.text)
+            or q.text.count(",") >= 3  # a checklist of details to send
+        )
+        stakes = is_open_question(q.text) or re.search(_STAKES, q.text, FLAGS)
+        if find(PROBE, q.text) or (stakes and not fact):
+            out.append(q)
+    return _with_semantic("exploratory_questions", text, out)
+
+
 CLOSERS = pattern_set("closers")
+PROBE = pattern_set("probe")
+FACT_ASK = pattern_set("fact_ask")
 _STAKES = fragment("stakes")
 
 
@@ -710,12 +735,22 @@ SO_SUMMARY = pattern_set("so_summary")
 INVITE_CORRECTION = pattern_set("invite_correction")
 
 
+PLAN_RECAP = pattern_set("plan_recap")
+
+
+def plan_recap(sentence: str) -> bool:
+    """A recap of the agreed plan or next steps ("To confirm: refund in 3-5 days, and I'll
+    call Friday"): a teach-back, not a playback of the customer's problem."""
+    return bool(find(PLAN_RECAP, sentence))
+
+
 @memo
 def playback(text: str) -> list[Hit]:
-    """Summarises the problem back in the agent's own words."""
+    """Summarises the problem back in the agent's own words (not a recap of the plan)."""
     hits = find(PLAYBACK, text)
     if not hits and invites_correction(text):
         hits = [sentence_of(text, h) for h in find(SO_SUMMARY, text)]
+    hits = [h for h in hits if not plan_recap(sentence_of(text, h).text)]
     return _with_semantic("playback", text, hits)
 
 
@@ -754,11 +789,31 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
         question = sentence.text.endswith("?")
         if question and not invites_correction(sentence.text):
             continue
-        if not find(RESTATEMENT_FRAME, sentence.text):
+        if not find(RESTATEMENT_FRAME, sentence.text) or plan_recap(sentence.text):
             continue
         if len(content_stems(sentence.text) & said) >= shared:
             out.append(sentence)
     return out
+
+
+_AGENT_LEAD = re.compile(r"^\W*(I|we)\b(?! (understand|gather|hear)\b)", FLAGS)
+
+
+def echoes(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
+    """Statements that retell the customer's own account in plain words, with no recap
+    frame ("You've written three times and been told twice it would sort itself out"):
+    they share at least `shared` content words with what the customer wrote. Questions,
+    the agent's own actions ("I've...", "We...") and recaps of the plan do not count;
+    "I understand that you..." and "I gather..." retell the customer's account."""
+    said = content_stems(customer_text)
+    return [
+        s
+        for s in sentences(text)
+        if not s.text.endswith("?")
+        and not _AGENT_LEAD.match(s.text)
+        and not plan_recap(s.text)
+        and len(content_stems(s.text) & said) >= shared
+    ]
 
 
 invites_correction = set_detector(
@@ -866,6 +921,46 @@ def concrete_fixes(text: str) -> list[Hit]:
 OPTIONS_MARKER = pattern_set("options_marker")
 
 
+OPTION_FRAME = pattern_set("option_frame")
+_OR = re.compile(
+    r"(?:,\s*|\s+)\bor\b(?!\s+(so|not|anything|something|two|more|less|later|whatever|other|"
+    r"otherwise)\b)|^\W*or\b",
+    FLAGS,
+)
+
+
+_DURATION = re.compile(
+    r"\b\d+(\s?(-|to)\s?\d+)?\s?(min(ute)?s?|h(ou)?rs?|(working |business )?days?|weeks?)\b", FLAGS
+)
+
+
+def _remedy_or_time(text: str) -> bool:
+    return bool(_CONCRETE_REMEDY.search(text) or precise_timeline(text) or _DURATION.search(text))
+
+
+def remedies_side_by_side(text: str) -> list[Hit]:
+    """Two remedies joined by "or" under a choice frame ("You can have the £38 back on
+    your card, or as credit right now"; "If I upgrade it arrives tomorrow. Or I can
+    refund you now"): each side names a remedy, an amount or a time."""
+    found = sentences(text)
+    for n, sentence in enumerate(found):
+        framed = find(OPTION_FRAME, sentence.text) or (
+            n > 0 and find(OPTION_FRAME, found[n - 1].text)
+        )
+        joint = _OR.search(sentence.text)
+        if not framed or not joint:
+            continue
+        if joint.start() == 0 and n:  # "... tomorrow. Or I can refund you now."
+            left, right = found[n - 1], sentence
+        else:
+            cut = sentence.start + joint.start()
+            left = Hit(sentence.start, cut, text[sentence.start : cut])
+            right = Hit(cut, sentence.end, text[cut : sentence.end])
+        if _remedy_or_time(left.text) and _remedy_or_time(right.text):
+            return [left, right]
+    return []
+
+
 @memo
 def options_offered(text: str) -> list[Hit]:
     """Two or more alternatives in one reply."""
@@ -873,6 +968,9 @@ def options_offered(text: str) -> list[Hit]:
     marker = find(OPTIONS_MARKER, text)
     if marker:
         return found if len(found) >= 2 else [*marker, *found, *marker][:2]
+    side_by_side = remedies_side_by_side(text)
+    if side_by_side and len(found) < 2:
+        return side_by_side
     if len(found) >= 2 and re.search(
         r"\b(or|either|option|options|alternatively|which|prefer|choose|choice|two ways|"
         r"a few ways|couple of)\b",
@@ -909,12 +1007,35 @@ def precise_timeline(text: str) -> list[Hit]:
     return find(PRECISE_TIME, text)
 
 
+FUTURE_ACTION = pattern_set("future_action")
+_NOT_A_PROMISE = re.compile(r"\b(hope|hoping|wish|too soon|ask (them |him |her )?for)\b", FLAGS)
+
+
 def vague_timeline(text: str) -> list[Hit]:
-    """A vague timeline ("soon", "shortly", "ASAP")."""
-    return find(VAGUE_TIME, text)
+    """A vague timeline ("soon", "shortly", "ASAP") on something the agent or the company
+    will do; not a wish ("I hope he's home soon"), the customer's own plans ("unless you
+    travel soon") or a past fact ("rejected as too soon")."""
+    out = []
+    for hit in find(VAGUE_TIME, text):
+        sentence = sentence_of(text, hit).text
+        if _NOT_A_PROMISE.search(sentence):
+            continue
+        if commitments(sentence) or find(FUTURE_ACTION, sentence):
+            out.append(hit)
+    return out
 
 
 commitments = memo(set_detector("commitments", COMMITMENT, "Commits to an action."))
+
+
+def timed_promises(text: str) -> list[Hit]:
+    """Sentences that say what will happen and when ("I'll ring the shop at 10am
+    tomorrow"), whatever the verb."""
+    return [
+        s
+        for s in sentences(text)
+        if not s.text.endswith("?") and find(FUTURE_ACTION, s.text) and precise_timeline(s.text)
+    ]
 
 
 # ---------------------------------------------------------------- saying no
@@ -1254,6 +1375,12 @@ empower = set_detector(
 
 
 pickle = set_detector("pickle", PICKLE, "An unexpected extra beyond the fix.")
+
+
+def extras(text: str) -> list[Hit]:
+    """An unexpected extra beyond the fix, not a term of one of the options on offer
+    ("an exchange with free shipping both ways, or a refund" is the fix itself)."""
+    return [h for h in pickle(text) if not options_offered(sentence_of(text, h).text)]
 
 
 unsure = set_detector("unsure", UNSURE, "Admits not knowing.")

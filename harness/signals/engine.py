@@ -211,7 +211,7 @@ def _find(patterns: tuple[str, ...], text: str) -> tuple[Hit, ...]:
     return tuple(merged)
 
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+_SENTENCE = re.compile(r"(?:[^.!?\n]|(?<=\d)\.(?=\d))+(?:[.!?]+|$)")  # "£6.50" is one sentence
 
 
 def sentences(text: str) -> list[Hit]:

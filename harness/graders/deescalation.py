@@ -93,7 +93,7 @@ def no_premature_solution(g: GradeInput) -> Finding:
         return finding("na", "no agent replies")
     index, text = g.agent[0]
     fix = sig.concrete_fixes(text)
-    ack = sig.empathy(text) or sig.listening_words(text)
+    ack = sig.empathy(text) or sig.listening_words(text) or g.condolences(index, text)
     if not ack and any(i < index for i in g.manager_asks):  # accepting the request
         ack = sig.grants_manager_request(text)
     generic = sig.bare_understand(text)  # a stock "I understand how you feel"

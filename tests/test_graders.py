@@ -80,6 +80,7 @@ CASES: list[tuple[str, str, list[str]]] = [
         [ANGRY, "If your IT team had set the account up properly this wouldn't be happening."],
     ),
     ("deesc.no_calm_down", "violated", [ANGRY, "Okay, no need to panic. Checking now."]),
+    ("deesc.name_emotion", "partial", [ANGRY, "I understand your frustration. Checking now."]),
     ("deesc.affirmations", "met", [ANGRY, "I do hear what you're saying. Checking now."]),
     (
         "deesc.name_emotion",

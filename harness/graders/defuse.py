@@ -77,7 +77,12 @@ def empathize_first(g: GradeInput) -> Finding:
     care = sorted(care + g.condolences(index, text), key=lambda h: h.start)
     if any(i < index for i in g.manager_asks):  # accepting the request validates it
         care = sorted(care + sig.grants_manager_request(text), key=lambda h: h.start)
-    firsts = sig.questions(text) + sig.concrete_fixes(text) + sig.policy_mention(text) + sig.refusals(text)
+    firsts = (
+        sig.questions(text)
+        + sig.concrete_fixes(text)
+        + sig.policy_mention(text)
+        + sig.refusals(text)
+    )
     first_other = min(firsts, key=lambda h: h.start) if firsts else None
     if care and (first_other is None or care[0].start <= first_other.start):
         return finding(

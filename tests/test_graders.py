@@ -59,6 +59,35 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("deesc.no_blame_passing", "met", [ANGRY, "It isn't your fault at all. I'll chase it."]),
     ("deesc.affirmations", "missed", [ANGRY, "Understood. What's the order number?"]),
     (
+        "defuse.empathize_first",
+        "met",
+        [
+            "My wife Jean passed away in May and I can't get into her account. It's a mess.",
+            "I'm so sorry about Jean. Can you tell me which account it is?",
+        ],
+    ),
+    (
+        "defuse.empathize_first",
+        "violated",
+        [
+            "Your agent Jean hung up on me. This is ridiculous.",
+            "I'm so sorry about Jean. Can you tell me which account it is?",
+        ],
+    ),
+    (
+        "deesc.no_blame_passing",
+        "violated",
+        [ANGRY, "If your IT team had set the account up properly this wouldn't be happening."],
+    ),
+    ("deesc.no_calm_down", "violated", [ANGRY, "Okay, no need to panic. Checking now."]),
+    ("deesc.name_emotion", "partial", [ANGRY, "I understand your frustration. Checking now."]),
+    ("deesc.affirmations", "met", [ANGRY, "I do hear what you're saying. Checking now."]),
+    (
+        "deesc.name_emotion",
+        "met",
+        [ANGRY, "Two weeks with no word would grind anyone down. Checking now."],
+    ),
+    (
         "deesc.calm_register",
         "met",
         [

@@ -120,17 +120,17 @@ def test_unknown_key_and_fragment_are_clean_errors(tmp_path: Path) -> None:
 
 def test_semantic_layer_adds_classifier_hits_as_sentences(monkeypatch: pytest.MonkeyPatch) -> None:
     """A rule hit or a classifier hit counts; evidence stays an exact span of the text."""
-    text = "Right. Honestly, that would wear anyone down. I'll check the order."
+    text = "Right. Honestly, that would try the patience of a saint. I'll check the order."
     assert not sig.names_emotion(text)
 
     def classifier(message: str) -> list[sig.Hit]:
-        return [s for s in sig.sentences(message) if "wear anyone down" in s.text]
+        return [s for s in sig.sentences(message) if "patience of a saint" in s.text]
 
     monkeypatch.setitem(sig._SEMANTIC, "names_emotion", classifier)
     sig.clear_caches()
     try:
         hits = sig.names_emotion(text)
-        assert [h.text for h in hits] == ["Honestly, that would wear anyone down."]
+        assert [h.text for h in hits] == ["Honestly, that would try the patience of a saint."]
         assert text[hits[0].start : hits[0].end] == hits[0].text
         assert sig.semantic_enabled()
     finally:

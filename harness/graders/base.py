@@ -82,6 +82,13 @@ class GradeInput:
         """Every hit of a detector across the given turns."""
         return [Quote(index, h) for index, text in turns for h in detector(text)]
 
+    def condolences(self, index: int, text: str) -> list[Hit]:
+        """Sympathy for a death in the agent turn at `index`, once a customer turn before it
+        reported one ("I'm so sorry about Peter" after "my husband Peter passed away")."""
+        if any(sig.bereavement(t) for i, t in self.customer if i < index):
+            return sig.condolence(text)
+        return []
+
     def next_agent(self, customer_index: int) -> tuple[int, str] | None:
         """The agent reply right after a customer turn."""
         for index, text in self.agent:

@@ -8,6 +8,14 @@ from harness import signals as sig
 from harness.graders.base import Finding, GradeInput, Quote, finding, grader
 
 
+def _named_outside_stock(text: str) -> list[sig.Hit]:
+    """Named feelings that are not inside a stock "I understand your frustration"."""
+    stock = sig.bare_understand(text)
+    return [
+        h for h in sig.names_emotion(text) if not any(b.start <= h.start < b.end for b in stock)
+    ]
+
+
 @grader("deesc.name_emotion")
 def name_emotion(g: GradeInput) -> Finding:
     """deesc.name_emotion (000 §1 golden rules): names the customer's feeling early."""
@@ -18,8 +26,15 @@ def name_emotion(g: GradeInput) -> Finding:
     if named is None:
         return finding("missed", "looked for a named feeling (frustrated, stressful, worried…)")
     early = [i for i, _ in g.agent[:2]]
+    own = g.first(_named_outside_stock, g.agent)
+    if own is not None and own.turn in early:
+        return finding("met", "names the customer's feeling in its first two replies", own)
     if named.turn in early:
-        return finding("met", "names the customer's feeling in its first two replies", named)
+        return finding(
+            "partial",
+            "names the feeling early only in a stock 'I understand your frustration'",
+            named,
+        )
     return finding("partial", "names the feeling, but only after its second reply", named)
 
 
@@ -93,7 +108,7 @@ def no_premature_solution(g: GradeInput) -> Finding:
         return finding("na", "no agent replies")
     index, text = g.agent[0]
     fix = sig.concrete_fixes(text)
-    ack = sig.empathy(text) or sig.listening_words(text)
+    ack = sig.empathy(text) or sig.listening_words(text) or g.condolences(index, text)
     if not ack and any(i < index for i in g.manager_asks):  # accepting the request
         ack = sig.grants_manager_request(text)
     generic = sig.bare_understand(text)  # a stock "I understand how you feel"

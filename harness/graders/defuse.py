@@ -74,9 +74,15 @@ def empathize_first(g: GradeInput) -> Finding:
         index, text = replies[1]
     # sympathy for how a colleague behaved is about the colleague, not the customer's case
     care = [h for h in sig.empathy(text) if not sig.undermines_team(sig.sentence_of(text, h).text)]
+    care = sorted(care + g.condolences(index, text), key=lambda h: h.start)
     if any(i < index for i in g.manager_asks):  # accepting the request validates it
         care = sorted(care + sig.grants_manager_request(text), key=lambda h: h.start)
-    firsts = sig.questions(text) + sig.fixes(text) + sig.policy_mention(text) + sig.refusals(text)
+    firsts = (
+        sig.questions(text)
+        + sig.concrete_fixes(text)
+        + sig.policy_mention(text)
+        + sig.refusals(text)
+    )
     first_other = min(firsts, key=lambda h: h.start) if firsts else None
     if care and (first_other is None or care[0].start <= first_other.start):
         return finding(

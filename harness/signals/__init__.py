@@ -381,6 +381,12 @@ ROBOTIC_APOLOGY = pattern_set("robotic_apology")
 
 
 apologies = set_detector("apologies", APOLOGY, "Any apology.")
+condolence = set_detector(
+    "condolence", pattern_set("condolence"), "Sympathy for a death (a named form needs a death)."
+)
+bereavement = set_detector(
+    "bereavement", pattern_set("bereavement"), "The customer reports a death."
+)
 
 
 def robotic_apology(text: str) -> list[Hit]:

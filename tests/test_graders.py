@@ -452,6 +452,26 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("resolve.ownership", "violated", [ANGRY, "You'll need to contact the courier directly."]),
     ("resolve.ownership", "missed", [ANGRY, "The parcel is at the depot."]),
     (
+        "resolve.ownership",
+        "partial",
+        [
+            ANGRY,
+            "That's the courier's fault, not ours.",
+            "Fair enough, but it still needs fixing.",
+            "I've sent a replacement by express, it arrives tomorrow.",
+        ],
+    ),
+    (
+        "resolve.ownership",
+        "violated",
+        [
+            ANGRY,
+            "That's the courier's fault, not ours.",
+            "Fair enough, but it still needs fixing.",
+            "I'll chase the courier and ask them to hurry.",
+        ],
+    ),
+    (
         "resolve.apology_formula",
         "met",
         [

@@ -14,6 +14,10 @@ def ownership(g: GradeInput) -> Finding:
     """resolve.ownership (001 own the issue, 002 §4, 004 §5): owns the issue."""
     deflect = g.first(sig.deflects, g.agent)
     if deflect:
+        later = [(i, t) for i, t in g.agent if i > deflect.turn and not sig.deflects(t)]
+        recovered = g.first(_takes_it_on, later)
+        if recovered:
+            return finding("partial", "deflects at first, then takes the fix on itself", recovered)
         return finding("violated", "deflects the issue or pins it on someone else", deflect)
     owned = g.first(sig.ownership, g.agent)
     if owned:
@@ -22,6 +26,14 @@ def ownership(g: GradeInput) -> Finding:
     if acted:
         return finding("partial", "acts on the issue without saying it is theirs to fix", acted)
     return finding("missed", "looked for ownership (I'll take care of this, that's on us)")
+
+
+def _takes_it_on(text: str) -> list[sig.Hit]:
+    """The agent itself owns or carries out a fix (not a hand-over to someone else)."""
+    if sig.hands_over(text):
+        return []
+    hits = sig.ownership(text) + sig.action_done(text) + sig.concrete_fixes(text)
+    return [h for h in hits if not sig.passes_on(sig.sentence_of(text, h).text)]
 
 
 _WE_OWN = re.compile(

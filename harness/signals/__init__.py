@@ -474,6 +474,12 @@ def ownership(text: str) -> list[Hit]:
 
 deflection = set_detector("deflection", DEFLECTION, "Deflects the issue elsewhere.")
 
+passes_on = set_detector(
+    "passes_on",
+    pattern_set("passes_on"),
+    "Relays the issue to someone else to act on, or only promises to try.",
+)
+
 # Sentences that reassure the customer ("it isn't your fault") or set a boundary ("I can't
 # help you while you're calling me names"): no issue is being pushed away.
 _NOT_DEFLECTING = re.compile(

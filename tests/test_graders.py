@@ -482,6 +482,12 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     ("resolve.apology_formula", "missed", [ANGRY, "Sorry."]),
+    (
+        "resolve.apology_formula",
+        "partial",
+        [ANGRY, "Four days with no update is on us. I'll have a new one couriered tonight."],
+    ),
+    ("resolve.apology_formula", "missed", [ANGRY, "Four days with no update is on us."]),
     ("resolve.precise_timeline", "met", [ANGRY, "I'll send the replacement by 5 pm today."]),
     ("resolve.precise_timeline", "violated", [ANGRY, "I'll send it out shortly."]),
     ("resolve.precise_timeline", "violated", [ANGRY, "We'll get to it ASAP."]),

@@ -72,6 +72,9 @@ def apology_formula(g: GradeInput) -> Finding:
             if best is None or parts > best[0]:
                 best = (parts, Quote(index, sentence))
     if best is None:
+        admitted = g.first(sig.admits_fault, g.agent)
+        if admitted and any(_fix_in(t) for i, t in g.agent if i >= admitted.turn):
+            return finding("partial", "owns the fault and fixes it, without apologising", admitted)
         return finding("missed", "looked for an apology that names impact, ownership and fix")
     if best[0] >= 3:
         return finding("met", "the apology names the impact, owns it and comes with a fix", best[1])

@@ -444,6 +444,11 @@ company_fault = set_detector(
 )
 
 
+admits_fault = set_detector(
+    "admits_fault",
+    pattern_set("admits_fault"),
+    "The agent admits the company or the agent got it wrong.",
+)
 own_fault = set_detector(
     "own_fault", pattern_set("own_fault"), "The customer says the problem is their own doing."
 )

@@ -139,6 +139,11 @@ CASES: list[tuple[str, str, list[str]]] = [
     ),
     ("deesc.specific_apology", "missed", [ANGRY, "The parcel is at the depot and moves today."]),
     (
+        "deesc.specific_apology",
+        "partial",
+        [ANGRY, "Four days with no news is not good enough, and that is on us. It moves today."],
+    ),
+    (
         "deesc.no_blame_passing",
         "violated",
         [ANGRY, "That's the shipping department's fault, not mine."],

@@ -554,6 +554,15 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("resolve.no_guessing", "na", [ANGRY, "I'll reship it today."]),
     ("resolve.no_repeat_asks", "violated", [ANGRY, "Can you give me your order number?"]),
     ("resolve.no_repeat_asks", "met", [ANGRY, "I can see order CR-1 here. Checking it now."]),
+    (
+        "resolve.no_repeat_asks",
+        "violated",
+        [
+            "My parking permit never arrived and I need it tomorrow.",
+            "Sorry about that. What's your permit holder number?",
+            "I already typed my holder number into the phone menu!",
+        ],
+    ),
     # ---------------------------------------------------------------- opening and close
     (
         "open.calm_opener",

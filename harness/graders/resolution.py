@@ -187,6 +187,15 @@ def no_repeat_asks(g: GradeInput) -> Finding:
             return finding(
                 "violated", "asks for information it already has", Quote(index, asked[0])
             )
+    for index, text in g.agent:  # the customer's answer shows the detail was already given
+        asked = sig.questions(text)
+        reply = next((t for i, t in g.customer if i > index), "")
+        if asked and sig.already_given(reply):
+            return finding(
+                "violated",
+                "asks for a detail the customer had already given",
+                Quote(index, asked[0]),
+            )
     return finding("met", "does not ask for anything already known")
 
 

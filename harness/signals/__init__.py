@@ -1450,6 +1450,13 @@ _NOT_A_KNOWN_FACT = re.compile(
 _ID_TOKEN = re.compile(r"\b(?=[A-Z0-9-]*\d)[A-Z0-9]{1,5}-?\d{3,}[A-Z0-9-]*\b|#\s?\d{3,}")
 
 
+already_given = set_detector(
+    "already_given",
+    pattern_set("already_given"),
+    "The customer protests that they already gave the detail just asked for.",
+)
+
+
 def repeat_asks(text: str, context: Mapping[str, Any], earlier_customer_text: str) -> list[Hit]:
     """Questions asking for a fact the case context or the customer already gave."""
     out: list[Hit] = []

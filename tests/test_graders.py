@@ -168,6 +168,11 @@ CASES: list[tuple[str, str, list[str]]] = [
     ),
     ("deesc.specific_apology", "missed", [ANGRY, "The parcel is at the depot and moves today."]),
     (
+        "deesc.specific_apology",
+        "partial",
+        [ANGRY, "Four days with no news is not good enough, and that is on us. It moves today."],
+    ),
+    (
         "deesc.no_blame_passing",
         "violated",
         [ANGRY, "That's the shipping department's fault, not mine."],
@@ -481,6 +486,26 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("resolve.ownership", "violated", [ANGRY, "You'll need to contact the courier directly."]),
     ("resolve.ownership", "missed", [ANGRY, "The parcel is at the depot."]),
     (
+        "resolve.ownership",
+        "partial",
+        [
+            ANGRY,
+            "That's the courier's fault, not ours.",
+            "Fair enough, but it still needs fixing.",
+            "I've sent a replacement by express, it arrives tomorrow.",
+        ],
+    ),
+    (
+        "resolve.ownership",
+        "violated",
+        [
+            ANGRY,
+            "That's the courier's fault, not ours.",
+            "Fair enough, but it still needs fixing.",
+            "I'll chase the courier and ask them to hurry.",
+        ],
+    ),
+    (
         "resolve.apology_formula",
         "met",
         [
@@ -491,6 +516,12 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     ("resolve.apology_formula", "missed", [ANGRY, "Sorry."]),
+    (
+        "resolve.apology_formula",
+        "partial",
+        [ANGRY, "Four days with no update is on us. I'll have a new one couriered tonight."],
+    ),
+    ("resolve.apology_formula", "missed", [ANGRY, "Four days with no update is on us."]),
     ("resolve.precise_timeline", "met", [ANGRY, "I'll send the replacement by 5 pm today."]),
     ("resolve.precise_timeline", "violated", [ANGRY, "I'll send it out shortly."]),
     ("resolve.precise_timeline", "violated", [ANGRY, "We'll get to it ASAP."]),
@@ -552,6 +583,15 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("resolve.no_guessing", "na", [ANGRY, "I'll reship it today."]),
     ("resolve.no_repeat_asks", "violated", [ANGRY, "Can you give me your order number?"]),
     ("resolve.no_repeat_asks", "met", [ANGRY, "I can see order CR-1 here. Checking it now."]),
+    (
+        "resolve.no_repeat_asks",
+        "violated",
+        [
+            "My parking permit never arrived and I need it tomorrow.",
+            "Sorry about that. What's your permit holder number?",
+            "I already typed my holder number into the phone menu!",
+        ],
+    ),
     # ---------------------------------------------------------------- opening and close
     (
         "open.calm_opener",

@@ -157,6 +157,12 @@ def _impact_then_sorry(text: str) -> list[sig.Hit]:
     ]
 
 
+def _impact_then_admission(text: str) -> list[sig.Hit]:
+    """An admission of fault after the impact in its sentence ("a week with no word would
+    wear anyone down, and that silence is on us")."""
+    return [h for h in sig.admits_fault(text) if sig.impact_before(text, h)]
+
+
 @grader("deesc.specific_apology")
 def specific_apology(g: GradeInput) -> Finding:
     """deesc.specific_apology (000 §1): apologise for the specific impact, once, then move on."""
@@ -180,6 +186,9 @@ def specific_apology(g: GradeInput) -> Finding:
         return finding(
             "partial", "apologises, but not for anything specific", g.first(sig.apologies, g.agent)
         )
+    admitted = g.first(_impact_then_admission, g.agent)
+    if admitted:
+        return finding("partial", "names the impact and owns it, without saying sorry", admitted)
     return finding("missed", "looked for an apology naming the impact; found none")
 
 

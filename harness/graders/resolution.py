@@ -14,6 +14,10 @@ def ownership(g: GradeInput) -> Finding:
     """resolve.ownership (001 own the issue, 002 §4, 004 §5): owns the issue."""
     deflect = g.first(sig.deflects, g.agent)
     if deflect:
+        later = [(i, t) for i, t in g.agent if i > deflect.turn and not sig.deflects(t)]
+        recovered = g.first(_takes_it_on, later)
+        if recovered:
+            return finding("partial", "deflects at first, then takes the fix on itself", recovered)
         return finding("violated", "deflects the issue or pins it on someone else", deflect)
     owned = g.first(sig.ownership, g.agent)
     if owned:
@@ -22,6 +26,14 @@ def ownership(g: GradeInput) -> Finding:
     if acted:
         return finding("partial", "acts on the issue without saying it is theirs to fix", acted)
     return finding("missed", "looked for ownership (I'll take care of this, that's on us)")
+
+
+def _takes_it_on(text: str) -> list[sig.Hit]:
+    """The agent itself owns or carries out a fix (not a hand-over to someone else)."""
+    if sig.hands_over(text):
+        return []
+    hits = sig.ownership(text) + sig.action_done(text) + sig.concrete_fixes(text)
+    return [h for h in hits if not sig.passes_on(sig.sentence_of(text, h).text)]
 
 
 _WE_OWN = re.compile(
@@ -60,6 +72,9 @@ def apology_formula(g: GradeInput) -> Finding:
             if best is None or parts > best[0]:
                 best = (parts, Quote(index, sentence))
     if best is None:
+        admitted = g.first(sig.admits_fault, g.agent)
+        if admitted and any(_fix_in(t) for i, t in g.agent if i >= admitted.turn):
+            return finding("partial", "owns the fault and fixes it, without apologising", admitted)
         return finding("missed", "looked for an apology that names impact, ownership and fix")
     if best[0] >= 3:
         return finding("met", "the apology names the impact, owns it and comes with a fix", best[1])
@@ -171,6 +186,15 @@ def no_repeat_asks(g: GradeInput) -> Finding:
         if asked:
             return finding(
                 "violated", "asks for information it already has", Quote(index, asked[0])
+            )
+    for index, text in g.agent:  # the customer's answer shows the detail was already given
+        asked = sig.questions(text)
+        reply = next((t for i, t in g.customer if i > index), "")
+        if asked and sig.already_given(reply):
+            return finding(
+                "violated",
+                "asks for a detail the customer had already given",
+                Quote(index, asked[0]),
             )
     return finding("met", "does not ask for anything already known")
 

@@ -450,6 +450,11 @@ company_fault = set_detector(
 )
 
 
+admits_fault = set_detector(
+    "admits_fault",
+    pattern_set("admits_fault"),
+    "The agent admits the company or the agent got it wrong.",
+)
 own_fault = set_detector(
     "own_fault", pattern_set("own_fault"), "The customer says the problem is their own doing."
 )
@@ -479,6 +484,12 @@ def ownership(text: str) -> list[Hit]:
 
 
 deflection = set_detector("deflection", DEFLECTION, "Deflects the issue elsewhere.")
+
+passes_on = set_detector(
+    "passes_on",
+    pattern_set("passes_on"),
+    "Relays the issue to someone else to act on, or only promises to try.",
+)
 
 # Sentences that reassure the customer ("it isn't your fault") or set a boundary ("I can't
 # help you while you're calling me names"): no issue is being pushed away.
@@ -1443,6 +1454,13 @@ _NOT_A_KNOWN_FACT = re.compile(
     FLAGS,
 )
 _ID_TOKEN = re.compile(r"\b(?=[A-Z0-9-]*\d)[A-Z0-9]{1,5}-?\d{3,}[A-Z0-9-]*\b|#\s?\d{3,}")
+
+
+already_given = set_detector(
+    "already_given",
+    pattern_set("already_given"),
+    "The customer protests that they already gave the detail just asked for.",
+)
 
 
 def repeat_asks(text: str, context: Mapping[str, Any], earlier_customer_text: str) -> list[Hit]:

@@ -287,6 +287,21 @@ def manager_request(g: GradeInput) -> Finding:
         return finding(
             "violated", "refuses or stonewalls the manager request", Quote(index, stonewall[0])
         )
+    if not stonewall and not sig.find(sig.TRANSFER_OFFER, text):
+        # The first reply sidesteps the request ("can I take your name?"); talking the
+        # manager down in a later reply, before ever offering the transfer, is a refusal.
+        for later, later_text in g.agent:
+            if later <= index:
+                continue
+            if sig.find(sig.TRANSFER_OFFER, later_text):
+                break
+            refused = sig.find(sig.STONEWALL, later_text)
+            if refused:
+                return finding(
+                    "violated",
+                    "talks the manager request down in a later reply",
+                    Quote(later, refused[0]),
+                )
     if stonewall:
         return finding(
             "partial", "offers the transfer, but talks it down", Quote(index, stonewall[0])

@@ -287,6 +287,12 @@ def manager_request(g: GradeInput) -> Finding:
         return finding(
             "violated", "refuses or stonewalls the manager request", Quote(index, stonewall[0])
         )
+    if sig.ends_conversation(text) and not sig.find(sig.TRANSFER_OFFER, text):
+        return finding(
+            "violated",
+            "ends the contact instead of honouring the request",
+            Quote(index, sig.ends_conversation(text)[0]),
+        )
     if not stonewall and not sig.find(sig.TRANSFER_OFFER, text):
         # The first reply sidesteps the request ("can I take your name?"); talking the
         # manager down in a later reply, before ever offering the transfer, is a refusal.

@@ -264,7 +264,7 @@ def manager_backs_team(g: GradeInput) -> Finding:
     undermine = g.first(sig.undermines_team, g.agent)
     if undermine:
         return finding("violated", "undermines the team member", undermine)
-    backing = g.first(sig.backs_team, g.agent[:2])
+    backing = g.first(sig.backs_team, g.agent[:1])
     if backing:
         return finding("met", "opens by backing the team member's decision", backing)
     late = g.first(sig.backs_team, g.agent)

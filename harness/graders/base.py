@@ -382,7 +382,10 @@ class GradeInput:
             return True
         # A case file that reserves something for another team, when the agent then refuses,
         # escalates or caves: the request went beyond the agent's authority.
-        return bool(sig.authority_in_policy(self.policy_text)) and any(
+        case_file = " ".join(
+            f"{str(key).replace('_', ' ')}: {value}." for key, value in self.context.items()
+        )
+        return bool(sig.authority_in_policy(case_file)) and any(
             sig.refusals(t) or sig.escalates(t) or sig.caves(t) for _, t in self.agent
         )
 

@@ -12,6 +12,11 @@ from harness import signals as sig
 from harness.models import CustomerState, Persona, StopReason, Turn, Verdict
 from harness.signals import Hit
 
+# A case-file note of an earlier contact that the colleague cut short.
+_ENDED_CONTACT = (
+    r"\b(ended|closed|terminated|disconnected|hung up|hang up|put the phone down|cut off)\b"
+)
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -143,7 +148,7 @@ class GradeInput:
         if self.persona is not None:
             return self.persona.agent_role == "manager"
         role = str(self.context.get("agent_role", "")).lower()
-        if role == "manager":
+        if role == "manager" or self._case_file_manager_takeover:
             return True
         first_customer = self.customer[0][1] if self.customer else ""
         cut_off = re.search(
@@ -155,13 +160,29 @@ class GradeInput:
         )
         first_agent = self.agent[0][1] if self.agent else ""
         is_manager = re.search(
-            r"\b(manager|supervisor|team lead|team leader|head of)\b|"
+            r"\b(managers?|supervisors?|team leads?|team leaders?|head of)\b|"
             r"\bI (manage|lead|run|head( up)?|look after) (the|our|a) (\w+ ){0,2}team\b",
             first_agent,
             sig.FLAGS,
         )
         about_colleague = sig.backs_team(first_agent) or sig.undermines_team(first_agent)
         return bool(cut_off and (is_manager or about_colleague))
+
+    @cached_property
+    def _case_file_manager_takeover(self) -> bool:
+        """A case file that names the agent's role as a manager (team leader, head of…)
+        and records an earlier contact that a colleague ended: the agent is taking over."""
+        manager = any(
+            re.search(r"role|handler|speaker|^agent$", str(key), re.I)
+            and re.search(r"\b(manager|supervisor|team lead(er)?|head of)\b", str(value), re.I)
+            for key, value in self.context.items()
+        )
+        earlier = any(
+            re.search(r"previous|prior|history", str(key), re.I)
+            and re.search(_ENDED_CONTACT, str(value), re.I)
+            for key, value in self.context.items()
+        )
+        return manager and earlier
 
     @cached_property
     def agent_ended_at(self) -> int | None:
@@ -368,7 +389,10 @@ class GradeInput:
             return True
         # A case file that reserves something for another team, when the agent then refuses,
         # escalates or caves: the request went beyond the agent's authority.
-        return bool(sig.authority_in_policy(self.policy_text)) and any(
+        case_file = " ".join(
+            f"{str(key).replace('_', ' ')}: {value}." for key, value in self.context.items()
+        )
+        return bool(sig.authority_in_policy(case_file)) and any(
             sig.refusals(t) or sig.escalates(t) or sig.caves(t) for _, t in self.agent
         )
 

@@ -112,6 +112,9 @@ def holds_boundary(g: GradeInput) -> Finding:
                 )[0],
             ),
         )
+    cave = g.first(sig.caves, g.agent)
+    if cave:  # grants the limit away without ever saying no
+        return finding("violated", "gives way on the limit without holding it", cave)
     return finding("missed", "never stated the boundary")
 
 
@@ -264,7 +267,7 @@ def manager_backs_team(g: GradeInput) -> Finding:
     undermine = g.first(sig.undermines_team, g.agent)
     if undermine:
         return finding("violated", "undermines the team member", undermine)
-    backing = g.first(sig.backs_team, g.agent[:2])
+    backing = g.first(sig.backs_team, g.agent[:1])
     if backing:
         return finding("met", "opens by backing the team member's decision", backing)
     late = g.first(sig.backs_team, g.agent)
@@ -287,6 +290,27 @@ def manager_request(g: GradeInput) -> Finding:
         return finding(
             "violated", "refuses or stonewalls the manager request", Quote(index, stonewall[0])
         )
+    if sig.ends_conversation(text) and not sig.find(sig.TRANSFER_OFFER, text):
+        return finding(
+            "violated",
+            "ends the contact instead of honouring the request",
+            Quote(index, sig.ends_conversation(text)[0]),
+        )
+    if not stonewall and not sig.find(sig.TRANSFER_OFFER, text):
+        # The first reply sidesteps the request ("can I take your name?"); talking the
+        # manager down in a later reply, before ever offering the transfer, is a refusal.
+        for later, later_text in g.agent:
+            if later <= index:
+                continue
+            if sig.find(sig.TRANSFER_OFFER, later_text):
+                break
+            refused = sig.find(sig.STONEWALL, later_text)
+            if refused:
+                return finding(
+                    "violated",
+                    "talks the manager request down in a later reply",
+                    Quote(later, refused[0]),
+                )
     if stonewall:
         return finding(
             "partial", "offers the transfer, but talks it down", Quote(index, stonewall[0])

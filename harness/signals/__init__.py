@@ -666,7 +666,9 @@ def stakes_questions(text: str) -> list[Hit]:
     for q in questions(text):
         if q.start in rhetorical or find(GENERIC_ASK, q.text) or find(CLOSERS, q.text):
             continue
-        if invites_correction(q.text) or confirm_satisfaction(q.text):
+        probes = find(PROBE, q.text)
+        # "Have I got that right, or is there more to it?" checks and probes at once.
+        if (invites_correction(q.text) or confirm_satisfaction(q.text)) and not probes:
             continue
         fact = (
             asks_identifier(q.text)
@@ -675,7 +677,7 @@ def stakes_questions(text: str) -> list[Hit]:
             or q.text.count(",") >= 3  # a checklist of details to send
         )
         stakes = is_open_question(q.text) or re.search(_STAKES, q.text, FLAGS)
-        if find(PROBE, q.text) or (stakes and not fact):
+        if probes or (stakes and not fact):
             out.append(q)
     return _with_semantic("exploratory_questions", text, out)
 

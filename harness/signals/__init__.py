@@ -936,8 +936,17 @@ _DURATION = re.compile(
 )
 
 
+# A day or period named as a slot ("Tuesday or Thursday", "next month's run").
+_SLOT = re.compile(r"\b((mon|tues|wednes|thurs|fri|satur|sun)day|next (week|month))\b", FLAGS)
+
+
 def _remedy_or_time(text: str) -> bool:
-    return bool(_CONCRETE_REMEDY.search(text) or precise_timeline(text) or _DURATION.search(text))
+    return bool(
+        _CONCRETE_REMEDY.search(text)
+        or precise_timeline(text)
+        or _DURATION.search(text)
+        or _SLOT.search(text)
+    )
 
 
 def remedies_side_by_side(text: str) -> list[Hit]:

@@ -310,6 +310,26 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     ("defuse.pickle", "na", [ANGRY, "The parcel is at the depot."]),
+    (
+        "defuse.pickle",
+        "missed",
+        [
+            "The boiler service never happened. Can you waive the call-out fee?",
+            "Yes, I'll waive the £45 call-out fee as a goodwill gesture.",
+            "Great, thanks.",
+            "Done, it's off your bill.",
+        ],
+    ),
+    (
+        "defuse.pickle",
+        "met",
+        [
+            "The boiler service never happened. Can you waive the call-out fee?",
+            "Yes, the £45 call-out fee is gone. I've also added a £10 credit as a thank-you.",
+            "Great, thanks.",
+            "Done, it's off your bill.",
+        ],
+    ),
     # ---------------------------------------------------------------- saying no
     (
         "no.sandwich",

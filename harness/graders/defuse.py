@@ -170,7 +170,9 @@ def pickle(g: GradeInput) -> Finding:
     """defuse.pickle (000 §2 E): an unexpected extra after resolving."""
     if not g.resolved:
         return finding("na", "the issue was not resolved")
-    extra = g.first(sig.extras, g.agent)
-    if extra:
-        return finding("met", "adds an unexpected extra beyond the fix", extra)
+    for index, text in g.agent:
+        asked = " ".join(t for i, t in g.customer if i < index)
+        for hit in sig.extras(text):
+            if not sig.grants_request(sig.sentence_of(text, hit).text, asked):
+                return finding("met", "adds an unexpected extra beyond the fix", Quote(index, hit))
     return finding("missed", "looked for an extra (credit, upgrade, personal follow-up)")

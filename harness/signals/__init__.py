@@ -683,7 +683,9 @@ def stakes_questions(text: str) -> list[Hit]:
     for q in questions(text):
         if q.start in rhetorical or find(GENERIC_ASK, q.text) or find(CLOSERS, q.text):
             continue
-        if invites_correction(q.text) or confirm_satisfaction(q.text):
+        probes = find(PROBE, q.text)
+        # "Have I got that right, or is there more to it?" checks and probes at once.
+        if (invites_correction(q.text) or confirm_satisfaction(q.text)) and not probes:
             continue
         fact = (
             asks_identifier(q.text)
@@ -692,7 +694,7 @@ def stakes_questions(text: str) -> list[Hit]:
             or q.text.count(",") >= 3  # a checklist of details to send
         )
         stakes = is_open_question(q.text) or re.search(_STAKES, q.text, FLAGS)
-        if find(PROBE, q.text) or (stakes and not fact):
+        if probes or (stakes and not fact):
             out.append(q)
     return _with_semantic("exploratory_questions", text, out)
 
@@ -951,8 +953,17 @@ _DURATION = re.compile(
 )
 
 
+# A day or period named as a slot ("Tuesday or Thursday", "next month's run").
+_SLOT = re.compile(r"\b((mon|tues|wednes|thurs|fri|satur|sun)day|next (week|month))\b", FLAGS)
+
+
 def _remedy_or_time(text: str) -> bool:
-    return bool(_CONCRETE_REMEDY.search(text) or precise_timeline(text) or _DURATION.search(text))
+    return bool(
+        _CONCRETE_REMEDY.search(text)
+        or precise_timeline(text)
+        or _DURATION.search(text)
+        or _SLOT.search(text)
+    )
 
 
 def remedies_side_by_side(text: str) -> list[Hit]:
@@ -1396,8 +1407,39 @@ pickle = set_detector("pickle", PICKLE, "An unexpected extra beyond the fix.")
 
 def extras(text: str) -> list[Hit]:
     """An unexpected extra beyond the fix, not a term of one of the options on offer
-    ("an exchange with free shipping both ways, or a refund" is the fix itself)."""
-    return [h for h in pickle(text) if not options_offered(sentence_of(text, h).text)]
+    ("an exchange with free shipping both ways, or a refund" is the fix itself) nor one
+    the agent says it cannot give ("I can't move you to premium for free")."""
+    out = []
+    for hit in pickle(text):
+        sentence = sentence_of(text, hit).text
+        if not options_offered(sentence) and not refusals(sentence):
+            out.append(hit)
+    return out
+
+
+_REMEDY_WORD = re.compile(
+    r"\b(refund|credit|compensat|voucher|upgrad|premium|discount|waiv|fee|free \w+)", FLAGS
+)
+
+
+def _remedy_stems(text: str) -> set[str]:
+    return {m.group(1).lower() for m in _REMEDY_WORD.finditer(text)}
+
+
+_ASKS = re.compile(
+    r"\b(I|we) (want|need|expect|would like|'d like)\b|\b(can|could|will) (you|I|we)\b|"
+    r"\b(give|get) (me|us|my|our)\b|\bplease\b|\bentitled\b|\bthe least\b|\?",
+    FLAGS,
+)
+
+
+def grants_request(sentence: str, customer: str) -> bool:
+    """The sentence gives what the customer asked for ("I want my joining fee back" ...
+    "I'll refund the joining fee as a goodwill gesture"): granting the demand is the fix,
+    not an extra beyond it. Both name the same kind of remedy, and the customer's
+    sentence asks for it (a product they only mention is not a request)."""
+    asked = " ".join(s.text for s in sentences(customer) if _ASKS.search(s.text))
+    return bool(_remedy_stems(sentence) & _remedy_stems(asked))
 
 
 unsure = set_detector("unsure", UNSURE, "Admits not knowing.")

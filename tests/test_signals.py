@@ -168,3 +168,30 @@ def test_stacked_questions_reads_options_lists_and_chains() -> None:
     # case facts listed in a second question, or three asks chained in one sentence
     assert stacked("Which suits you? And what's your order number, and when did it arrive?")
     assert stacked("What's the tracking number, when did it ship, and who signed for it?")
+
+
+def test_required_words_read_off_patterns() -> None:
+    from harness.signals.engine import required_words
+
+    assert required_words(r"\b(idiots?|morons?)\b") == {"idiot", "moron"}
+    assert required_words(r"(,|\bit'?s)\s+not (us|ours)") == {"not "}
+    assert required_words(r"\b(so|okay)?\s*[a-z]+\b") is None  # nothing is required
+
+
+def test_required_words_never_skip_a_match() -> None:
+    """The prefilter in `find` is sound: every example a pattern matches holds one of the
+    pattern's required words (case-insensitively)."""
+    import re
+
+    from harness.signals.engine import FLAGS, required_words
+
+    checked = 0
+    for _, name, pset in SETS:
+        texts = [*pset.match, *pset.no_match]  # type: ignore[attr-defined]
+        for pattern in LIBRARY.sets[name]:
+            words = required_words(pattern)
+            for text in texts:
+                if words is not None and re.search(pattern, text, FLAGS):
+                    assert any(w in text.lower() for w in words), (name, pattern, text)
+                    checked += 1
+    assert checked > 500

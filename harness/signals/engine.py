@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache, wraps
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -197,10 +198,59 @@ def clear_caches() -> None:
         cached.cache_clear()
 
 
+# The parsed form of a pattern, for required_words (typeshed has no stubs for these modules).
+sre_parse: Any = import_module("re._parser")
+sre_constants: Any = import_module("re._constants")
+
+
+@cache
+def required_words(pattern: str) -> frozenset[str] | None:
+    """Lower-case strings one of which must occur in any text the pattern matches, or None
+    when no such set can be read off the pattern. A pattern whose words are all absent is
+    not run: case-insensitive patterns that open with `\\b` get no prefix scan from `re`,
+    so this skips most of the work on a typical reply without changing any result."""
+    return _required(sre_parse.parse(pattern, FLAGS).data)
+
+
+def _required(items: Any) -> frozenset[str] | None:
+    run = ""
+    for op, av in items:
+        if op is sre_constants.LITERAL:
+            run += chr(av)
+            continue
+        if len(run) >= 2:
+            return frozenset({run.lower()})
+        run = ""
+        found = _required_one(op, av)
+        if found is not None:
+            return found
+    return frozenset({run.lower()}) if len(run) >= 2 else None
+
+
+def _required_one(op: Any, av: Any) -> frozenset[str] | None:
+    if op is sre_constants.SUBPATTERN:
+        return _required(av[-1].data)
+    if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and av[0] >= 1:
+        return _required(av[2].data)
+    if op is sre_constants.BRANCH:
+        words: set[str] = set()
+        for branch in av[1]:
+            found = _required(branch.data)
+            if found is None:
+                return None
+            words |= found
+        return frozenset(words)
+    return None
+
+
 @lru_cache(maxsize=20_000)
 def _find(patterns: tuple[str, ...], text: str) -> tuple[Hit, ...]:
     hits: list[Hit] = []
+    lowered = text.lower()
     for pattern in patterns:
+        words = required_words(pattern)
+        if words is not None and not any(w in lowered for w in words):
+            continue
         hits.extend(Hit(m.start(), m.end(), m.group(0)) for m in rx(pattern).finditer(text))
     hits.sort(key=lambda h: h.start)
     merged: list[Hit] = []

@@ -66,11 +66,11 @@ class Embedder:
     `quantized` (the default) converts the model's linear layers to int8 weights when it
     loads (torch dynamic quantization): about 3x the sentences per second on one core, with
     the exemplar classifiers fitted on the same quantized embeddings
-    (docs/grader-speed-semantic.md has the figures).
+    (docs/grader-speed-semantic.md has the figures). Sentences are cut at 64 word pieces.
     """
 
     def __init__(
-        self, batch_size: int = 8, max_seq_length: int = 128, quantized: bool = True
+        self, batch_size: int = 8, max_seq_length: int = 64, quantized: bool = True
     ) -> None:
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length

@@ -85,7 +85,10 @@ def test_timeouts_are_retried_then_reported_in_one_line(tmp_path: Path) -> None:
         gw = gateway(server, tmp_path, cache_dir=None, timeout=0.3, max_retries=1)
         with pytest.raises(ModelError) as info:
             ask(gw)
-    assert len(server.requests) == 2
+    # The client's own count: on a loaded machine the server may not have read the retried
+    # request before the client gave up on it, so counting server-side requests is flaky.
+    assert "(2 attempt(s))" in str(info.value)
+    assert 1 <= len(server.requests) <= 2
     assert "\n" not in str(info.value) and "timed out" in str(info.value)
 
 

@@ -176,6 +176,8 @@ def test_the_report_opens_offline(page: Any, tmp_path: Path, finished_run: Path)
     link = page.locator("table[id^=table] tbody a").first
     target = (link.get_attribute("href") or "").lstrip("#")
     link.click()
+    # the page opens the conversation from a hashchange handler: wait for it, do not race it
+    page.wait_for_selector(f"details#{target}[open]", timeout=5000)
     assert page.locator(f"details#{target}").get_attribute("open") is not None
     assert page.locator(f"details#{target} .bubble mark").count() >= 1
     assert all(url.startswith("file://") for url in requests), requests

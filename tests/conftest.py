@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +81,25 @@ def default_sigint() -> None:
     """`preexec_fn` for a child that must see Ctrl-C: a background CI shell starts children
     with SIGINT ignored; restore the default so Python installs its handler as in a terminal."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def interrupt_after(args: list[str], env: dict[str, str], written: Path, lines: int) -> str:
+    """Start the command, press Ctrl-C once `written` holds `lines` complete lines (or after
+    60 s), check it exits 130, and return its stderr."""
+    proc = subprocess.Popen(
+        args,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if written.exists() and written.read_text(encoding="utf-8").count("\n") >= lines:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    return err

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
-from tests.conftest import default_sigint, read_jsonl
+from tests.conftest import interrupt_after, read_jsonl
 from tests.fake_openai import FakeOpenAI, Scripted
 
 VERDICT = json.dumps({"verdict": "missed", "evidence": [], "rationale": "not done"})
@@ -190,23 +189,8 @@ def test_sigint_mid_grade_keeps_results_and_resume_gives_one_scorecard_each(
             "--out",
             str(out),
         ]
-        proc = subprocess.Popen(
-            args,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=default_sigint,
-        )
         cards = out / "scorecards.jsonl"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if cards.exists() and len(cards.read_text(encoding="utf-8").splitlines()) >= 5:
-                break
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-        assert proc.returncode == 130, err
+        err = interrupt_after(args, env, cards, 5)
         assert "--resume" in err
         kept = len(read_jsonl(cards))
         assert 5 <= kept < 40

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import default_sigint, read_jsonl
+from tests.conftest import interrupt_after, read_jsonl
 from tests.fake_openai import FakeOpenAI, Scripted
 
 
@@ -42,25 +40,8 @@ def test_sigint_mid_run_keeps_results_and_resume_finishes(tmp_path: Path) -> Non
             "--out",
             str(out),
         ]
-        # A background CI shell starts children with SIGINT ignored; restore the default so
-        # that Python installs its Ctrl-C handler as it does in a terminal.
-        proc = subprocess.Popen(
-            args,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=default_sigint,
-        )
         scorecards = out / "scorecards.jsonl"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if scorecards.exists() and len(read_jsonl(scorecards)) >= 1:
-                break
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-        assert proc.returncode == 130, err
+        err = interrupt_after(args, env, scorecards, 1)
         assert "interrupted" in err and "--resume" in err
         assert "Traceback" not in err
         kept = read_jsonl(scorecards)

@@ -62,6 +62,7 @@ class SupporterTurn:
     text: str
     strategy: str
     previous_seeker: str
+    seeker_before: str = ""  # every earlier seeker message, oldest first
 
 
 def load_esconv(split: str = "valid") -> Iterator[SupporterTurn]:
@@ -73,12 +74,19 @@ def load_esconv(split: str = "valid") -> Iterator[SupporterTurn]:
                 continue
             dialog = json.loads(line)["dialog"]
             seeker = ""
+            before: list[str] = []
             for index, turn in enumerate(dialog):
                 if turn["speaker"] == "usr":
                     seeker = turn["text"]
+                    before.append(seeker)
                 elif turn["speaker"] == "sys":
                     yield SupporterTurn(
-                        number, index, turn["text"], turn.get("strategy", ""), seeker
+                        number,
+                        index,
+                        turn["text"],
+                        turn.get("strategy", ""),
+                        seeker,
+                        " ".join(before),
                     )
 
 
@@ -94,6 +102,7 @@ class Utterance:
     text: str
     mi_quality: str
     annotations: dict[str, dict[str, str]] = field(default_factory=dict)  # annotator -> row
+    client_before: str = ""  # every earlier client utterance of the transcript, oldest first
 
     @property
     def multi(self) -> bool:
@@ -119,9 +128,13 @@ def load_annomi() -> list[Utterance]:
     """Therapist utterances of AnnoMI-full, grouped over annotators, in transcript order."""
     path = data_file("annomi", "AnnoMI-full.csv")
     by_key: dict[tuple[str, int], Utterance] = {}
+    client: dict[str, dict[int, str]] = {}  # transcript -> utterance id -> client text
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             if row["interlocutor"] != "therapist":
+                client.setdefault(row["transcript_id"], {})[int(row["utterance_id"])] = row[
+                    "utterance_text"
+                ]
                 continue
             key = (row["transcript_id"], int(row["utterance_id"]))
             utt = by_key.get(key)
@@ -130,6 +143,9 @@ def load_annomi() -> list[Utterance]:
                     key[0], key[1], row["utterance_text"], row["mi_quality"]
                 )
             utt.annotations[row["annotator_id"]] = row
+    for utt in by_key.values():
+        said = client.get(utt.transcript, {})
+        utt.client_before = " ".join(said[i] for i in sorted(said) if i < utt.utterance)
     return sorted(by_key.values(), key=lambda u: (int(u.transcript), u.utterance))
 
 

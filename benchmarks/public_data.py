@@ -98,6 +98,23 @@ def kw(pattern: str) -> Detector:
     return lambda text: bool(rx.search(text))
 
 
+class InContext(str):
+    """A turn's text that also carries what the other person said before it, for the
+    detectors that compare a reply with the customer's words (`plays_back`)."""
+
+    before: str
+
+    def __new__(cls, text: str, before: str) -> InContext:
+        obj = super().__new__(cls, text)
+        obj.before = before
+        return obj
+
+
+def before(text: str) -> str:
+    """What the other person said before this turn ("" for a bare text)."""
+    return text.before if isinstance(text, InContext) else ""
+
+
 def prf_row(name: str, c: Counts) -> list[Any]:
     """A precision/recall row."""
     return [name, c.n, c.positives, c.tp + c.fp, c.precision, c.recall, c.f1, c.accuracy]
@@ -160,7 +177,11 @@ def section_esconv(report: Report, split: str, examples: int) -> None:
             "Restatement or Paraphrasing",
             "defuse.playback",
             [
-                ("playback", lambda t: bool(sig.playback(t))),
+                (
+                    "plays_back (the playback grader's detector, with the seeker's messages)",
+                    lambda t: bool(sig.plays_back(t, before(t))),
+                ),
+                ("playback (recap formulas only)", lambda t: bool(sig.playback(t))),
                 ("baseline: 'so you' / 'sounds like'", kw(r"\bso you\b|\bsounds like\b")),
                 FLAG_ALL,
             ],
@@ -169,13 +190,18 @@ def section_esconv(report: Report, split: str, examples: int) -> None:
             "Question",
             "defuse.find_real_issue",
             [
-                ("exploratory_questions", lambda t: bool(sig.exploratory_questions(t))),
                 (
                     "asks_questions (not rhetorical, advice or a check)",
                     lambda t: bool(sig.asks_questions(t)),
                 ),
                 ("questions (any '?' sentence)", lambda t: bool(sig.questions(t))),
                 ("baseline: '?' in text", kw(r"\?")),
+                ("open_questions (open ones only)", lambda t: bool(sig.open_questions(t))),
+                (
+                    "exploratory_questions (open, not a fact ask)",
+                    lambda t: bool(sig.exploratory_questions(t)),
+                ),
+                ("baseline (open only): '?' and a wh-word", WH_QUESTION_BASELINE),
                 FLAG_ALL,
             ],
         ),
@@ -183,12 +209,12 @@ def section_esconv(report: Report, split: str, examples: int) -> None:
     detectors_by_strategy = {
         "asks_questions (not rhetorical, advice or a check)": sig.asks_questions,
         "names_emotion": sig.names_emotion,
-        "playback": sig.playback,
-        "exploratory_questions": sig.exploratory_questions,
+        "playback (recap formulas only)": sig.playback,
+        "exploratory_questions (open, not a fact ask)": sig.exploratory_questions,
     }
     rng = random.Random(0)
     for strategy, grader, detectors in tasks:
-        items = [(t.text, t.strategy == strategy) for t in turns]
+        items = [(InContext(t.text, t.seeker_before), t.strategy == strategy) for t in turns]
         rows = []
         for name, det in detectors:
             c, fps, fns = score(items, det)
@@ -224,6 +250,7 @@ def _open_question_sentence(text: str) -> bool:
     return any(sig.is_open_question(q.text) for q in sig.questions(text))
 
 
+WH_QUESTION_BASELINE = kw(r"(?=.*\?)(?=.*\b(what|how|why|when|where|which|who)\b)")
 WH_BASELINE = kw(r"\b(what|how|why|when|where|which|who|tell me)\b")
 REFLECT_BASELINE = kw(r"\bso you\b|\bsounds like\b|\byou feel\b|\bit seems\b|\byou'?re saying\b")
 # The other floor every detector must beat: say "yes" to every item.
@@ -236,6 +263,7 @@ ANNOMI_TASKS: dict[str, dict[str, Any]] = {
         "keep": lambda value: value in ("open", "closed"),
         "positive": lambda value: value == "open",
         "detectors": [
+            ("open_questions", lambda t: bool(sig.open_questions(t))),
             ("exploratory_questions", lambda t: bool(sig.exploratory_questions(t))),
             ("is_open_question on '?' sentences", _open_question_sentence),
             ("is_open_question on any sentence", _open_any_sentence),
@@ -249,10 +277,15 @@ ANNOMI_TASKS: dict[str, dict[str, Any]] = {
         "keep": lambda value: value in ("True", "False"),
         "positive": lambda value: value == "True",
         "detectors": [
-            ("playback", lambda t: bool(sig.playback(t))),
+            (
+                "reflection (plays_back with the client's turns, or names_emotion)",
+                lambda t: bool(sig.plays_back(t, before(t)) or sig.names_emotion(t)),
+            ),
+            ("plays_back", lambda t: bool(sig.plays_back(t, before(t)))),
+            ("playback (recap formulas only)", lambda t: bool(sig.playback(t))),
             ("names_emotion", lambda t: bool(sig.names_emotion(t))),
             (
-                "reflection (playback or names_emotion)",
+                "reflection (playback or names_emotion, reply alone)",
                 lambda t: bool(sig.playback(t) or sig.names_emotion(t)),
             ),
             ("baseline: 'so you'/'sounds like'/'you feel'/…", REFLECT_BASELINE),
@@ -346,15 +379,18 @@ def section_annomi(report: Report, examples: int) -> None:
     ceiling_rows = []
     for name, task in ANNOMI_TASKS.items():
         col, keep, positive = task["column"], task["keep"], task["positive"]
-        items = [(u.text, positive(u.majority(col))) for u in utts if keep(u.majority(col))]
+        items = [
+            (InContext(u.text, u.client_before), positive(u.majority(col)))
+            for u in utts
+            if keep(u.majority(col))
+        ]
         rows = []
         for det_name, det in task["detectors"]:
             c, fps, fns = score(items, det)
             rows.append(prf_row(det_name, c))
             if not det_name.startswith("baseline") and det_name in (
-                "exploratory_questions",
-                "is_open_question on any sentence",
-                "playback",
+                "open_questions",
+                "reflection (plays_back with the client's turns, or names_emotion)",
                 "options_offered",
             ):
                 print(f"\n[AnnoMI {name} → {det_name}] examples (terminal only)")
@@ -363,7 +399,7 @@ def section_annomi(report: Report, examples: int) -> None:
         if name == "reflection":
             for subtype in ("simple", "complex"):
                 sub = [
-                    (u.text, True)
+                    (InContext(u.text, u.client_before), True)
                     for u in utts
                     if u.majority("reflection_exists") == "True"
                     and u.majority("reflection_subtype") == subtype
@@ -377,7 +413,11 @@ def section_annomi(report: Report, examples: int) -> None:
 
         # human ceiling on the multi-annotated utterances
         stats = agreement_stats(multi, task)
-        sub_items = [(u.text, positive(u.majority(col))) for u in multi if keep(u.majority(col))]
+        sub_items = [
+            (InContext(u.text, u.client_before), positive(u.majority(col)))
+            for u in multi
+            if keep(u.majority(col))
+        ]
         det_name, det = task["detectors"][0]
         base = task["detectors"][-1][1]
         dc, _, _ = score(sub_items, det)

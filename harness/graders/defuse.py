@@ -129,11 +129,9 @@ def playback(g: GradeInput) -> Finding:
     """defuse.playback (000 §2 U): summarise back in its own words and invite correction."""
     unchecked: Quote | None = None
     for index, text in g.agent:
-        said = " ".join([*(t for i, t in g.customer if i < index), *map(str, g.context.values())])
-        summary = sig.playback(text) or sig.restatement(text, said)
-        if not summary and sig.invites_correction(text):
-            told = " ".join(t for i, t in g.customer if i < index)
-            summary = sig.echoes(text, told)
+        told = " ".join(t for i, t in g.customer if i < index)
+        said = " ".join([told, *map(str, g.context.values())])
+        summary = sig.plays_back(text, said, told)
         if summary and sig.invites_correction(text):
             return finding("met", "plays the problem back and checks it", Quote(index, summary[0]))
         if summary and unchecked is None:

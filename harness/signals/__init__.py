@@ -527,23 +527,47 @@ INVITATION = pattern_set("invitation")
 
 
 def is_open_question(sentence: str) -> bool:
-    """Opens with a wh-word or an invitation to explain; not a yes/no question."""
+    """Opens with a wh-word or an invitation to explain; not a yes/no question. A wh-word
+    also opens a clause after a filler or a joining word ("Okay, and how's that going?"),
+    or ends the question in place ("And the next step would be what?")."""
+    if find(INVITATION, sentence):
+        return True
     s = _STUTTER.sub("", sentence.strip().lstrip("-•*\"' ").lower())
-    for clause in re.split(r"\s[-–—]\s|--|[,;:]\s", s):
+    for clause in _CLAUSE_BREAK.split(s):
         clause = _FILLERS.sub("", clause.strip())
         if re.match(_WH + r"\b", clause):
             return True
+    if _WH_IN_PLACE.search(s):
+        return True
     return bool(re.search(r"\b(" + _OPEN_LEAD + r")", s, FLAGS))
 
 
 # "wha-what", "and-and": a spoken stutter repeats the start of the word.
 _STUTTER = re.compile(r"\b(\w+)-(?=\1)", FLAGS)
+# Where a new clause may start inside a question: a dash, a comma or colon, or a joining
+# word right before a wh-word ("…and I know you've started, and how's that going?").
+_CLAUSE_BREAK = re.compile(
+    r"\s[-–—]\s|--|[,;:]\s|\s(?=(?:and|but|so|or|then) " + re.sub(r"\((?!\?)", "(?:", _WH) + r"\b)",
+    FLAGS,
+)
+# A wh-word left in place at the end of a question ("You'd be moving when?").
+_WH_IN_PLACE = re.compile(r"\b(what|how|why|when|where|who|which)\s*\?+\s*$", FLAGS)
 # Words a spoken or typed question may start with before its wh-word ("Okay, um, so what…").
 _FILLERS = re.compile(
     r"^((so|and|also|okay|ok|now|first|then|but|just|great|right|thanks|yeah|yes|mm+|hmm+|oh|"
-    r"um+|uh+|erm|er|well|alright|hey|look|sure|and then|you know|I mean)[,.]?\s+)+",
+    r"um+|uh+|erm|er|well|alright|all right|hey|look|sure|cool|good|and then|you know|I mean|"
+    r"like|I guess|kind of|uh-huh|mm-hmm|mhm)[,.]?\s+)+",
     FLAGS,
 )
+
+
+@memo
+def open_questions(text: str) -> list[Hit]:
+    """The questions typed open: an answer in the other person's own words is invited (not a
+    yes/no, a choice between options, or a question asked for effect)."""
+    asked = {q.start for q in questions(text)}
+    typed = [s for s in sentences(text) if s.start in asked or find(UNPUNCTUATED_QUESTION, s.text)]
+    return [q for q in typed if question_type(text, q) == "open"]
 
 
 def is_choice_question(sentence: str) -> bool:
@@ -555,7 +579,8 @@ def is_choice_question(sentence: str) -> bool:
             r"what (suits|works) (you )?(best|better)|your (preference|pick)|"
             r"(?<!what )(?<!how )(?<!where )would you (prefer|rather|like (me to|one|the))|"
             r"what would you prefer|"
-            r"(your|you) cho(ice|ose)|up to you|prefer one|either of (these|those)|"
+            r"your choice|(?<!did )(?<!do )(?<!does )you cho(ice|ose)\b(?! (to|not)\b)|"
+            r"up to you|prefer one|either of (these|those)|"
             r"(this|that|the first|the second) or (the|that|this)|or would you)\b",
             sentence,
             FLAGS,
@@ -838,6 +863,17 @@ def echoes(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
 invites_correction = set_detector(
     "invites_correction", INVITE_CORRECTION, "Checks its understanding with the customer."
 )
+
+
+def plays_back(text: str, said: str, told: str | None = None) -> list[Hit]:
+    """The problem played back (the `defuse.playback` skill): a recap formula, a framed
+    restatement sharing detail with `said` (what the customer said, plus any case facts),
+    or, when the reply checks its understanding, a plain retelling of `told` (the
+    customer's own words; `said` when not given)."""
+    summary = playback(text) or restatement(text, said)
+    if not summary and invites_correction(text):
+        summary = echoes(text, said if told is None else told)
+    return summary
 
 
 AFFIRMATION = pattern_set("affirmation")

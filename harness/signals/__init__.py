@@ -1155,7 +1155,8 @@ PROFANITY_AT_YOU = pattern_set("profanity_at_you")
 NOT_AT_AGENT = pattern_set("not_at_agent")
 PERSONAL = fragment("personal")
 _YOU = re.compile(r"\b(you|u|ya|ur|your|yourself|youre)\b", FLAGS)
-ALWAYS_ABUSIVE = THREAT + HARASSMENT + SLUR + PROFANITY_AT_YOU
+IDENTITY_HATE = pattern_set("identity_hate")
+ALWAYS_ABUSIVE = THREAT + HARASSMENT + SLUR + PROFANITY_AT_YOU + IDENTITY_HATE
 
 
 @memo

@@ -99,14 +99,23 @@ def no_generic_understand(g: GradeInput) -> Finding:
     return finding("met", "no empty 'I understand'")
 
 
+def _replies(g: GradeInput) -> list[tuple[int, str]]:
+    """The agent's replies to the customer: an opening greeting the agent spoke before the
+    customer said anything (a call-back, a phone greeting) is not a reply to the complaint."""
+    if len(g.agent) > 1 and g.customer and g.agent[0][0] < g.customer[0][0]:
+        return g.agent[1:]
+    return g.agent
+
+
 @grader("deesc.no_premature_solution")
 def no_premature_solution(g: GradeInput) -> Finding:
     """deesc.no_premature_solution (000 §1): acknowledge before proposing a fix."""
     if not g.customer_upset:
         return finding("na", "the customer was not upset")
-    if not g.agent:
+    replies = _replies(g)
+    if not replies:
         return finding("na", "no agent replies")
-    index, text = g.agent[0]
+    index, text = replies[0]
     fix = sig.concrete_fixes(text)
     ack = sig.empathy(text) or sig.listening_words(text) or g.condolences(index, text)
     if not ack and any(i < index for i in g.manager_asks):  # accepting the request

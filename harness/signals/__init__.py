@@ -155,8 +155,9 @@ def names_emotion(text: str) -> list[Hit]:
         clause = clause_of(text, hit)
         sentence = sentence_of(text, hit).text
         asked = sentence.endswith("?") and _ASKED.match(sentence)
+        # "I'm sorry for the worry" names the customer's worry, not the agent's own feeling
         own = find(FEELING_AGENT_OWN, text[: hit.start]) and not re.match(
-            r"\W*I('d| would)\b|\W*(anyone|anybody)\b", hit.text, FLAGS
+            r"\W*I('d| would)\b|\W*(anyone|anybody)\b|\W*(sorry|apologi)", hit.text, FLAGS
         )
         if asked or own or _not_now(clause, len(clause) - len(hit.text)):
             continue

@@ -357,8 +357,11 @@ def understand_claims(text: str) -> list[tuple[Hit, bool]]:
     specifics (True) or bare (False). Specifics are facts of the case: feeling words and a
     following clause ("I understand your frustration, and I'm sorry...") do not count."""
     out: list[tuple[Hit, bool]] = []
-    for m in _UNDERSTAND.finditer(text):
+    pos = 0
+    while m := _UNDERSTAND.search(text, pos):
+        pos = m.end()
         if (m.group(2) or "").lower() == "hear you":
+            pos = m.end(2)  # "I hear you, and I understand how you feel": read on after it
             continue
         rest = m.group("rest") or ""
         cut = _CLAIM_END.split(rest, maxsplit=1)[0]

@@ -151,7 +151,10 @@ def names_emotion(text: str) -> list[Hit]:
     not to stress", "you're not stuck") and the agent's own ("I'm so excited") do not count,
     nor does a feeling only asked about ("are you worried?")."""
     out = []
+    judged = find(JUDGEMENTAL_LABEL, text)  # "you're getting worked up" judges, not names
     for hit in find(EMOTION_NAMING, text):
+        if any(j.start < hit.end and hit.start < j.end for j in judged):
+            continue
         clause = clause_of(text, hit)
         sentence = sentence_of(text, hit).text
         asked = sentence.endswith("?") and _ASKED.match(sentence)
@@ -418,7 +421,7 @@ def specific_apology(text: str) -> list[Hit]:
     out: list[Hit] = []
     robotic = robotic_apology(text)
     for hit in apologies(text):
-        if any(r.start <= hit.start < r.end for r in robotic):
+        if any(r.start < hit.end and hit.start < r.end for r in robotic):  # overlaps
             continue
         sentence = sentence_of(text, hit)
         after = sentence.text[hit.end - sentence.start :]

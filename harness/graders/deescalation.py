@@ -76,7 +76,9 @@ def calm_register(g: GradeInput) -> Finding:
 @grader("deesc.no_calm_down")
 def no_calm_down(g: GradeInput) -> Finding:
     """deesc.no_calm_down (000 §1): never "calm down", "relax", "as I said", "you misunderstood"."""
-    hit = g.first(sig.tells_calm_down, g.agent)
+    # labelling the customer's feeling ("you're being aggressive", "you're overreacting")
+    # talks down to them as surely as "calm down"
+    hit = g.first(sig.tells_calm_down, g.agent) or g.first(sig.judgemental_label, g.agent)
     if hit:
         return finding("violated", "tells the customer to calm down or talks down to them", hit)
     return finding("met", "never tells the customer to calm down")

@@ -111,6 +111,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("deesc.no_calm_down", "violated", [ANGRY, "Take a deep breath for me, okay?"]),
     ("deesc.no_calm_down", "violated", [ANGRY, "As I said, it is with the courier."]),
     ("deesc.no_calm_down", "violated", [ANGRY, "I think you misunderstood the delivery date."]),
+    ("deesc.no_calm_down", "violated", [ANGRY, "There's no need to be so aggressive with me."]),
     ("deesc.no_generic_understand", "violated", [ANGRY, "I understand. Is there anything else?"]),
     (
         "deesc.no_generic_understand",
@@ -219,6 +220,14 @@ CASES: list[tuple[str, str, list[str]]] = [
         [ANGRY, "Our policy says deliveries can take up to seven days."],
     ),
     ("defuse.empathize_first", "violated", [ANGRY, "Did you check with your neighbours?"]),
+    (
+        "defuse.empathize_first",
+        "missed",
+        [
+            ANGRY,
+            "I'm so sorry about how Tom handled your call. He shouldn't have hung up on you.",
+        ],
+    ),
     (
         "defuse.empathize_first",
         "partial",
@@ -683,6 +692,18 @@ def test_every_guideline_has_a_positive_and_a_negative_case() -> None:
         verdicts = {v for g, v, _ in CASES if g == guideline}
         assert "met" in verdicts, guideline
         assert verdicts & {"missed", "violated"}, guideline
+
+
+def test_premature_solution_reads_the_reply_after_an_opening_greeting() -> None:
+    """A call-back opener spoken before the customer said anything is not the first reply."""
+    turns = [
+        Turn(role="agent", text="Hello Priya, it's Sam from the orders team, calling you back."),
+        Turn(role="customer", text=ANGRY),
+        Turn(role="agent", text="Four days with no word would wind me up too. Let me look."),
+    ]
+    found = REGISTRY["deesc.no_premature_solution"](GradeInput(turns=turns, context=CTX))
+    assert found.verdict == "met", found.rationale
+    assert found.evidence[0].turn == 2
 
 
 def test_saying_no_needs_a_stated_policy_on_recorded_transcripts() -> None:

@@ -76,7 +76,9 @@ def calm_register(g: GradeInput) -> Finding:
 @grader("deesc.no_calm_down")
 def no_calm_down(g: GradeInput) -> Finding:
     """deesc.no_calm_down (000 §1): never "calm down", "relax", "as I said", "you misunderstood"."""
-    hit = g.first(sig.tells_calm_down, g.agent)
+    # labelling the customer's feeling ("you're being aggressive", "you're overreacting")
+    # talks down to them as surely as "calm down"
+    hit = g.first(sig.tells_calm_down, g.agent) or g.first(sig.judgemental_label, g.agent)
     if hit:
         return finding("violated", "tells the customer to calm down or talks down to them", hit)
     return finding("met", "never tells the customer to calm down")
@@ -99,14 +101,25 @@ def no_generic_understand(g: GradeInput) -> Finding:
     return finding("met", "no empty 'I understand'")
 
 
+def _replies(g: GradeInput) -> list[tuple[int, str]]:
+    """The agent's replies to the customer: an opening greeting the agent spoke before the
+    customer said anything (a call-back, a phone greeting) is not a reply to the complaint."""
+    if len(g.agent) > 1 and g.customer and g.agent[0][0] < g.customer[0][0]:
+        return g.agent[1:]
+    return g.agent
+
+
 @grader("deesc.no_premature_solution")
 def no_premature_solution(g: GradeInput) -> Finding:
     """deesc.no_premature_solution (000 §1): acknowledge before proposing a fix."""
-    if not g.customer_upset:
+    # Upset at any point (a customer who turns upset at the answer was owed the pause too),
+    # or grieving: a customer reporting a death is owed the acknowledgement first.
+    if not (g.customer_upset or any(sig.upset(t) or sig.bereavement(t) for _, t in g.customer)):
         return finding("na", "the customer was not upset")
-    if not g.agent:
+    replies = _replies(g)
+    if not replies:
         return finding("na", "no agent replies")
-    index, text = g.agent[0]
+    index, text = replies[0]
     fix = sig.concrete_fixes(text)
     ack = sig.empathy(text) or sig.listening_words(text) or g.condolences(index, text)
     if not ack and any(i < index for i in g.manager_asks):  # accepting the request

@@ -59,6 +59,21 @@ def dont_take_personally(g: GradeInput) -> Finding:
     return finding("partial", "not defensive, but does not steer back to helping")
 
 
+def _about_colleague(text: str, hit: sig.Hit) -> bool:
+    """Sympathy whose sentence, or the sentence right after it, faults a colleague ("I'm
+    really sorry about how Lina handled that. She shouldn't have closed the chat")."""
+    said = sig.sentences(text)
+    at = next((i for i, s in enumerate(said) if s.start <= hit.start < s.end), None)
+    around = said[at : at + 2] if at is not None else [hit]
+    return any(sig.undermines_team(s.text) for s in around)
+
+
+def _care(text: str) -> list[sig.Hit]:
+    """Empathy for the customer's case: sympathy for how a colleague behaved is about the
+    colleague, not the case."""
+    return [h for h in sig.empathy(text) if not _about_colleague(text, h)]
+
+
 @grader("defuse.empathize_first")
 def empathize_first(g: GradeInput) -> Finding:
     """defuse.empathize_first (000 §2 E, 002 §1): validate before anything else."""
@@ -70,10 +85,9 @@ def empathize_first(g: GradeInput) -> Finding:
     index, text = replies[0]
     # A manager may open on the colleague's call and validate in the next reply.
     on_colleague = sig.backs_team(text) or sig.undermines_team(text)
-    if g.is_manager_role and len(replies) > 1 and not sig.empathy(text) and on_colleague:
+    if g.is_manager_role and len(replies) > 1 and not _care(text) and on_colleague:
         index, text = replies[1]
-    # sympathy for how a colleague behaved is about the colleague, not the customer's case
-    care = [h for h in sig.empathy(text) if not sig.undermines_team(sig.sentence_of(text, h).text)]
+    care = _care(text)
     care = sorted(care + g.condolences(index, text), key=lambda h: h.start)
     if any(i < index for i in g.manager_asks):  # accepting the request validates it
         care = sorted(care + sig.grants_manager_request(text), key=lambda h: h.start)

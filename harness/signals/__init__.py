@@ -151,12 +151,16 @@ def names_emotion(text: str) -> list[Hit]:
     not to stress", "you're not stuck") and the agent's own ("I'm so excited") do not count,
     nor does a feeling only asked about ("are you worried?")."""
     out = []
+    judged = find(JUDGEMENTAL_LABEL, text)  # "you're getting worked up" judges, not names
     for hit in find(EMOTION_NAMING, text):
+        if any(j.start < hit.end and hit.start < j.end for j in judged):
+            continue
         clause = clause_of(text, hit)
         sentence = sentence_of(text, hit).text
         asked = sentence.endswith("?") and _ASKED.match(sentence)
+        # "I'm sorry for the worry" names the customer's worry, not the agent's own feeling
         own = find(FEELING_AGENT_OWN, text[: hit.start]) and not re.match(
-            r"\W*I('d| would)\b|\W*(anyone|anybody)\b", hit.text, FLAGS
+            r"\W*I('d| would)\b|\W*(anyone|anybody)\b|\W*(sorry|apologi)", hit.text, FLAGS
         )
         if asked or own or _not_now(clause, len(clause) - len(hit.text)):
             continue
@@ -356,8 +360,11 @@ def understand_claims(text: str) -> list[tuple[Hit, bool]]:
     specifics (True) or bare (False). Specifics are facts of the case: feeling words and a
     following clause ("I understand your frustration, and I'm sorry...") do not count."""
     out: list[tuple[Hit, bool]] = []
-    for m in _UNDERSTAND.finditer(text):
+    pos = 0
+    while m := _UNDERSTAND.search(text, pos):
+        pos = m.end()
         if (m.group(2) or "").lower() == "hear you":
+            pos = m.end(2)  # "I hear you, and I understand how you feel": read on after it
             continue
         rest = m.group("rest") or ""
         cut = _CLAIM_END.split(rest, maxsplit=1)[0]
@@ -414,7 +421,7 @@ def specific_apology(text: str) -> list[Hit]:
     out: list[Hit] = []
     robotic = robotic_apology(text)
     for hit in apologies(text):
-        if any(r.start <= hit.start < r.end for r in robotic):
+        if any(r.start < hit.end and hit.start < r.end for r in robotic):  # overlaps
             continue
         sentence = sentence_of(text, hit)
         after = sentence.text[hit.end - sentence.start :]

@@ -6,15 +6,16 @@
 The probe sets in `benchmarks/labelled/probes/` were written by helpers who saw only
 GUIDELINES.md and the seeds, never the detectors:
 
-  abuse-messages.jsonl   customer messages to a human agent or a chatbot, abusive or not
+  abuse-messages*.jsonl  customer messages to a human agent or a chatbot, abusive or not
                          (insults, threats, sexual harassment, slurs, swearing at the agent
                          vs frustration, criticism, swearing at the situation, pressure)
-  feeling-replies.jsonl  agent replies that do or do not name the customer's feeling
+  feeling-replies*.jsonl agent replies that do or do not name the customer's feeling
                          (hypothetical, advice, the agent's own, a third party's, judgemental)
 
-Each set is split once by id: even numbers are the tuning part (read its errors with
-`--examples`), odd numbers the check part, which no pattern was changed for. Both parts
-are reported. A detector that does not beat its one-line keyword rule is a bug.
+The first file of each probe is split once by id: even numbers are the tuning part (read
+its errors with `--examples`), odd numbers the check part, which no pattern was changed
+for. The second file (`-2`), written later by another helper in another style, is the
+fresh part: never tuned on. A detector that does not beat its keyword rule is a bug.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class Probe:
     """A probe set: its file, how a line becomes an item, and the detectors to score."""
 
     name: str
-    file: str
+    files: tuple[str, ...]
     read: Callable[[dict[str, Any]], Item]
     detectors: list[tuple[str, Callable[[Item], bool]]]
 
@@ -101,7 +102,7 @@ FLAG_ALL: tuple[str, Callable[[Item], bool]] = ("baseline: flag everything", lam
 PROBE_SETS = [
     Probe(
         "abuse toward the agent or a chatbot",
-        "abuse-messages.jsonl",
+        ("abuse-messages.jsonl", "abuse-messages-2.jsonl"),
         _abuse_item,
         [
             ("abusive (the abuse.* graders' detector)", lambda i: bool(sig.abusive(i.text))),
@@ -117,7 +118,7 @@ PROBE_SETS = [
     ),
     Probe(
         "agent names the customer's feeling",
-        "feeling-replies.jsonl",
+        ("feeling-replies.jsonl", "feeling-replies-2.jsonl"),
         _feeling_item,
         [
             (
@@ -138,19 +139,33 @@ PROBE_SETS = [
 ]
 
 
-def load(probe: Probe) -> list[Item]:
-    """The probe's items; a bad line is one clear error naming file and line."""
-    path = PROBES / probe.file
+def load(path: Path, read: Callable[[dict[str, Any]], Item]) -> list[Item]:
+    """A probe file's items; a bad line is one clear error naming file and line."""
     items = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
             try:
-                items.append(probe.read(json.loads(line)))
+                items.append(read(json.loads(line)))
             except (ValueError, KeyError, TypeError) as exc:
                 raise SystemExit(f"{path}:{number}: {type(exc).__name__}: {exc}") from exc
     return items
+
+
+def probe_parts(probe: Probe) -> dict[str, list[Item]]:
+    """The three parts of a probe: the first file's even ids (tuning) and odd ids (check),
+    and the second file whole (fresh: written later by another helper, never tuned on)."""
+    first, *rest = [PROBES / f for f in probe.files]
+    items = load(first, probe.read)
+    parts = {
+        "tuning": [i for i in items if i.number % 2 == 0],
+        "check": [i for i in items if i.number % 2 == 1],
+    }
+    for path in rest:
+        if path.is_file():
+            parts["fresh"] = parts.get("fresh", []) + load(path, probe.read)
+    return parts
 
 
 def score(items: list[Item], detector: Callable[[Item], bool]) -> tuple[Counts, list[Item]]:
@@ -172,29 +187,30 @@ def row(name: str, c: Counts) -> list[Any]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", choices=["tuning", "check", "both"], default="both")
+    parser.add_argument("--part", choices=["tuning", "check", "fresh", "all"], default="all")
     parser.add_argument("--examples", type=int, default=0, help="errors to print (tuning part)")
     parser.add_argument("--no-md", action="store_true", help="do not write docs/detector-probes.md")
     args = parser.parse_args(argv)
-    parts = {"tuning": 0, "check": 1}
-    chosen = parts if args.part == "both" else {args.part: parts[args.part]}
     lines = [
         "# Detectors on blind-written labelled messages",
         "",
         *provenance(),
         "",
         "Probe sets in `benchmarks/labelled/probes/`, written by helpers who saw only "
-        "GUIDELINES.md and the seeds, never the detectors. Split once by id: even = tuning "
-        "(errors read), odd = check (no pattern changed for it). P/R/F1 of the positive class.",
+        "GUIDELINES.md and the seeds, never the detectors. The first file of each probe is "
+        "split once by id: even = tuning (its errors were read), odd = check (no pattern was "
+        "changed for it). The second file (`-2`) was written later by another helper in a "
+        "different style and never tuned on (fresh). P/R/F1 of the positive class; the "
+        "detector must beat its one-line keyword rules.",
     ]
     rng = random.Random(0)
     for probe in PROBE_SETS:
-        if not (PROBES / probe.file).is_file():
-            print(f"detector_probes: no {probe.file}; skipped", file=sys.stderr)
+        if not (PROBES / probe.files[0]).is_file():
+            print(f"detector_probes: no {probe.files[0]}; skipped", file=sys.stderr)
             continue
-        items = load(probe)
-        for part, parity in chosen.items():
-            subset = [i for i in items if i.number % 2 == parity]
+        for part, subset in probe_parts(probe).items():
+            if args.part not in ("all", part):
+                continue
             rows = []
             for name, detector in probe.detectors:
                 counts, wrong = score(subset, detector)
@@ -207,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             title = f"{probe.name}: {part} part ({len(subset)} messages)"
             print(f"\n{title}\n{text_table(HEADERS, rows)}")
             lines += ["", f"## {title}", "", md_table(HEADERS, rows)]
-    if not args.no_md and args.part == "both":
+    if not args.no_md and args.part == "all":
         print(f"\nwrote {write_doc(DOCS / 'detector-probes.md', chr(10).join(lines))}")
     return 0
 

@@ -105,6 +105,7 @@ EMOTION_SETS = (
     "emotion_noun",
     "emotion_situation",
     "emotion_perceived",
+    "emotion_idiom",
     "emotion_fair",
     "emotion_shared",
 )

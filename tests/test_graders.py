@@ -330,6 +330,36 @@ CASES: list[tuple[str, str, list[str]]] = [
             "Done, it's off your bill.",
         ],
     ),
+    (
+        "defuse.pickle",
+        "met",
+        [
+            "I need to pay the deposit today or the letting agent adds a £40 late fee.",
+            "Your payment has gone through. I've also waived this month's £2 card fee.",
+            "Brilliant, thanks.",
+            "You're welcome.",
+        ],
+    ),
+    (
+        "defuse.pickle",
+        "missed",
+        [
+            "Two wasted days off work. I'd like some compensation for the time I lost.",
+            "The visit is booked for Monday, and I've added a £20 goodwill credit for the hassle.",
+            "Ok, thanks.",
+            "Done, it's on your account.",
+        ],
+    ),
+    (
+        "defuse.pickle",
+        "met",
+        [
+            "The washer is still broken after the repair.",
+            "The engineer comes back tomorrow at 9. I'll text you at 1pm to check it's working.",
+            "Fine, thanks.",
+            "Done.",
+        ],
+    ),
     # ---------------------------------------------------------------- saying no
     (
         "no.sandwich",

@@ -1417,18 +1417,37 @@ def extras(text: str) -> list[Hit]:
     return out
 
 
-_REMEDY_WORD = re.compile(
-    r"\b(refund|credit|compensat|voucher|upgrad|premium|discount|waiv|fee|free \w+)", FLAGS
-)
+# Kinds of remedy a request or a grant can name: asking for the money back and being
+# refunded, or asking for compensation and getting a credit, is the same request granted.
+_REMEDY_KINDS: dict[str, re.Pattern[str]] = {
+    "money back": re.compile(
+        r"\b(refund\w*|reimburs\w*|repa(y|id)|waiv\w*|written off|write (it|them|that) off|"
+        r"(money|fee|charge|cash|it|that|them|deposit|fare) back|pay (me|it|that) back|"
+        r"(remove|cancel|take off|drop|reverse)\w* (the|that|this|those|my) (\w+ )?"
+        r"(fees?|charges?)|"
+        r"(fees?|charges?) (removed|cancell?ed|taken off|dropped|reversed))",
+        FLAGS,
+    ),
+    "compensation": re.compile(
+        r"\b(compensat\w*|credit\w*|goodwill|gesture|recogni[stz]\w*|voucher|discount\w*|"
+        r"make (it|this|that) up|(something|anything) for (my|the|our) (trouble|time|hassle)|"
+        r"for (my|the|our) (wasted|lost) \w+|(that|it|this|the (cost|loss)) covered|"
+        r"cover (it|that|this|the (cost|loss)|my (costs?|loss(es)?)))",
+        FLAGS,
+    ),
+    "upgrade": re.compile(r"\b(upgrad\w*|premium|business class|first class)\b", FLAGS),
+    "free": re.compile(r"\b(free|no charge|at no cost|free of charge|on the house)\b", FLAGS),
+}
 
 
-def _remedy_stems(text: str) -> set[str]:
-    return {m.group(1).lower() for m in _REMEDY_WORD.finditer(text)}
+def _remedy_kinds(text: str) -> set[str]:
+    return {kind for kind, pattern in _REMEDY_KINDS.items() if pattern.search(text)}
 
 
 _ASKS = re.compile(
-    r"\b(I|we) (want|need|expect|would like|'d like)\b|\b(can|could|will) (you|I|we)\b|"
-    r"\b(give|get) (me|us|my|our)\b|\bplease\b|\bentitled\b|\bthe least\b|\?",
+    r"\b(I|we)( want| need| expect| would like|'d like|’d like)\b|\b(can|could|will) (you|I|we)\b|"
+    r"\b(give|get) (me|us|my|our)\b|\bplease\b|\bentitled\b|\bthe least\b|\?|"
+    r"^\W*(is|are|do|does|can|could|will|would|should|am I|do I)\b",  # a question without "?"
     FLAGS,
 )
 
@@ -1436,10 +1455,11 @@ _ASKS = re.compile(
 def grants_request(sentence: str, customer: str) -> bool:
     """The sentence gives what the customer asked for ("I want my joining fee back" ...
     "I'll refund the joining fee as a goodwill gesture"): granting the demand is the fix,
-    not an extra beyond it. Both name the same kind of remedy, and the customer's
-    sentence asks for it (a product they only mention is not a request)."""
+    not an extra beyond it. Both name the same kind of remedy (money back, compensation,
+    an upgrade, something free), and the customer's sentence asks for it (a fee or product
+    they only mention is not a request)."""
     asked = " ".join(s.text for s in sentences(customer) if _ASKS.search(s.text))
-    return bool(_remedy_stems(sentence) & _remedy_stems(asked))
+    return bool(_remedy_kinds(sentence) & _remedy_kinds(asked))
 
 
 unsure = set_detector("unsure", UNSURE, "Admits not knowing.")

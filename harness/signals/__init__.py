@@ -683,7 +683,7 @@ def stakes_questions(text: str) -> list[Hit]:
     for q in questions(text):
         if q.start in rhetorical or find(GENERIC_ASK, q.text) or find(CLOSERS, q.text):
             continue
-        probes = find(PROBE, q.text)
+        probes = find(PROBE, q.text) or _situation_alternatives(q.text)
         # "Have I got that right, or is there more to it?" checks and probes at once.
         if (invites_correction(q.text) or confirm_satisfaction(q.text)) and not probes:
             continue
@@ -697,6 +697,30 @@ def stakes_questions(text: str) -> list[Hit]:
         if probes or (stakes and not fact):
             out.append(q)
     return _with_semantic("exploratory_questions", text, out)
+
+
+# An either-or question about the situation ("Is it the data at home, or everywhere you
+# go?", "Are files still missing, or is everything rebuilt?", "the depth, the softness, or
+# both?"): not a yes/no question, it asks the customer which picture is true.
+_ALTERNATIVE = re.compile(
+    r",? or (is|was|are|were|has|have|had|does|do|did|is there|are there|both|something|"
+    r"anything|everywhere|only|just|somewhere)\b[^?]*\?$",
+    FLAGS,
+)
+
+
+def _situation_alternatives(question: str) -> list[Hit]:
+    """An alternative question about the customer's situation, not a choice between
+    offers, a check of a plan or summary, or an ask for an identifier."""
+    if (
+        is_choice_question(question)
+        or invites_correction(question)
+        or confirm_satisfaction(question)
+        or asks_identifier(question)
+    ):
+        return []
+    m = _ALTERNATIVE.search(question)
+    return [Hit(m.start(), m.end(), m.group(0))] if m else []
 
 
 CLOSERS = pattern_set("closers")

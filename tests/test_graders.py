@@ -290,6 +290,16 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("defuse.options", "missed", [ANGRY, "I'll send a replacement."]),
     ("defuse.options", "na", [ANGRY, "Hmm."]),
     (
+        "defuse.options",
+        "missed",
+        [ANGRY, "We don't offer refunds on sale items. That's our policy.", "Seriously?"],
+    ),
+    (
+        "defuse.options",
+        "na",
+        [ANGRY, "I'll transfer you to the returns team now, they handle refunds."],
+    ),
+    (
         "defuse.pickle",
         "met",
         [

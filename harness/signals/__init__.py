@@ -684,8 +684,9 @@ def stakes_questions(text: str) -> list[Hit]:
         if q.start in rhetorical or find(GENERIC_ASK, q.text) or find(CLOSERS, q.text):
             continue
         probes = find(PROBE, q.text) or _situation_alternatives(q.text)
+        checks = invites_correction(q.text) + confirm_satisfaction(q.text)
         # "Have I got that right, or is there more to it?" checks and probes at once.
-        if (invites_correction(q.text) or confirm_satisfaction(q.text)) and not probes:
+        if checks and not probes and not _asks_before_check(q.text, checks):
             continue
         fact = (
             asks_identifier(q.text)
@@ -697,6 +698,17 @@ def stakes_questions(text: str) -> list[Hit]:
         if probes or (stakes and not fact):
             out.append(q)
     return _with_semantic("exploratory_questions", text, out)
+
+
+_CLAUSE_END = re.compile(r"(\s[-–—]\s|[,;:]|\b(or|and))\s*$", FLAGS)
+
+
+def _asks_before_check(question: str, checks: list[Hit]) -> bool:
+    """An open question comes first and a check-like phrase only follows it ("Tell me what
+    you've noticed - has anything changed, or does this feel out of the blue?"): the
+    question asks, it does not check a plan or a summary."""
+    head = question[: min(h.start for h in checks)]
+    return len(head.split()) >= 3 and bool(_CLAUSE_END.search(head)) and is_open_question(head)
 
 
 # An either-or question about the situation ("Is it the data at home, or everywhere you

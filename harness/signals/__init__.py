@@ -1092,13 +1092,19 @@ def vague_timeline(text: str) -> list[Hit]:
 commitments = memo(set_detector("commitments", COMMITMENT, "Commits to an action."))
 
 
+SCHEDULED_OUTCOME = pattern_set("scheduled_outcome")
+
+
 def timed_promises(text: str) -> list[Hit]:
     """Sentences that say what will happen and when ("I'll ring the shop at 10am
-    tomorrow"), whatever the verb."""
+    tomorrow"), whatever the verb, including plans written in the present tense or
+    without a verb ("The engineer arrives Thursday", "£40 back to your card in 3 days")."""
     return [
         s
         for s in sentences(text)
-        if not s.text.endswith("?") and find(FUTURE_ACTION, s.text) and precise_timeline(s.text)
+        if not s.text.endswith("?")
+        and (find(FUTURE_ACTION, s.text) or find(SCHEDULED_OUTCOME, s.text))
+        and precise_timeline(s.text)
     ]
 
 

@@ -299,6 +299,16 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("defuse.options", "missed", [ANGRY, "I'll send a replacement."]),
     ("defuse.options", "na", [ANGRY, "Hmm."]),
     (
+        "defuse.options",
+        "missed",
+        [ANGRY, "We don't offer refunds on sale items. That's our policy.", "Seriously?"],
+    ),
+    (
+        "defuse.options",
+        "na",
+        [ANGRY, "I'll transfer you to the returns team now, they handle refunds."],
+    ),
+    (
         "defuse.pickle",
         "met",
         [
@@ -337,6 +347,36 @@ CASES: list[tuple[str, str, list[str]]] = [
             "Yes, the £45 call-out fee is gone. I've also added a £10 credit as a thank-you.",
             "Great, thanks.",
             "Done, it's off your bill.",
+        ],
+    ),
+    (
+        "defuse.pickle",
+        "met",
+        [
+            "I need to pay the deposit today or the letting agent adds a £40 late fee.",
+            "Your payment has gone through. I've also waived this month's £2 card fee.",
+            "Brilliant, thanks.",
+            "You're welcome.",
+        ],
+    ),
+    (
+        "defuse.pickle",
+        "missed",
+        [
+            "Two wasted days off work. I'd like some compensation for the time I lost.",
+            "The visit is booked for Monday, and I've added a £20 goodwill credit for the hassle.",
+            "Ok, thanks.",
+            "Done, it's on your account.",
+        ],
+    ),
+    (
+        "defuse.pickle",
+        "met",
+        [
+            "The washer is still broken after the repair.",
+            "The engineer comes back tomorrow at 9. I'll text you at 1pm to check it's working.",
+            "Fine, thanks.",
+            "Done.",
         ],
     ),
     # ---------------------------------------------------------------- saying no

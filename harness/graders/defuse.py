@@ -155,10 +155,25 @@ def playback(g: GradeInput) -> Finding:
     return finding("missed", "looked for a summary of the problem in the agent's own words")
 
 
+def _offered_remedies(g: GradeInput) -> bool:
+    """Options were put on the table outside the escalation ladder (a "team leader or
+    email?" pause offers ways to carry on, not resolutions)."""
+    return any(sig.options_offered(t) and sig.ladder_rung(t) < 2 for _, t in g.agent)
+
+
 @grader("defuse.options")
 def options(g: GradeInput) -> Finding:
     """defuse.options (000 §2 S): two or three concrete options; the customer chooses."""
+    if g.agent_ended_at is not None and g.customer_abusive and not _offered_remedies(g):
+        return finding("na", "abuse ended the contact before a resolution")
+    if g.agent and sig.hands_over(g.agent[-1][1]):
+        return finding("na", "the route lay with another team: the contact was handed over")
     if not g.fix_offered:
+        # A flat no is the single answer dictated: a resolution was possible, none offered.
+        refusing = [(i, t) for i, t in g.agent if i in g.refusal_turns]
+        refused = g.first(sig.refusals, refusing) or g.first(sig.policy_only, refusing)
+        if refused:
+            return finding("missed", "says no and offers no options", refused)
         return finding("na", "no resolution was put on the table")
     for index, text in g.agent:
         found = sig.options_offered(text)

@@ -716,9 +716,10 @@ def stakes_questions(text: str) -> list[Hit]:
     for q in questions(text):
         if q.start in rhetorical or find(GENERIC_ASK, q.text) or find(CLOSERS, q.text):
             continue
-        probes = find(PROBE, q.text)
+        probes = find(PROBE, q.text) or _situation_alternatives(q.text)
+        checks = invites_correction(q.text) + confirm_satisfaction(q.text)
         # "Have I got that right, or is there more to it?" checks and probes at once.
-        if (invites_correction(q.text) or confirm_satisfaction(q.text)) and not probes:
+        if checks and not probes and not _asks_before_check(q.text, checks):
             continue
         fact = (
             asks_identifier(q.text)
@@ -730,6 +731,41 @@ def stakes_questions(text: str) -> list[Hit]:
         if probes or (stakes and not fact):
             out.append(q)
     return _with_semantic("exploratory_questions", text, out)
+
+
+_CLAUSE_END = re.compile(r"(\s[-–—]\s|[,;:]|\b(or|and))\s*$", FLAGS)
+
+
+def _asks_before_check(question: str, checks: list[Hit]) -> bool:
+    """An open question comes first and a check-like phrase only follows it ("Tell me what
+    you've noticed - has anything changed, or does this feel out of the blue?"): the
+    question asks, it does not check a plan or a summary."""
+    head = question[: min(h.start for h in checks)]
+    return len(head.split()) >= 3 and bool(_CLAUSE_END.search(head)) and is_open_question(head)
+
+
+# An either-or question about the situation ("Is it the data at home, or everywhere you
+# go?", "Are files still missing, or is everything rebuilt?", "the depth, the softness, or
+# both?"): not a yes/no question, it asks the customer which picture is true.
+_ALTERNATIVE = re.compile(
+    r",? or (is|was|are|were|has|have|had|does|do|did|is there|are there|both|something|"
+    r"anything|everywhere|only|just|somewhere)\b[^?]*\?$",
+    FLAGS,
+)
+
+
+def _situation_alternatives(question: str) -> list[Hit]:
+    """An alternative question about the customer's situation, not a choice between
+    offers, a check of a plan or summary, or an ask for an identifier."""
+    if (
+        is_choice_question(question)
+        or invites_correction(question)
+        or confirm_satisfaction(question)
+        or asks_identifier(question)
+    ):
+        return []
+    m = _ALTERNATIVE.search(question)
+    return [Hit(m.start(), m.end(), m.group(0))] if m else []
 
 
 CLOSERS = pattern_set("closers")
@@ -1100,13 +1136,19 @@ def vague_timeline(text: str) -> list[Hit]:
 commitments = memo(set_detector("commitments", COMMITMENT, "Commits to an action."))
 
 
+SCHEDULED_OUTCOME = pattern_set("scheduled_outcome")
+
+
 def timed_promises(text: str) -> list[Hit]:
     """Sentences that say what will happen and when ("I'll ring the shop at 10am
-    tomorrow"), whatever the verb."""
+    tomorrow"), whatever the verb, including plans written in the present tense or
+    without a verb ("The engineer arrives Thursday", "£40 back to your card in 3 days")."""
     return [
         s
         for s in sentences(text)
-        if not s.text.endswith("?") and find(FUTURE_ACTION, s.text) and precise_timeline(s.text)
+        if not s.text.endswith("?")
+        and (find(FUTURE_ACTION, s.text) or find(SCHEDULED_OUTCOME, s.text))
+        and precise_timeline(s.text)
     ]
 
 
@@ -1462,18 +1504,37 @@ def extras(text: str) -> list[Hit]:
     return out
 
 
-_REMEDY_WORD = re.compile(
-    r"\b(refund|credit|compensat|voucher|upgrad|premium|discount|waiv|fee|free \w+)", FLAGS
-)
+# Kinds of remedy a request or a grant can name: asking for the money back and being
+# refunded, or asking for compensation and getting a credit, is the same request granted.
+_REMEDY_KINDS: dict[str, re.Pattern[str]] = {
+    "money back": re.compile(
+        r"\b(refund\w*|reimburs\w*|repa(y|id)|waiv\w*|written off|write (it|them|that) off|"
+        r"(money|fee|charge|cash|it|that|them|deposit|fare) back|pay (me|it|that) back|"
+        r"(remove|cancel|take off|drop|reverse)\w* (the|that|this|those|my) (\w+ )?"
+        r"(fees?|charges?)|"
+        r"(fees?|charges?) (removed|cancell?ed|taken off|dropped|reversed))",
+        FLAGS,
+    ),
+    "compensation": re.compile(
+        r"\b(compensat\w*|credit\w*|goodwill|gesture|recogni[stz]\w*|voucher|discount\w*|"
+        r"make (it|this|that) up|(something|anything) for (my|the|our) (trouble|time|hassle)|"
+        r"for (my|the|our) (wasted|lost) \w+|(that|it|this|the (cost|loss)) covered|"
+        r"cover (it|that|this|the (cost|loss)|my (costs?|loss(es)?)))",
+        FLAGS,
+    ),
+    "upgrade": re.compile(r"\b(upgrad\w*|premium|business class|first class)\b", FLAGS),
+    "free": re.compile(r"\b(free|no charge|at no cost|free of charge|on the house)\b", FLAGS),
+}
 
 
-def _remedy_stems(text: str) -> set[str]:
-    return {m.group(1).lower() for m in _REMEDY_WORD.finditer(text)}
+def _remedy_kinds(text: str) -> set[str]:
+    return {kind for kind, pattern in _REMEDY_KINDS.items() if pattern.search(text)}
 
 
 _ASKS = re.compile(
-    r"\b(I|we) (want|need|expect|would like|'d like)\b|\b(can|could|will) (you|I|we)\b|"
-    r"\b(give|get) (me|us|my|our)\b|\bplease\b|\bentitled\b|\bthe least\b|\?",
+    r"\b(I|we)( want| need| expect| would like|'d like|’d like)\b|\b(can|could|will) (you|I|we)\b|"
+    r"\b(give|get) (me|us|my|our)\b|\bplease\b|\bentitled\b|\bthe least\b|\?|"
+    r"^\W*(is|are|do|does|can|could|will|would|should|am I|do I)\b",  # a question without "?"
     FLAGS,
 )
 
@@ -1481,10 +1542,11 @@ _ASKS = re.compile(
 def grants_request(sentence: str, customer: str) -> bool:
     """The sentence gives what the customer asked for ("I want my joining fee back" ...
     "I'll refund the joining fee as a goodwill gesture"): granting the demand is the fix,
-    not an extra beyond it. Both name the same kind of remedy, and the customer's
-    sentence asks for it (a product they only mention is not a request)."""
+    not an extra beyond it. Both name the same kind of remedy (money back, compensation,
+    an upgrade, something free), and the customer's sentence asks for it (a fee or product
+    they only mention is not a request)."""
     asked = " ".join(s.text for s in sentences(customer) if _ASKS.search(s.text))
-    return bool(_remedy_stems(sentence) & _remedy_stems(asked))
+    return bool(_remedy_kinds(sentence) & _remedy_kinds(asked))
 
 
 unsure = set_detector("unsure", UNSURE, "Admits not knowing.")

@@ -14,8 +14,9 @@ GUIDELINES.md and the seeds, never the detectors:
 
 The first file of each probe is split once by id: even numbers are the tuning part (read
 its errors with `--examples`), odd numbers the check part, which no pattern was changed
-for. The second file (`-2`), written later by another helper in another style, is the
-fresh part: never tuned on. A detector that does not beat its keyword rule is a bug.
+for; the third file (`-3`) joins the tuning part. The second file (`-2`), written by
+another helper in another style, is the fresh part: never tuned on. A detector that does
+not beat its keyword rule is a bug.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Probe:
     """A probe set: its file, how a line becomes an item, and the detectors to score."""
 
     name: str
-    files: tuple[str, ...]
+    files: tuple[str, str, str]  # split into tuning/check by id; fresh; more tuning
     read: Callable[[dict[str, Any]], Item]
     detectors: list[tuple[str, Callable[[Item], bool]]]
 
@@ -102,7 +103,7 @@ FLAG_ALL: tuple[str, Callable[[Item], bool]] = ("baseline: flag everything", lam
 PROBE_SETS = [
     Probe(
         "abuse toward the agent or a chatbot",
-        ("abuse-messages.jsonl", "abuse-messages-2.jsonl"),
+        ("abuse-messages.jsonl", "abuse-messages-2.jsonl", "abuse-messages-3.jsonl"),
         _abuse_item,
         [
             ("abusive (the abuse.* graders' detector)", lambda i: bool(sig.abusive(i.text))),
@@ -118,7 +119,7 @@ PROBE_SETS = [
     ),
     Probe(
         "agent names the customer's feeling",
-        ("feeling-replies.jsonl", "feeling-replies-2.jsonl"),
+        ("feeling-replies.jsonl", "feeling-replies-2.jsonl", "feeling-replies-3.jsonl"),
         _feeling_item,
         [
             (
@@ -154,17 +155,19 @@ def load(path: Path, read: Callable[[dict[str, Any]], Item]) -> list[Item]:
 
 
 def probe_parts(probe: Probe) -> dict[str, list[Item]]:
-    """The three parts of a probe: the first file's even ids (tuning) and odd ids (check),
-    and the second file whole (fresh: written later by another helper, never tuned on)."""
-    first, *rest = [PROBES / f for f in probe.files]
-    items = load(first, probe.read)
+    """A probe's three parts. Tuning: the first file's even ids and the third file (written
+    later to widen it); check: the first file's odd ids; fresh: the second file, written by
+    another helper in another style and never tuned on. Missing files are left out."""
+    split, fresh, more = (PROBES / f for f in probe.files)
+    items = load(split, probe.read)
     parts = {
         "tuning": [i for i in items if i.number % 2 == 0],
         "check": [i for i in items if i.number % 2 == 1],
     }
-    for path in rest:
-        if path.is_file():
-            parts["fresh"] = parts.get("fresh", []) + load(path, probe.read)
+    if more.is_file():
+        parts["tuning"] += load(more, probe.read)
+    if fresh.is_file():
+        parts["fresh"] = load(fresh, probe.read)
     return parts
 
 
@@ -199,9 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         "Probe sets in `benchmarks/labelled/probes/`, written by helpers who saw only "
         "GUIDELINES.md and the seeds, never the detectors. The first file of each probe is "
         "split once by id: even = tuning (its errors were read), odd = check (no pattern was "
-        "changed for it). The second file (`-2`) was written later by another helper in a "
-        "different style and never tuned on (fresh). P/R/F1 of the positive class; the "
-        "detector must beat its one-line keyword rules.",
+        "changed for it); the third file (`-3`) joins the tuning part. The second file (`-2`) "
+        "was written by another helper in a different style and never tuned on (fresh). "
+        "P/R/F1 of the positive class; the detector must beat its one-line keyword rules.",
     ]
     rng = random.Random(0)
     for probe in PROBE_SETS:

@@ -1079,6 +1079,8 @@ def options_offered(text: str) -> list[Hit]:
     side_by_side = remedies_side_by_side(text)
     if side_by_side and len(found) < 2:
         return side_by_side
+    if len(found) < 2 and (choice := alternatives_to_choose(text)):
+        return choice
     if len(found) >= 2 and re.search(
         r"\b(or|either|option|options|alternatively|which|prefer|choose|choice|two ways|"
         r"a few ways|couple of)\b",
@@ -1086,6 +1088,33 @@ def options_offered(text: str) -> list[Hit]:
         FLAGS,
     ):
         return found
+    return []
+
+
+# Two alternatives joined by "or" ("Tuesday at 11, or Thursday at 3"); not "or so",
+# "or not", "or anything" and other tails that add no second option.
+_OR_ALTERNATIVES = re.compile(
+    r"(?P<a>\b(?:[^.!?;:]|[.:](?=\d))*?\w)\s*,?\s+\bor\b\s+(?!(so|not|less|more|anything|"
+    r"something|later|sooner|two|else|otherwise|whatever|similar)\b)"
+    r"(?P<b>\w(?:[^.!?;:]|[.:](?=\d))*?)(?=\s*[.!?;:](?!\d)|$)",
+    FLAGS,
+)
+
+
+def alternatives_to_choose(text: str) -> list[Hit]:
+    """Alternatives set side by side and then offered as a choice: "I've got Tuesday at 11,
+    or Thursday at 3. Which is better?", "refund or replacement, your call". The two
+    sides of the first "or" at or before the choice question are the options."""
+    asks = choice_questions(text)
+    if not asks:
+        return []
+    last = max(a.end for a in asks)
+    for m in _OR_ALTERNATIVES.finditer(text, 0, last):
+        a, b = m.group("a").strip(), m.group("b").strip()
+        if len(b.split()) > 12:
+            continue
+        start_a = m.start("a") + m.group("a").index(a)
+        return [Hit(start_a, start_a + len(a), a), Hit(m.start("b"), m.start("b") + len(b), b)]
     return []
 
 

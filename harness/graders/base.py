@@ -310,6 +310,9 @@ class GradeInput:
             return False
         if sig.hands_over(self.agent[-1][1]):
             return False
+        last_customer = self.customer[-1] if self.customer else None
+        if last_customer and self._gives_up(last_customer[1]):
+            return False  # the customer's last word withdraws an earlier "ok"
         if self.acceptance_turn is not None:
             return True
         planned = [
@@ -317,7 +320,6 @@ class GradeInput:
             for i, text in self.agent
             if sig.fixes(text) or sig.commitments(text) or sig.action_done(text)
         ]
-        last_customer = self.customer[-1] if self.customer else None
         closes = bool(
             last_customer
             and last_customer[0] > self.agent[0][0]
@@ -326,9 +328,14 @@ class GradeInput:
         )
         if not planned:
             return closes  # a question answered, and the customer signs off content
-        if last_customer and sig.gives_up(last_customer[1]):
-            return False
         return not self._left_pending
+
+    @staticmethod
+    def _gives_up(text: str) -> bool:
+        """The customer walks away ("nah, don't bother", "I'll take it to the ombudsman"),
+        not a content close that happens to hold a give-up word ("Thanks... never mind,
+        thank you")."""
+        return bool(sig.gives_up(text)) and not sig.customer_closes(text)
 
     @cached_property
     def _left_pending(self) -> bool:

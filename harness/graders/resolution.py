@@ -139,7 +139,31 @@ def teach_back(g: GradeInput) -> Finding:
     hit = g.first(sig.teach_back, _after_agreement(g)) or g.first(sig.teach_back, g.agent[-3:])
     if hit:
         return finding("met", "confirms the agreed next step", hit)
+    restated = _next_step_restated(g)
+    if restated:
+        return finding("partial", "repeats the agreed step and its time, not as a recap", restated)
     return finding("missed", "ends without restating the agreed next step")
+
+
+def _next_step_restated(g: GradeInput) -> Quote | None:
+    """After the customer said yes, a reply that says again what happens and when, in words
+    of the plan put forward before the yes ("Submitted, 400 euro to your card within 7
+    business days" after "I can submit it now, paid within 7 business days"). The first
+    statement of a plan restates nothing."""
+    accepted = g.acceptance_turn
+    if accepted is None:
+        return None
+    plan = sig.content_stems(" ".join(t for i, t in g.agent if i < accepted))
+    for index, text in g.agent:
+        if index < accepted or not (
+            sig.action_done(text) or sig.commitments(text) or sig.timed_promises(text)
+        ):
+            continue
+        for hit in sig.precise_timeline(text):
+            sentence = sig.sentence_of(text, hit)
+            if len(sig.content_stems(sentence.text) & plan) >= 2:
+                return Quote(index, sentence)
+    return None
 
 
 @grader("resolve.confirm_satisfaction")

@@ -19,13 +19,19 @@ def ownership(g: GradeInput) -> Finding:
         if recovered:
             return finding("partial", "deflects at first, then takes the fix on itself", recovered)
         return finding("violated", "deflects the issue or pins it on someone else", deflect)
-    owned = g.first(sig.ownership, g.agent)
+    owned = g.first(_owns, g.agent)
     if owned:
         return finding("met", "owns the issue", owned)
     acted = g.first(sig.action_done, g.agent)
     if acted:
         return finding("partial", "acts on the issue without saying it is theirs to fix", acted)
     return finding("missed", "looked for ownership (I'll take care of this, that's on us)")
+
+
+def _owns(text: str) -> list[sig.Hit]:
+    """Ownership, not counting a sentence that hands the customer on ("I'll put you
+    through to my manager now"): passing the issue to someone else is not owning it."""
+    return [h for h in sig.ownership(text) if not sig.hands_over(sig.sentence_of(text, h).text)]
 
 
 def _takes_it_on(text: str) -> list[sig.Hit]:

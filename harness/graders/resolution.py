@@ -42,19 +42,6 @@ def _takes_it_on(text: str) -> list[sig.Hit]:
     return [h for h in hits if not sig.passes_on(sig.sentence_of(text, h).text)]
 
 
-# An apology for how a colleague behaved ("I'm sorry about how Leah handled that", "I
-# apologise on his behalf"): it disowns the colleague instead of owning the company's part.
-_FOR_COLLEAGUE = re.compile(
-    r"\b(sorry|apologi[sz]e|apologies)\b[^.?!]{0,15}\b(for|about) how \w+ "
-    r"(handled|dealt with|treated|spoke|talked|left|behaved)\b",
-    re.I,
-)
-
-
-def _for_colleague(sentence: str) -> bool:
-    return bool(_FOR_COLLEAGUE.search(sentence) or sig.undermines_team(sentence))
-
-
 _WE_OWN = re.compile(
     r"\b(sorry|apologi[sz]e)\b[^.?!]{0,40}\b(we|our)\b|\b(we|our)\b[^.?!]{0,40}\b(sorry|apologi[sz]e)\b|"
     r"\b(we|our)\b[^.?!]{0,30}\b(promise|standard|fault|failure|mistake|error)",
@@ -79,10 +66,8 @@ def apology_formula(g: GradeInput) -> Finding:
         fixed = any(_fix_in(t) for _, t in g.agent[n:])  # the fix may come later
         specific = sig.specific_apology(text)
         disowns = bool(sig.deflects(text))  # "not our fault, sorry for the inconvenience"
-        for said in sig.apologies(text):
+        for said in sig.own_apologies(text):  # not one for how a colleague behaved
             sentence = sig.sentence_of(text, said)
-            if _for_colleague(sentence.text):
-                continue
             if sig.robotic_apology(sentence.text):  # boilerplate names no impact, owns nothing
                 impact, owned = False, bool(sig.ownership(text))
             else:

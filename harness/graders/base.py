@@ -286,12 +286,14 @@ class GradeInput:
         if self.states or self.stop_reason not in (None, StopReason.imported):
             return None
         offered = False
+        last_agent = ""
         for index, turn in enumerate(self.turns):
             if turn.role == "agent":
+                last_agent = turn.text
                 offered = offered or bool(
                     sig.offers(turn.text) or sig.commitments(turn.text) or sig.ownership(turn.text)
                 )
-            elif offered and sig.accepts(turn.text):
+            elif offered and (sig.accepts(turn.text) or _picks_option(last_agent, turn.text)):
                 return index
         return None
 
@@ -402,6 +404,21 @@ class GradeInput:
         return bool(sig.authority_in_policy(case_file)) and any(
             sig.refusals(t) or sig.escalates(t) or sig.caves(t) for _, t in self.agent
         )
+
+
+_PICK = re.compile(
+    r"\b(both|either|(the )?(first|second|third|last)( one)?|option \w+|the \w+ one)\b", re.I
+)
+
+
+def _picks_option(offer: str, reply: str) -> bool:
+    """A short reply that picks one of the options just put to the customer ("Email.",
+    "The £2 one, I think.", "whole thing"): choosing is accepting."""
+    if not sig.options_offered(offer) or "?" in reply or sig.find(sig.REJECTION, reply):
+        return False
+    if len(reply.split()) > 12:
+        return False
+    return bool(_PICK.search(reply) or sig.content_stems(reply) & sig.content_stems(offer))
 
 
 def offer_hits(patterns: list[str], unless: list[str], text: str) -> list[Hit]:

@@ -282,7 +282,11 @@ def close_follow_up(g: GradeInput) -> Finding:
         for h in [*sig.follow_up(text), *sig.teach_back(text)]  # a timed summary counts
         if sig.precise_timeline(sig.sentence_of(text, h).text)
     ]
-    promised = timed or g.all(sig.follow_up, g.agent)
+    promised = timed or [
+        q
+        for q in g.all(sig.follow_up, g.agent)
+        if not sig.vague_timeline(sig.sentence_of(g.turns[q.turn].text, q.hit).text)
+    ]
     backup = g.first(sig.follow_up_contingency, g.agent)
     if timed and backup:
         return finding("met", "promises a timed follow-up and what to do if it slips", timed[0])

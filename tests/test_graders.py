@@ -695,6 +695,58 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     ("close.empower", "missed", [ANGRY, "I can reship it by Friday.", "Okay, do that.", "Done."]),
+    # ---------------------------------------------------------------- round 3 (resolution)
+    # An "ok" the customer takes back with a give-up as the last word: nothing was agreed.
+    (
+        "resolve.confirm_satisfaction",
+        "na",
+        [
+            ANGRY,
+            "I can reship it to arrive Friday by noon.",
+            "Ok.",
+            "The reship is booked for Friday.",
+            "Actually, don't bother. I'll take it to the ombudsman.",
+        ],
+    ),
+    # The step said again after the yes, with its time, but not as a recap: half the skill.
+    (
+        "resolve.teach_back",
+        "partial",
+        [
+            ANGRY,
+            "I can reship CR-1 by express so it will arrive by Friday.",
+            "Fine, do it.",
+            "Booked on express, it will arrive by Friday.",
+        ],
+    ),
+    # Picking one of the options offered is the customer's yes.
+    (
+        "resolve.teach_back",
+        "met",
+        [
+            ANGRY,
+            "I can reship it by express for Friday, or refund the £40 today. Which suits?",
+            "The refund.",
+            "Done. So you've got it in one place: £40 back on your card by Tuesday.",
+        ],
+    ),
+    # An apology for how a colleague behaved is not the company's apology.
+    (
+        "resolve.apology_formula",
+        "missed",
+        [
+            ANGRY,
+            "I'm sorry about how Tom handled your call, he should not have hung up on you.",
+            "Ok.",
+        ],
+    ),
+    # Passing the customer on is not owning the issue.
+    ("resolve.ownership", "missed", [ANGRY, "I'll put you through to my supervisor now."]),
+    (
+        "resolve.no_repeat_asks",
+        "violated",
+        [ANGRY, "What's the problem with the order?", "Like I said, four days late and no word."],
+    ),
 ]
 
 

@@ -286,12 +286,14 @@ class GradeInput:
         if self.states or self.stop_reason not in (None, StopReason.imported):
             return None
         offered = False
+        last_agent = ""
         for index, turn in enumerate(self.turns):
             if turn.role == "agent":
+                last_agent = turn.text
                 offered = offered or bool(
                     sig.offers(turn.text) or sig.commitments(turn.text) or sig.ownership(turn.text)
                 )
-            elif offered and sig.accepts(turn.text):
+            elif offered and (sig.accepts(turn.text) or _picks_option(last_agent, turn.text)):
                 return index
         return None
 
@@ -310,6 +312,9 @@ class GradeInput:
             return False
         if sig.hands_over(self.agent[-1][1]):
             return False
+        last_customer = self.customer[-1] if self.customer else None
+        if last_customer and self._gives_up(last_customer[1]):
+            return False  # the customer's last word withdraws an earlier "ok"
         if self.acceptance_turn is not None:
             return True
         planned = [
@@ -317,7 +322,6 @@ class GradeInput:
             for i, text in self.agent
             if sig.fixes(text) or sig.commitments(text) or sig.action_done(text)
         ]
-        last_customer = self.customer[-1] if self.customer else None
         closes = bool(
             last_customer
             and last_customer[0] > self.agent[0][0]
@@ -326,9 +330,14 @@ class GradeInput:
         )
         if not planned:
             return closes  # a question answered, and the customer signs off content
-        if last_customer and sig.gives_up(last_customer[1]):
-            return False
         return not self._left_pending
+
+    @staticmethod
+    def _gives_up(text: str) -> bool:
+        """The customer walks away ("nah, don't bother", "I'll take it to the ombudsman"),
+        not a content close that happens to hold a give-up word ("Thanks... never mind,
+        thank you")."""
+        return bool(sig.gives_up(text)) and not sig.customer_closes(text)
 
     @cached_property
     def _left_pending(self) -> bool:
@@ -395,6 +404,21 @@ class GradeInput:
         return bool(sig.authority_in_policy(case_file)) and any(
             sig.refusals(t) or sig.escalates(t) or sig.caves(t) for _, t in self.agent
         )
+
+
+_PICK = re.compile(
+    r"\b(both|either|(the )?(first|second|third|last)( one)?|option \w+|the \w+ one)\b", re.I
+)
+
+
+def _picks_option(offer: str, reply: str) -> bool:
+    """A short reply that picks one of the options just put to the customer ("Email.",
+    "The £2 one, I think.", "whole thing"): choosing is accepting."""
+    if not sig.options_offered(offer) or "?" in reply or sig.find(sig.REJECTION, reply):
+        return False
+    if len(reply.split()) > 12:
+        return False
+    return bool(_PICK.search(reply) or sig.content_stems(reply) & sig.content_stems(offer))
 
 
 def offer_hits(patterns: list[str], unless: list[str], text: str) -> list[Hit]:

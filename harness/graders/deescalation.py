@@ -165,7 +165,7 @@ def _impact_then_sorry(text: str) -> list[sig.Hit]:
     and two lost days off work - I'd be livid too, and I'm sorry.")."""
     return [
         sig.sentence_of(text, h)
-        for h in sig.apologies(text)
+        for h in sig.own_apologies(text)
         if not sig.robotic_apology(sig.sentence_of(text, h).text) and sig.impact_before(text, h)
     ]
 
@@ -174,6 +174,12 @@ def _impact_then_admission(text: str) -> list[sig.Hit]:
     """An admission of fault after the impact in its sentence ("a week with no word would
     wear anyone down, and that silence is on us")."""
     return [h for h in sig.admits_fault(text) if sig.impact_before(text, h)]
+
+
+def _own_specific(text: str) -> list[sig.Hit]:
+    """A specific apology for the company's part (not one for how a colleague behaved)."""
+    own = sig.own_apologies(text)
+    return [s for s in sig.specific_apology(text) if any(s.start <= h.start < s.end for h in own)]
 
 
 @grader("deesc.specific_apology")
@@ -190,14 +196,17 @@ def specific_apology(g: GradeInput) -> Finding:
         return finding(
             "violated", f"apologises in {len(apologising)} of {len(g.agent)} replies", first
         )
-    specific = g.first(sig.specific_apology, g.agent) or g.first(_impact_then_sorry, g.agent)
+    apologising = [i for i, text in g.agent if sig.own_apologies(text)]
+    specific = g.first(_own_specific, g.agent) or g.first(_impact_then_sorry, g.agent)
     if specific and len(apologising) <= 2:
         return finding("met", "apologises for the specific impact and moves on", specific)
     if specific:
         return finding("partial", "specific apology, but repeated", specific)
     if apologising:
         return finding(
-            "partial", "apologises, but not for anything specific", g.first(sig.apologies, g.agent)
+            "partial",
+            "apologises, but not for anything specific",
+            g.first(sig.own_apologies, g.agent),
         )
     admitted = g.first(_impact_then_admission, g.agent)
     if admitted:

@@ -19,13 +19,19 @@ def ownership(g: GradeInput) -> Finding:
         if recovered:
             return finding("partial", "deflects at first, then takes the fix on itself", recovered)
         return finding("violated", "deflects the issue or pins it on someone else", deflect)
-    owned = g.first(sig.ownership, g.agent)
+    owned = g.first(_owns, g.agent)
     if owned:
         return finding("met", "owns the issue", owned)
     acted = g.first(sig.action_done, g.agent)
     if acted:
         return finding("partial", "acts on the issue without saying it is theirs to fix", acted)
     return finding("missed", "looked for ownership (I'll take care of this, that's on us)")
+
+
+def _owns(text: str) -> list[sig.Hit]:
+    """Ownership, not counting a sentence that hands the customer on ("I'll put you
+    through to my manager now"): passing the issue to someone else is not owning it."""
+    return [h for h in sig.ownership(text) if not sig.hands_over(sig.sentence_of(text, h).text)]
 
 
 def _takes_it_on(text: str) -> list[sig.Hit]:
@@ -59,7 +65,8 @@ def apology_formula(g: GradeInput) -> Finding:
     for n, (index, text) in enumerate(g.agent):
         fixed = any(_fix_in(t) for _, t in g.agent[n:])  # the fix may come later
         specific = sig.specific_apology(text)
-        for said in sig.apologies(text):
+        disowns = bool(sig.deflects(text))  # "not our fault, sorry for the inconvenience"
+        for said in sig.own_apologies(text):  # not one for how a colleague behaved
             sentence = sig.sentence_of(text, said)
             if sig.robotic_apology(sentence.text):  # boilerplate names no impact, owns nothing
                 impact, owned = False, bool(sig.ownership(text))
@@ -68,7 +75,10 @@ def apology_formula(g: GradeInput) -> Finding:
                     sentence.start <= h.start < sentence.end for h in specific
                 )
                 owned = bool(sig.ownership(text) or _WE_OWN.search(sentence.text))
+            owned = owned and not disowns
             parts = sum([impact, owned, fixed])
+            if parts == 1 and fixed and not disowns and not sig.robotic_apology(sentence.text):
+                parts = 2  # a plain "Sorry." that comes with the fix is half the formula
             if best is None or parts > best[0]:
                 best = (parts, Quote(index, sentence))
     if best is None:
@@ -139,7 +149,31 @@ def teach_back(g: GradeInput) -> Finding:
     hit = g.first(sig.teach_back, _after_agreement(g)) or g.first(sig.teach_back, g.agent[-3:])
     if hit:
         return finding("met", "confirms the agreed next step", hit)
+    restated = _next_step_restated(g)
+    if restated:
+        return finding("partial", "repeats the agreed step and its time, not as a recap", restated)
     return finding("missed", "ends without restating the agreed next step")
+
+
+def _next_step_restated(g: GradeInput) -> Quote | None:
+    """After the customer said yes, a reply that says again what happens and when, in words
+    of the plan put forward before the yes ("Submitted, 400 euro to your card within 7
+    business days" after "I can submit it now, paid within 7 business days"). The first
+    statement of a plan restates nothing."""
+    accepted = g.acceptance_turn
+    if accepted is None:
+        return None
+    plan = sig.content_stems(" ".join(t for i, t in g.agent if i < accepted))
+    for index, text in g.agent:
+        if index < accepted or not (
+            sig.action_done(text) or sig.commitments(text) or sig.timed_promises(text)
+        ):
+            continue
+        for hit in sig.precise_timeline(text):
+            sentence = sig.sentence_of(text, hit)
+            if len(sig.content_stems(sentence.text) & plan) >= 2:
+                return Quote(index, sentence)
+    return None
 
 
 @grader("resolve.confirm_satisfaction")
@@ -248,7 +282,11 @@ def close_follow_up(g: GradeInput) -> Finding:
         for h in [*sig.follow_up(text), *sig.teach_back(text)]  # a timed summary counts
         if sig.precise_timeline(sig.sentence_of(text, h).text)
     ]
-    promised = timed or g.all(sig.follow_up, g.agent)
+    promised = timed or [
+        q
+        for q in g.all(sig.follow_up, g.agent)
+        if not sig.vague_timeline(sig.sentence_of(g.turns[q.turn].text, q.hit).text)
+    ]
     backup = g.first(sig.follow_up_contingency, g.agent)
     if timed and backup:
         return finding("met", "promises a timed follow-up and what to do if it slips", timed[0])

@@ -397,6 +397,21 @@ bereavement = set_detector(
 )
 
 
+APOLOGY_FOR_COLLEAGUE = pattern_set("apology_for_colleague")
+
+
+def own_apologies(text: str) -> list[Hit]:
+    """Apologies for the company's part, not for how a colleague behaved ("I'm sorry
+    about how Leah dealt with you", "she shouldn't have hung up, sorry"): a manager who
+    apologises for the team member disowns them instead of owning the problem."""
+    out = []
+    for hit in apologies(text):
+        sentence = sentence_of(text, hit).text
+        if not find(APOLOGY_FOR_COLLEAGUE, sentence) and not undermines_team(sentence):
+            out.append(hit)
+    return out
+
+
 def robotic_apology(text: str) -> list[Hit]:
     """Boilerplate apology ("sorry for the inconvenience")."""
     return find(ROBOTIC_APOLOGY, text)

@@ -6,6 +6,7 @@ from itertools import pairwise
 
 from harness import signals as sig
 from harness.graders.base import Finding, GradeInput, Quote, finding, grader
+from harness.signals import Hit
 
 
 def _refusal_replies(g: GradeInput) -> list[tuple[int, str]]:
@@ -350,13 +351,22 @@ def when_needed(g: GradeInput) -> Finding:
                     return finding(
                         "violated", "promises what it cannot grant", Quote(index, hits[0])
                     )
+    if g.promised_beyond_authority:
+        promise = g.promised_beyond_authority[0]
+        return finding("violated", "promises what only someone above it can grant", promise)
     for index, text in g.agent:
-        esc = sig.escalates(text)
+        esc = _escalation(text)
         if esc and sig.authority_limit(text):
             return finding(
                 "met", "escalates and says the fix is beyond its authority", Quote(index, esc[0])
             )
-    escalated = g.first(sig.escalates, g.agent)
+    escalated = g.first(_escalation, g.agent)
     if escalated:
         return finding("partial", "escalates without saying why", escalated)
     return finding("missed", "leaves the customer stuck without escalating")
+
+
+def _escalation(text: str) -> list[Hit]:
+    """Takes the request to someone who can decide it: a supervisor or team, a hand-over
+    now, or a named person ("I've put your request to Mr Adeyemi")."""
+    return sig.escalates(text) or sig.hands_over(text) or sig.refers_on(text)

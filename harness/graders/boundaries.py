@@ -28,7 +28,7 @@ def sandwich(g: GradeInput) -> Finding:
     best: Finding | None = None
     for index, text in replies:
         refusal = (sig.refusals(text) or sig.policy_only(text))[0]
-        alternative = sig.alternatives(text) or sig.offers(text)
+        alternative = _alternative(text)
         # The validation may open the reply or close the agent's reply just before it.
         before = [t for i, t in g.agent if i < index][-1:]
         validated = any(_validates(t) for t in [text, *before])
@@ -47,6 +47,12 @@ def sandwich(g: GradeInput) -> Finding:
     index, text = replies[0]
     refusal = (sig.refusals(text) or sig.policy_only(text))[0]
     return finding("violated", "refuses flatly, with no alternative", Quote(index, refusal))
+
+
+def _alternative(text: str) -> list[Hit]:
+    """Something the agent can do instead of the refused thing: an alternative, an offer,
+    or a part of the request already done ("I've paid the £100 today")."""
+    return sig.alternatives(text) or sig.offers(text) or sig.action_done(text)
 
 
 def _validates(text: str) -> bool:

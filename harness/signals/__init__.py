@@ -1088,7 +1088,17 @@ reasons = set_detector(
 )
 
 
-alternatives = set_detector("alternatives", ALTERNATIVE, "Offers something it can do instead.")
+# "There's nothing I can do", "not much we can offer": the can-do frame denied.
+_NOTHING_BEFORE = re.compile(
+    r"\b(nothing|(not|isn'?t|aren'?t|is not) (much|a lot|anything)|little|no more|"
+    r"none of (it|that))( (else|more))?( that)?\s*$",
+    FLAGS,
+)
+
+
+def alternatives(text: str) -> list[Hit]:
+    """Offers something it can do instead (not "there's nothing I can do")."""
+    return [h for h in find(ALTERNATIVE, text) if not _NOTHING_BEFORE.search(text[: h.start])]
 
 
 rule_stated = set_detector(

@@ -731,3 +731,13 @@ def test_when_needed_a_named_decider_is_an_escalation_and_a_stonewall_is_not() -
     stonewall = "I can't do that. A manager would only tell you the same thing."
     assert _when_needed([asked, named], ctx) == "met"
     assert _when_needed([asked, stonewall], ctx) == "missed"
+
+
+def test_saying_no_is_not_graded_on_a_hand_up_the_case_file_reserves() -> None:
+    ctx = {**CTX, "policy": "Refunds over £50 need the returns manager's approval."}
+    asked = "I want the full £90 refunded."
+    hand_up = "That's above what I can authorise, so I've sent it to our returns team today."
+    flat = "I can't refund £90, refunds over £50 aren't something I can do."
+    sandwich = REGISTRY["no.sandwich"]
+    assert sandwich(GradeInput(turns=_turns([asked, hand_up]), context=ctx)).verdict == "na"
+    assert sandwich(GradeInput(turns=_turns([asked, flat]), context=ctx)).verdict != "na"

@@ -244,6 +244,8 @@ class GradeInput:
 
         def about_limit(index: int) -> bool:
             text = self.turns[index].text
+            if self.reserved_in_case_file and (sig.authority_limit(text) or sig.escalates(text)):
+                return False  # "not mine to approve, the team can": a hand-up, not a no
             shared = sig.content_stems(text) & limit
             asked = " ".join(t for i, t in self.customer if i < index)
             return bool(

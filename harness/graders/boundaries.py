@@ -68,7 +68,9 @@ def reason_given(g: GradeInput) -> Finding:
     if not replies:
         return finding("missed", "looked for a no with its reason")
     for index, text in replies:
-        flat = sig.policy_only(text)
+        # "That's our policy", or the rule put forward as policy with no why behind it
+        # ("our policy is that refunds are only given after four missed collections").
+        flat = sig.policy_only(text) or sig.policy_mention(text)
         if flat and not sig.reasons(text):
             return finding(
                 "violated", "'that's our policy' as the final answer", Quote(index, flat[0])

@@ -295,23 +295,23 @@ def manager_request(g: GradeInput) -> Finding:
         return finding("na", "no reply to the manager request")
     index, text = reply
     stonewall = sig.find(sig.STONEWALL, text)
-    if stonewall and not sig.find(sig.TRANSFER_OFFER, text):
+    if stonewall and not _transfer_offer(text):
         return finding(
             "violated", "refuses or stonewalls the manager request", Quote(index, stonewall[0])
         )
-    if sig.ends_conversation(text) and not sig.find(sig.TRANSFER_OFFER, text):
+    if sig.ends_conversation(text) and not _transfer_offer(text):
         return finding(
             "violated",
             "ends the contact instead of honouring the request",
             Quote(index, sig.ends_conversation(text)[0]),
         )
-    if not stonewall and not sig.find(sig.TRANSFER_OFFER, text):
+    if not stonewall and not _transfer_offer(text):
         # The first reply sidesteps the request ("can I take your name?"); talking the
         # manager down in a later reply, before ever offering the transfer, is a refusal.
         for later, later_text in g.agent:
             if later <= index:
                 continue
-            if sig.find(sig.TRANSFER_OFFER, later_text):
+            if _transfer_offer(later_text):
                 break
             refused = sig.find(sig.STONEWALL, later_text)
             if refused:
@@ -326,7 +326,7 @@ def manager_request(g: GradeInput) -> Finding:
         )
     parts = {
         "respects": sig.find(sig.RESPECT_REQUEST, text),
-        "offers the transfer": sig.find(sig.TRANSFER_OFFER, text),
+        "offers the transfer": _transfer_offer(text),
         "asks for a chance": sig.find(sig.ASK_CHANCE, text),
         "promises an immediate transfer": sig.find(sig.PROMISE_TRANSFER, text),
     }
@@ -378,3 +378,9 @@ def _escalation(text: str) -> list[Hit]:
     """Takes the request to someone who can decide it: a supervisor or team, a hand-over
     now, or a named person ("I've put your request to Mr Adeyemi")."""
     return sig.escalates(text) or sig.hands_over(text) or sig.refers_on(text)
+
+
+def _transfer_offer(text: str) -> list[Hit]:
+    """Offers to bring in a manager, or hands the customer over now ("Transferring you
+    now, please hold")."""
+    return sig.find(sig.TRANSFER_OFFER, text) or sig.hands_over(text)

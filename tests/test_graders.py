@@ -741,3 +741,10 @@ def test_saying_no_is_not_graded_on_a_hand_up_the_case_file_reserves() -> None:
     sandwich = REGISTRY["no.sandwich"]
     assert sandwich(GradeInput(turns=_turns([asked, hand_up]), context=ctx)).verdict == "na"
     assert sandwich(GradeInput(turns=_turns([asked, flat]), context=ctx)).verdict != "na"
+
+
+def test_distinguish_telling_an_upset_customer_off_for_tone_is_partial() -> None:
+    upset = "Three missed deliveries, this is ridiculous and I'm furious!"
+    policed = "You're being very aggressive. The parcel is at the depot."
+    found = REGISTRY["abuse.distinguish"](GradeInput(turns=_turns([upset, policed]), context=CTX))
+    assert found.verdict == "partial"

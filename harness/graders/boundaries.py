@@ -241,6 +241,9 @@ def distinguish(g: GradeInput) -> Finding:
                 "ends the conversation with an upset (not abusive) customer",
                 Quote(g.agent_ended_at, cut_off[0]),
             )
+    policed = g.first(sig.polices_tone, g.agent)
+    if policed:  # short of a warning, but impatient with an upset (not abusive) customer
+        return finding("partial", "tells an upset customer off for their tone", policed)
     patient = g.first(sig.empathy, g.agent)
     return finding("met", "treats the upset customer with patience", patient)
 

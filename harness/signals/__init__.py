@@ -1262,6 +1262,12 @@ WARNS_CUSTOMER = pattern_set("warns_customer")
 
 WARNING_REPORTED = pattern_set("warning_reported")
 
+polices_tone = set_detector(
+    "polices_tone",
+    pattern_set("polices_tone"),
+    "Labels the customer's manner as aggression or tells them off for their tone.",
+)
+
 
 def warns_customer(text: str) -> list[Hit]:
     """Polices the customer's tone or threatens to end the conversation (not a sentence

@@ -748,3 +748,14 @@ def test_distinguish_telling_an_upset_customer_off_for_tone_is_partial() -> None
     policed = "You're being very aggressive. The parcel is at the depot."
     found = REGISTRY["abuse.distinguish"](GradeInput(turns=_turns([upset, policed]), context=CTX))
     assert found.verdict == "partial"
+
+
+def test_ends_professionally_naming_the_behaviour_is_the_reason_not_a_retort() -> None:
+    abuse = "You're a useless idiot, put someone competent on."
+    named = "I'm not going to be spoken to like that, so I'm ending this call now. Goodbye."
+    retort = "You're the one who can't read. I'm ending this call now. Goodbye."
+    grade = REGISTRY["abuse.ends_professionally"]
+    named_found = grade(GradeInput(turns=_turns([abuse, named]), context=CTX))
+    retort_found = grade(GradeInput(turns=_turns([abuse, retort]), context=CTX))
+    assert named_found.verdict == "partial"
+    assert retort_found.verdict == "violated"

@@ -803,3 +803,72 @@ def test_saying_no_needs_a_stated_policy_on_recorded_transcripts() -> None:
     assert REGISTRY["no.sandwich"](GradeInput(turns=turns, context=CTX)).verdict == "na"
     found = REGISTRY["no.sandwich"](GradeInput(turns=turns, context=POLICY_CTX))
     assert found.verdict == "violated"
+
+
+# A case file that keeps a decision above the agent's authority (recorded transcripts).
+RESERVED_CTX = {
+    **CTX,
+    "policy_note": "Agents may add up to £40 goodwill credit. Full refunds need the "
+    "complaints panel's sign-off.",
+}
+
+
+def _when_needed(texts: list[str], context: dict[str, str]) -> str:
+    found = REGISTRY["escalate.when_needed"](GradeInput(turns=_turns(texts), context=context))
+    return found.verdict
+
+
+def test_when_needed_reads_a_case_file_that_reserves_the_decision() -> None:
+    asked = "The boiler engineer never came, twice. I want a full refund."
+    passed = "A full refund is above what I can authorise, so I've sent it to our complaints team."
+    sent = "I've sent it to our complaints team today."
+    assert _when_needed([asked, passed], RESERVED_CTX) == "met"
+    assert _when_needed([asked, sent], RESERVED_CTX) == "partial"
+    assert _when_needed([asked, sent], CTX) == "na"
+
+
+def test_when_needed_a_promise_beyond_the_agents_limit_is_violated() -> None:
+    asked = "The boiler engineer never came, twice. I want a full refund."
+    promised = "I'll make sure you get a full refund. I'll pass the notes to the team."
+    over_cap = "No problem, I'll put £150 goodwill credit on the account today."
+    within = "I've put £40 goodwill credit on the account, and passed the refund to the team."
+    assert _when_needed([asked, promised], RESERVED_CTX) == "violated"
+    assert _when_needed([asked, over_cap + " I'll tell the team."], RESERVED_CTX) == "violated"
+    assert _when_needed([asked, within], RESERVED_CTX) == "partial"
+
+
+def test_when_needed_a_named_decider_is_an_escalation_and_a_stonewall_is_not() -> None:
+    ctx = {**CTX, "policy_note": "Only the lettings manager, Ms Varga, can agree a lower rent."}
+    asked = "Could the rent come down to £800 for a few months?"
+    named = "I can't agree a lower rent myself, so I've put your request to Ms Varga today."
+    stonewall = "I can't do that. A manager would only tell you the same thing."
+    assert _when_needed([asked, named], ctx) == "met"
+    assert _when_needed([asked, stonewall], ctx) == "missed"
+
+
+def test_saying_no_is_not_graded_on_a_hand_up_the_case_file_reserves() -> None:
+    ctx = {**CTX, "policy": "Refunds over £50 need the returns manager's approval."}
+    asked = "I want the full £90 refunded."
+    hand_up = "That's above what I can authorise, so I've sent it to our returns team today."
+    flat = "I can't refund £90, refunds over £50 aren't something I can do."
+    sandwich = REGISTRY["no.sandwich"]
+    assert sandwich(GradeInput(turns=_turns([asked, hand_up]), context=ctx)).verdict == "na"
+    assert sandwich(GradeInput(turns=_turns([asked, flat]), context=ctx)).verdict != "na"
+
+
+def test_distinguish_telling_an_upset_customer_off_for_tone_is_partial() -> None:
+    upset = "Three missed deliveries, this is ridiculous and I'm furious!"
+    policed = "You're being very aggressive. The parcel is at the depot."
+    found = REGISTRY["abuse.distinguish"](GradeInput(turns=_turns([upset, policed]), context=CTX))
+    assert found.verdict == "partial"
+
+
+def test_ends_professionally_naming_the_behaviour_is_the_reason_not_a_retort() -> None:
+    abuse = "You're a useless idiot, put someone competent on."
+    named = "I'm not going to be spoken to like that, so I'm ending this call now. Goodbye."
+    retort = "You're the one who can't read. I'm ending this call now. Goodbye."
+    grade = REGISTRY["abuse.ends_professionally"]
+    named_found = grade(GradeInput(turns=_turns([abuse, named]), context=CTX))
+    retort_found = grade(GradeInput(turns=_turns([abuse, retort]), context=CTX))
+    assert named_found.verdict == "partial"
+    assert retort_found.verdict == "violated"

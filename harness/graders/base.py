@@ -16,6 +16,8 @@ from harness.signals import Hit
 _ENDED_CONTACT = (
     r"\b(ended|closed|terminated|disconnected|hung up|hang up|put the phone down|cut off)\b"
 )
+# A rank a manager taking over a call holds itself (not another team above it).
+_RANK = re.compile(r"\b(managers?|supervisors?|team ?lead(er)?s?|directors?)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,8 @@ class GradeInput:
 
         def about_limit(index: int) -> bool:
             text = self.turns[index].text
+            if self.reserved_in_case_file and (sig.authority_limit(text) or sig.escalates(text)):
+                return False  # "not mine to approve, the team can": a hand-up, not a no
             shared = sig.content_stems(text) & limit
             asked = " ".join(t for i, t in self.customer if i < index)
             return bool(
@@ -397,13 +401,39 @@ class GradeInput:
         if any(sig.authority_limit(text) for _, text in self.agent):
             return True
         # A case file that reserves something for another team, when the agent then refuses,
-        # escalates or caves: the request went beyond the agent's authority.
-        case_file = " ".join(
+        # escalates, caves or grants it anyway: the request went beyond the agent's authority.
+        return bool(self.reserved_in_case_file)
+
+    @cached_property
+    def case_file(self) -> str:
+        """The recorded transcript's case context as one text ("policy note: …. …")."""
+        return " ".join(
             f"{str(key).replace('_', ' ')}: {value}." for key, value in self.context.items()
         )
-        return bool(sig.authority_in_policy(case_file)) and any(
-            sig.refusals(t) or sig.escalates(t) or sig.caves(t) for _, t in self.agent
-        )
+
+    @cached_property
+    def reserved_in_case_file(self) -> str:
+        """The case-file sentences that reserve a decision for someone above the agent
+        ("full refunds need Customer Resolutions approval"); empty when none does. For a
+        manager taking over, its own rank is not above it: only another team is."""
+        hits = sig.authority_in_policy(self.case_file)
+        if self.is_manager_role:
+            hits = [h for h in hits if not _RANK.search(h.text)]
+        return " ".join(dict.fromkeys(sig.sentence_of(self.case_file, h).text for h in hits))
+
+    @cached_property
+    def promised_beyond_authority(self) -> list[Quote]:
+        """Agent sentences that grant or firmly promise what the case file reserves for
+        someone above the agent (recorded transcripts; personas use needs_supervisor)."""
+        if self.persona is not None or not self.reserved_in_case_file:
+            return []
+        caps = sig.authority_caps(self.case_file)
+        return [
+            Quote(index, sentence)
+            for index, text in self.agent
+            for sentence in sig.sentences(text)
+            if sig.grants_reserved(sentence.text, self.reserved_in_case_file, caps)
+        ]
 
 
 _PICK = re.compile(

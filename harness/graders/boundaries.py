@@ -6,6 +6,7 @@ from itertools import pairwise
 
 from harness import signals as sig
 from harness.graders.base import Finding, GradeInput, Quote, finding, grader
+from harness.signals import Hit
 
 
 def _refusal_replies(g: GradeInput) -> list[tuple[int, str]]:
@@ -27,7 +28,7 @@ def sandwich(g: GradeInput) -> Finding:
     best: Finding | None = None
     for index, text in replies:
         refusal = (sig.refusals(text) or sig.policy_only(text))[0]
-        alternative = sig.alternatives(text) or sig.offers(text)
+        alternative = _alternative(text)
         # The validation may open the reply or close the agent's reply just before it.
         before = [t for i, t in g.agent if i < index][-1:]
         validated = any(_validates(t) for t in [text, *before])
@@ -48,6 +49,12 @@ def sandwich(g: GradeInput) -> Finding:
     return finding("violated", "refuses flatly, with no alternative", Quote(index, refusal))
 
 
+def _alternative(text: str) -> list[Hit]:
+    """Something the agent can do instead of the refused thing: an alternative, an offer,
+    or a part of the request already done ("I've paid the £100 today")."""
+    return sig.alternatives(text) or sig.offers(text) or sig.action_done(text)
+
+
 def _validates(text: str) -> bool:
     return bool(sig.validates(text) or sig.names_emotion(text) or sig.specific_apology(text))
 
@@ -61,7 +68,9 @@ def reason_given(g: GradeInput) -> Finding:
     if not replies:
         return finding("missed", "looked for a no with its reason")
     for index, text in replies:
-        flat = sig.policy_only(text)
+        # "That's our policy", or the rule put forward as policy with no why behind it
+        # ("our policy is that refunds are only given after four missed collections").
+        flat = sig.policy_only(text) or sig.policy_mention(text)
         if flat and not sig.reasons(text):
             return finding(
                 "violated", "'that's our policy' as the final answer", Quote(index, flat[0])
@@ -232,6 +241,9 @@ def distinguish(g: GradeInput) -> Finding:
                 "ends the conversation with an upset (not abusive) customer",
                 Quote(g.agent_ended_at, cut_off[0]),
             )
+    policed = g.first(sig.polices_tone, g.agent)
+    if policed:  # short of a warning, but impatient with an upset (not abusive) customer
+        return finding("partial", "tells an upset customer off for their tone", policed)
     patient = g.first(sig.empathy, g.agent)
     return finding("met", "treats the upset customer with patience", patient)
 
@@ -243,7 +255,11 @@ def ends_professionally(g: GradeInput) -> Finding:
         return finding("na", "the agent did not end the conversation")
     index = g.agent_ended_at
     text = g.turns[index].text
-    retort = sig.abusive(text) or sig.defensive(text)
+    # Naming the behaviour is the reason for ending ("I'm not going to be spoken to like
+    # that", "we will not tolerate abusive language"), not a snap back.
+    retort = sig.abusive(text) or [
+        h for h in sig.defensive(text) if not sig.end_reason(sig.sentence_of(text, h).text)
+    ]
     if retort:
         return finding("violated", "insults or snaps back while ending", Quote(index, retort[0]))
     why, back = sig.end_reason(text), sig.path_back(text)
@@ -286,23 +302,23 @@ def manager_request(g: GradeInput) -> Finding:
         return finding("na", "no reply to the manager request")
     index, text = reply
     stonewall = sig.find(sig.STONEWALL, text)
-    if stonewall and not sig.find(sig.TRANSFER_OFFER, text):
+    if stonewall and not _transfer_offer(text):
         return finding(
             "violated", "refuses or stonewalls the manager request", Quote(index, stonewall[0])
         )
-    if sig.ends_conversation(text) and not sig.find(sig.TRANSFER_OFFER, text):
+    if sig.ends_conversation(text) and not _transfer_offer(text):
         return finding(
             "violated",
             "ends the contact instead of honouring the request",
             Quote(index, sig.ends_conversation(text)[0]),
         )
-    if not stonewall and not sig.find(sig.TRANSFER_OFFER, text):
+    if not stonewall and not _transfer_offer(text):
         # The first reply sidesteps the request ("can I take your name?"); talking the
         # manager down in a later reply, before ever offering the transfer, is a refusal.
         for later, later_text in g.agent:
             if later <= index:
                 continue
-            if sig.find(sig.TRANSFER_OFFER, later_text):
+            if _transfer_offer(later_text):
                 break
             refused = sig.find(sig.STONEWALL, later_text)
             if refused:
@@ -317,7 +333,7 @@ def manager_request(g: GradeInput) -> Finding:
         )
     parts = {
         "respects": sig.find(sig.RESPECT_REQUEST, text),
-        "offers the transfer": sig.find(sig.TRANSFER_OFFER, text),
+        "offers the transfer": _transfer_offer(text),
         "asks for a chance": sig.find(sig.ASK_CHANCE, text),
         "promises an immediate transfer": sig.find(sig.PROMISE_TRANSFER, text),
     }
@@ -350,13 +366,28 @@ def when_needed(g: GradeInput) -> Finding:
                     return finding(
                         "violated", "promises what it cannot grant", Quote(index, hits[0])
                     )
+    if g.promised_beyond_authority:
+        promise = g.promised_beyond_authority[0]
+        return finding("violated", "promises what only someone above it can grant", promise)
     for index, text in g.agent:
-        esc = sig.escalates(text)
+        esc = _escalation(text)
         if esc and sig.authority_limit(text):
             return finding(
                 "met", "escalates and says the fix is beyond its authority", Quote(index, esc[0])
             )
-    escalated = g.first(sig.escalates, g.agent)
+    escalated = g.first(_escalation, g.agent)
     if escalated:
         return finding("partial", "escalates without saying why", escalated)
     return finding("missed", "leaves the customer stuck without escalating")
+
+
+def _escalation(text: str) -> list[Hit]:
+    """Takes the request to someone who can decide it: a supervisor or team, a hand-over
+    now, or a named person ("I've put your request to Mr Adeyemi")."""
+    return sig.escalates(text) or sig.hands_over(text) or sig.refers_on(text)
+
+
+def _transfer_offer(text: str) -> list[Hit]:
+    """Offers to bring in a manager, or hands the customer over now ("Transferring you
+    now, please hold")."""
+    return sig.find(sig.TRANSFER_OFFER, text) or sig.hands_over(text)

@@ -1218,7 +1218,17 @@ reasons = set_detector(
 )
 
 
-alternatives = set_detector("alternatives", ALTERNATIVE, "Offers something it can do instead.")
+# "There's nothing I can do", "not much we can offer": the can-do frame denied.
+_NOTHING_BEFORE = re.compile(
+    r"\b(nothing|(not|isn'?t|aren'?t|is not) (much|a lot|anything)|little|no more|"
+    r"none of (it|that))( (else|more))?( that)?\s*$",
+    FLAGS,
+)
+
+
+def alternatives(text: str) -> list[Hit]:
+    """Offers something it can do instead (not "there's nothing I can do")."""
+    return [h for h in find(ALTERNATIVE, text) if not _NOTHING_BEFORE.search(text[: h.start])]
 
 
 rule_stated = set_detector(
@@ -1383,6 +1393,12 @@ WARNS_CUSTOMER = pattern_set("warns_customer")
 
 WARNING_REPORTED = pattern_set("warning_reported")
 
+polices_tone = set_detector(
+    "polices_tone",
+    pattern_set("polices_tone"),
+    "Labels the customer's manner as aggression or tells them off for their tone.",
+)
+
 
 def warns_customer(text: str) -> list[Hit]:
     """Polices the customer's tone or threatens to end the conversation (not a sentence
@@ -1418,14 +1434,23 @@ NOT_ESCALATING = pattern_set("not_escalating")
 
 def escalates(text: str) -> list[Hit]:
     """Mentions escalating to a supervisor/specialist (not the agent introducing its own
-    team, nor denying the customer a manager)."""
-    return [
-        hit for hit in find(ESCALATE, text) if not find(NOT_ESCALATING, sentence_of(text, hit).text)
-    ]
+    team, nor denying the customer a manager: "a manager would tell you the same")."""
+    out = []
+    for hit in find(ESCALATE, text):
+        sentence = sentence_of(text, hit).text
+        if not find(NOT_ESCALATING, sentence) and not find(STONEWALL, sentence):
+            out.append(hit)
+    return out
 
 
 authority_limit = set_detector(
     "authority_limit", AUTHORITY, "Says the fix is outside its authority."
+)
+
+refers_on = set_detector(
+    "refers_on",
+    pattern_set("refers_on"),
+    "Passes the request on to a named person or office who can decide it.",
 )
 
 
@@ -1728,3 +1753,89 @@ authority_in_policy = set_detector(
     pattern_set("authority_in_policy"),
     "A case-file policy that reserves a decision for someone above the agent.",
 )
+
+
+# ---------------------------------------------------------------- limits on the agent's authority
+
+_CURRENCY = (
+    r"(?:[£$€₦₹¥]|\b(?:GBP|USD|EUR|AUD|CAD|NZD|SGD|AED|PHP|BBD|NGN|INR|JPY|Rs\.?|A\$|S\$)\s?)"
+)
+_AMOUNT = re.compile(_CURRENCY + r"\s?(\d[\d,]*(?:\.\d+)?)", FLAGS)
+# "up to £50", "maximum $180", "no more than EUR 230": a cap the agent may grant up to.
+_CAP = re.compile(
+    r"\b(up to|max(imum)?( of)?|no more than|at most|as much as|limit(ed)? (of|to)|capped at)\b"
+    r"[^.;]{0,25}?" + _CURRENCY + r"\s?(\d[\d,]*(?:\.\d+)?)",
+    FLAGS,
+)
+_REMEDY_STEM = re.compile(
+    r"\b(refund|credit|compensat|goodwill|voucher|waiv|discount|reimburs|write[- ]?off|"
+    r"written off)",
+    FLAGS,
+)
+# A grant that waits on someone else's yes, or that someone else already gave, is not the
+# agent's own promise ("once the manager approves", "Marta has approved $300").
+_ON_APPROVAL = re.compile(
+    r"\b(if|once|when|after|subject to|pending|until)\b[^.!?]{0,40}"
+    r"\b(approv|agree|sign|decid|review|authori|okay|ok)\w*|"
+    r"\b(?!I\b)\w+ (has|have|had) (now |just |already )?(approved|agreed|signed|authori[sz]ed|"
+    r"okayed|cleared)\b|\b(approved|authori[sz]ed|signed off|agreed|okayed) by\b|"
+    r"\bwith (my|the|our|your|his|her|their) (\w+ ){0,2}(approval|sign-?off|go-ahead)\b",
+    FLAGS,
+)
+
+
+def _remedy_stems(text: str) -> set[str]:
+    """The remedy words a clause names, cut to a common stem ("refund", "credit", "waiv")."""
+    return {m.group(1).lower()[:6] for m in _REMEDY_STEM.finditer(text)}
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSE_BREAK.split(text) if c and c.strip()]
+
+
+def authority_caps(case_file: str) -> list[tuple[float, set[str]]]:
+    """The money limits a case file sets on the agent ("agents may credit up to $180"):
+    each cap with the kinds of remedy its clause names (refund, credit, goodwill…)."""
+    out = []
+    for m in _CAP.finditer(case_file):
+        begin = max(case_file.rfind(c, 0, m.start()) for c in ".;(\n") + 1
+        ends = [i for i in (case_file.find(c, m.end()) for c in ".;)\n") if i >= 0]
+        clause = case_file[begin : min(ends) if ends else len(case_file)]
+        out.append((float(m.group(m.lastindex or 0).replace(",", "")), _remedy_stems(clause)))
+    return out
+
+
+def over_cap(sentence: str, caps: list[tuple[float, set[str]]]) -> bool:
+    """The sentence names an amount above a cap on the same kind of remedy ("I'll get you
+    the $2,000 credit" against "credit up to $180"); a clause that names no remedy itself
+    takes the sentence's ("the full £200 for your hours, as a credit")."""
+    whole = _remedy_stems(sentence)
+    for clause in _clauses(sentence):
+        kinds = _remedy_stems(clause) or whole
+        for m in _AMOUNT.finditer(clause):
+            value = float(m.group(1).replace(",", ""))
+            if any(value > cap and kinds & capped for cap, capped in caps):
+                return True
+    return False
+
+
+def grants_reserved(sentence: str, reserved: str, caps: list[tuple[float, set[str]]]) -> bool:
+    """A firm grant or promise of what the case file reserves for someone above the agent:
+    a commitment or a done action (not a refusal, a hand-over or a grant waiting on someone
+    else's approval) that caves, names an amount over the agent's cap, or names the
+    reserved remedy ("full refunds need approval" ... "I'll make sure you get a full
+    refund")."""
+    if refusals(sentence) or escalates(sentence) or authority_limit(sentence):
+        return False
+    if hands_over(sentence) or find(TRANSFER_OFFER, sentence) or "?" in sentence:
+        return False
+    if _ON_APPROVAL.search(sentence):
+        return False
+    if caves(sentence):
+        return True
+    if not (commitments(sentence) or action_done(sentence)):
+        return False
+    if over_cap(sentence, caps):
+        return True
+    shared = content_stems(sentence) & content_stems(reserved)
+    return len(shared) >= 2 and bool(_remedy_stems(sentence) & _remedy_stems(reserved))

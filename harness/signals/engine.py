@@ -208,8 +208,48 @@ def required_words(pattern: str) -> frozenset[str] | None:
     """Lower-case strings one of which must occur in any text the pattern matches, or None
     when no such set can be read off the pattern. A pattern whose words are all absent is
     not run: case-insensitive patterns that open with `\\b` get no prefix scan from `re`,
-    so this skips most of the work on a typical reply without changing any result."""
-    return _required(sre_parse.parse(pattern, FLAGS).data)
+    so this skips most of the work on a typical reply without changing any result. Of the
+    sets the pattern needs, the one least likely to be in a text is used: few members, none
+    shorter than four characters ("…is exactly right" rather than a list of feeling words)."""
+    found = required_sets(pattern)
+    if not found:
+        return None
+    return min(found, key=lambda ws: (min(map(len, ws)) < 4, len(ws)))
+
+
+@cache
+def required_sets(pattern: str) -> tuple[frozenset[str], ...]:
+    """Every set of lower-case strings the pattern needs, in pattern order: one member of
+    each occurs in any text it matches (its literal runs and word alternations)."""
+    return tuple(dict.fromkeys(_required_all(sre_parse.parse(pattern, FLAGS).data)))
+
+
+def _required_all(items: Any) -> list[frozenset[str]]:
+    out: list[frozenset[str]] = []
+    run = ""
+    for op, av in items:
+        if op is sre_constants.LITERAL:
+            run += chr(av)
+            continue
+        if len(run) >= 2:
+            out.append(frozenset({run.lower()}))
+        run = ""
+        if op is sre_constants.SUBPATTERN:
+            out += _required_all(av[-1].data)
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and av[0] >= 1:
+            out += _required_all(av[2].data)
+        elif op is sre_constants.BRANCH:
+            words: set[str] = set()
+            for branch in av[1]:
+                one = _required(branch.data)
+                if one is None:
+                    break
+                words |= one
+            else:
+                out.append(frozenset(words))
+    if len(run) >= 2:
+        out.append(frozenset({run.lower()}))
+    return out
 
 
 def _required(items: Any) -> frozenset[str] | None:

@@ -410,6 +410,22 @@ def section_annomi(report: Report, examples: int) -> None:
                     rows.append([label, c.n, c.positives, c.tp, None, c.recall, None, None])
         report.out(f"\n**{name}** — {task['units']}")
         report.table(PRF_HEADERS, rows)
+        report.out(
+            f"\nBy transcript half ({name}): the open-question and reflection detectors were "
+            "changed only after reading errors on even-numbered transcripts; the "
+            "odd half is the check."
+        )
+        half_rows = []
+        for half, parity in (("even (read)", 0), ("odd (check)", 1)):
+            sub = [
+                (InContext(u.text, u.client_before), positive(u.majority(col)))
+                for u in utts
+                if keep(u.majority(col)) and int(u.transcript) % 2 == parity
+            ]
+            for det_name, det in (task["detectors"][0], task["detectors"][-2]):
+                c, _, _ = score(sub, det)
+                half_rows.append(prf_row(f"{half}: {det_name}", c))
+        report.table(PRF_HEADERS, half_rows)
 
         # human ceiling on the multi-annotated utterances
         stats = agreement_stats(multi, task)

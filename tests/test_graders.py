@@ -609,6 +609,21 @@ CASES: list[tuple[str, str, list[str]]] = [
         "missed",
         [ANGRY, "I can reship it, or I can refund it. Which do you prefer?"],
     ),
+    (
+        "resolve.recommend",
+        "met",  # says what it would do, in the words of one choice
+        [ANGRY, "I can reship it tonight, or I can refund it. I'd reship it, it's in stock."],
+    ),
+    (
+        "resolve.recommend",
+        "met",  # names which choice is better
+        [ANGRY, "I can refund the card, or add store credit. The store credit is quicker."],
+    ),
+    (
+        "resolve.recommend",
+        "missed",  # an "I'd" sentence about something other than the choices
+        [ANGRY, "I can reship it, or I can refund it. I'd hate for you to wait. Which one?"],
+    ),
     ("resolve.recommend", "na", [ANGRY, "Checking."]),
     (
         "resolve.teach_back",

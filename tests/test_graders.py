@@ -609,6 +609,21 @@ CASES: list[tuple[str, str, list[str]]] = [
         "missed",
         [ANGRY, "I can reship it, or I can refund it. Which do you prefer?"],
     ),
+    (
+        "resolve.recommend",
+        "met",  # says what it would do, in the words of one choice
+        [ANGRY, "I can reship it tonight, or I can refund it. I'd reship it, it's in stock."],
+    ),
+    (
+        "resolve.recommend",
+        "met",  # names which choice is better
+        [ANGRY, "I can refund the card, or add store credit. The store credit is quicker."],
+    ),
+    (
+        "resolve.recommend",
+        "missed",  # an "I'd" sentence about something other than the choices
+        [ANGRY, "I can reship it, or I can refund it. I'd hate for you to wait. Which one?"],
+    ),
     ("resolve.recommend", "na", [ANGRY, "Checking."]),
     (
         "resolve.teach_back",
@@ -872,3 +887,17 @@ def test_ends_professionally_naming_the_behaviour_is_the_reason_not_a_retort() -
     retort_found = grade(GradeInput(turns=_turns([abuse, retort]), context=CTX))
     assert named_found.verdict == "partial"
     assert retort_found.verdict == "violated"
+
+
+def test_acceptance_a_yes_the_agent_then_reports_done_is_an_acceptance() -> None:
+    """A yes followed by the agent reporting the step done accepts an offer the offer
+    detectors missed; a yes that goes on to ask something only confirms the facts."""
+    said_yes = [
+        "My train was cancelled and I missed the wedding.",
+        "You're owed 250 euro for that, which I could lodge for you.",
+        "ok fine, lodge it",
+        "Submitted, reference TR-4410.",
+    ]
+    assert GradeInput(turns=_turns(said_yes)).acceptance_turn == 2
+    asked = [*said_yes[:2], "ok. and will it be paid this week?", "Submitted, reference TR-4410."]
+    assert GradeInput(turns=_turns(asked)).acceptance_turn is None

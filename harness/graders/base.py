@@ -297,9 +297,24 @@ class GradeInput:
                 offered = offered or bool(
                     sig.offers(turn.text) or sig.commitments(turn.text) or sig.ownership(turn.text)
                 )
-            elif offered and (sig.accepts(turn.text) or _picks_option(last_agent, turn.text)):
+            elif self._takes_up(index, turn.text, offered, last_agent):
                 return index
         return None
+
+    def _takes_up(self, index: int, text: str, offered: bool, last_agent: str) -> bool:
+        """The customer's turn accepts: a yes or a pick after an offer, or a plain yes the
+        agent then carries out."""
+        if offered and (sig.accepts(text) or _picks_option(last_agent, text)):
+            return True
+        return "?" not in text and bool(sig.accepts(text)) and self._carried_out_after(index)
+
+    def _carried_out_after(self, customer_index: int) -> bool:
+        """The agent's next reply reports done what the customer just said yes to ("ok,
+        submit it" ... "Submitted, reference DB-2093"): an offer the detectors missed was
+        still made and taken up. A yes that goes on to ask something ("Yes, exactly. Can you
+        get one here today?") only confirms the facts."""
+        reply = self.next_agent(customer_index)
+        return reply is not None and bool(sig.action_done(reply[1]))
 
     @cached_property
     def resolved(self) -> bool:

@@ -116,10 +116,54 @@ def recommend(g: GradeInput) -> Finding:
     options = [(i, t) for i, t in g.agent if sig.options_offered(t)]
     if not options:
         return finding("na", "no options were offered")
-    rec = g.first(sig.recommends, options) or g.first(sig.recommends, g.agent)
+    rec = (
+        g.first(sig.recommends, options)
+        or g.first(sig.recommends, g.agent)
+        or g.first(_picks_an_option, options)
+    )
     if rec:
         return finding("met", "recommends one of the options", rec)
     return finding("missed", "offers options without recommending one")
+
+
+_WOULD_DO = re.compile(
+    r"^\W*(\w+,\s*)?(honestly|personally|myself|for me|if it were me)?,?\s*"
+    r"I(?:'d| would)(?: \w+ly)? (?!(?:like|love|be|need|have|hate|want|rather|prefer|say|"
+    r"hope|imagine|expect|feel|think|guess|ask|also|still)\b)[a-z]+\b",
+    re.I,
+)
+
+
+_COMPARES = re.compile(
+    r"\b(is|are|'s|would be|will be|tends to be|works out)( usually| generally| normally| often|"
+    r" probably| much| a (bit|lot|little))? (quicker|faster|cheaper|easier|simpler|safer|better|"
+    r"lighter|smoother|sooner|kinder|gentler)\b|"
+    r"\b(keeps|would keep|'d keep) (it|things|the \w+) "
+    r"(lighter|lower|simpler|cheaper|smaller|easier)\b|"
+    r"\b(means|would mean|'d mean) (no|less|fewer|lower|smaller|more)\b",
+    re.I,
+)
+
+
+def _picks_an_option(text: str) -> list[sig.Hit]:
+    """A sentence after the choices that picks one in the words of the choices: what the
+    agent would do ("...lift the block, or pay the hotel directly. I'd lift the block, it
+    covers the taxis too") or which one is better ("The form is usually quicker", "If money's
+    tight, the longer plan keeps it lighter")."""
+    offered = sig.options_offered(text)
+    if not offered:
+        return []
+    for sentence in sig.sentences(text):
+        if sentence.end <= offered[0].start or sig.options_offered(sentence.text):
+            continue
+        stems = sig.content_stems(text[offered[0].start : sentence.start])
+        said = _WOULD_DO.match(sentence.text)
+        if said and sig.content_stems(sentence.text[said.start() :]) & stems:
+            return [sentence]
+        better = _COMPARES.search(sentence.text)
+        if better and sig.content_stems(sentence.text[: better.start()]) & stems:
+            return [sentence]
+    return []
 
 
 def _after_agreement(g: GradeInput) -> list[tuple[int, str]]:

@@ -209,6 +209,27 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     ("defuse.dont_take_personally", "na", [ANGRY, "I'm checking the depot scan now."]),
+    (  # a threat ended at once, saying why and how to come back: the boundary held calmly
+        "defuse.dont_take_personally",
+        "met",
+        [
+            "Fix my meter or I'll come down there and smash your face in, you clown.",
+            "I'm closing this chat because of that threat. You're welcome to contact us "
+            "again any time and we'll look at the meter.",
+        ],
+    ),
+    (  # the warning came in a reply to a turn the attack detector missed
+        "defuse.dont_take_personally",
+        "met",
+        [
+            "You people are incompetent. Where is my order?",
+            "I want to help you get this back on track. I'm checking the depot scan now.",
+            "Whatever, just do your ******* job.",
+            "If the language continues I will end the chat. The scan shows it at the depot.",
+            "No. Get lost.",
+            "I'm ending the chat now.",
+        ],
+    ),
     (
         "defuse.empathize_first",
         "met",

@@ -554,6 +554,16 @@ CASES: list[tuple[str, str, list[str]]] = [
         ["Get me a manager. Now.", "A manager will just tell you the same thing."],
     ),
     ("escalate.manager_request", "na", [ANGRY, "I'm checking."]),
+    (  # the first reply passes over the request; the manager comes when it is asked again
+        "escalate.manager_request",
+        "partial",
+        [
+            "Get me a manager. This is the fourth call about the same leak.",
+            "The plumber's visit is logged for the 12th.",
+            "I said a MANAGER.",
+            "Okay, I'll put you through to one now.",
+        ],
+    ),
     (
         "escalate.when_needed",
         "met",

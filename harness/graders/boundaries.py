@@ -346,6 +346,11 @@ def manager_request(g: GradeInput) -> Finding:
         return finding("met", "; ".join(done), quote)
     if done:
         return finding("partial", "only " + ", ".join(done), quote)
+    # The first reply passes over the request, but the agent offers the manager when the
+    # customer asks again: honoured late.
+    late = g.first(_transfer_offer, [(i, t) for i, t in g.agent if i > index])
+    if late:
+        return finding("partial", "offers the manager only when asked again", late)
     if sig.refusals(text) or sig.blame(text):
         return finding(
             "violated",

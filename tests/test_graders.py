@@ -209,6 +209,27 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     ("defuse.dont_take_personally", "na", [ANGRY, "I'm checking the depot scan now."]),
+    (  # a threat ended at once, saying why and how to come back: the boundary held calmly
+        "defuse.dont_take_personally",
+        "met",
+        [
+            "Fix my meter or I'll come down there and smash your face in, you clown.",
+            "I'm closing this chat because of that threat. You're welcome to contact us "
+            "again any time and we'll look at the meter.",
+        ],
+    ),
+    (  # the warning came in a reply to a turn the attack detector missed
+        "defuse.dont_take_personally",
+        "met",
+        [
+            "You people are incompetent. Where is my order?",
+            "I want to help you get this back on track. I'm checking the depot scan now.",
+            "Whatever, just do your ******* job.",
+            "If the language continues I will end the chat. The scan shows it at the depot.",
+            "No. Get lost.",
+            "I'm ending the chat now.",
+        ],
+    ),
     (
         "defuse.empathize_first",
         "met",
@@ -533,6 +554,16 @@ CASES: list[tuple[str, str, list[str]]] = [
         ["Get me a manager. Now.", "A manager will just tell you the same thing."],
     ),
     ("escalate.manager_request", "na", [ANGRY, "I'm checking."]),
+    (  # the first reply passes over the request; the manager comes when it is asked again
+        "escalate.manager_request",
+        "partial",
+        [
+            "Get me a manager. This is the fourth call about the same leak.",
+            "The plumber's visit is logged for the 12th.",
+            "I said a MANAGER.",
+            "Okay, I'll put you through to one now.",
+        ],
+    ),
     (
         "escalate.when_needed",
         "met",

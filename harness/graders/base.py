@@ -244,8 +244,11 @@ class GradeInput:
 
         def about_limit(index: int) -> bool:
             text = self.turns[index].text
-            if self.reserved_in_case_file and (sig.authority_limit(text) or sig.escalates(text)):
-                return False  # "not mine to approve, the team can": a hand-up, not a no
+            hand_up = sig.authority_limit(text) or sig.escalates(text)
+            if self.reserved_in_case_file and hand_up and not sig.policy_only(text):
+                # "not mine to approve, the team can": a hand-up, not a no; but "it's our
+                # policy" stays the answer even beside "that's the team's call".
+                return False
             shared = sig.content_stems(text) & limit
             asked = " ".join(t for i, t in self.customer if i < index)
             return bool(

@@ -76,7 +76,9 @@ def reason_given(g: GradeInput) -> Finding:
                 "violated", "'that's our policy' as the final answer", Quote(index, flat[0])
             )
     for index, text in replies:
-        why = sig.reasons(text)
+        # Capability is a kind of no too: the decision is above the agent ("I can't give
+        # you a payment holiday myself", "that call sits with the claims team").
+        why = sig.reasons(text) or sig.authority_limit(text)
         if why:
             return finding(
                 "met", "explains why the answer is no", Quote(index, sig.sentence_of(text, why[0]))
@@ -344,6 +346,11 @@ def manager_request(g: GradeInput) -> Finding:
         return finding("met", "; ".join(done), quote)
     if done:
         return finding("partial", "only " + ", ".join(done), quote)
+    # The first reply passes over the request, but the agent offers the manager when the
+    # customer asks again: honoured late.
+    late = g.first(_transfer_offer, [(i, t) for i, t in g.agent if i > index])
+    if late:
+        return finding("partial", "offers the manager only when asked again", late)
     if sig.refusals(text) or sig.blame(text):
         return finding(
             "violated",

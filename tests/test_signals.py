@@ -168,6 +168,9 @@ def test_stacked_questions_reads_options_lists_and_chains() -> None:
     # case facts listed in a second question, or three asks chained in one sentence
     assert stacked("Which suits you? And what's your order number, and when did it arrive?")
     assert stacked("What's the tracking number, when did it ship, and who signed for it?")
+    # one question listing three things to supply is three asks; a choice is one
+    assert stacked("Could I get your postcode, the invoice date and whether it was paid?")
+    assert not stacked("Would you prefer a voucher, a bank refund or a swap?")
 
 
 def test_required_words_read_off_patterns() -> None:

@@ -821,13 +821,29 @@ def _chained_asks(question: str) -> int:
     return sum(bool(_ASK_WORD.match(part.strip())) for part in parts)
 
 
+_LIST_ITEM = re.compile(
+    r"(your|the|whether|if|when|what|which|who|where|why|how|roughly|also)\b", FLAGS
+)
+
+
+def _listed_asks(question: str) -> int:
+    """How many things one question asks the customer to supply as a list joined by commas
+    and "and" ("can you confirm your reference, your date of birth and whether…?"); the
+    options of a choice ("a refund, a credit or a swap?") are not a list of asks."""
+    parts = [p.strip() for p in re.split(r",|;|\band\b", question, flags=FLAGS)]
+    if len(parts) < 3 or (not asks_identifier(question) and not _ASK_WORD.match(parts[0])):
+        return 0
+    return 1 + sum(bool(_LIST_ITEM.match(part)) for part in parts[1:])
+
+
 def stacked_questions(found: list[Hit]) -> bool:
     """Several questions fired at once: three or more; two where one lists several case
-    facts to supply ("your order number, and when was it delivered?"); or one sentence
-    chaining three asks. Options listed after a question belong to it."""
+    facts to supply ("your order number, and when was it delivered?"); one sentence
+    chaining three asks, or one question listing three things to supply. Options listed
+    after a question belong to it."""
     real = [q for i, q in enumerate(found) if not (i and _answer_options(q.text))]
     listy = [q for q in real if _ASK_LIST.search(q.text) and asks_identifier(q.text)]
-    chained = any(_chained_asks(q.text) >= 3 for q in real)
+    chained = any(_chained_asks(q.text) >= 3 or _listed_asks(q.text) >= 3 for q in real)
     return len(real) >= 3 or (len(real) >= 2 and bool(listy)) or chained
 
 

@@ -198,3 +198,10 @@ def test_required_words_never_skip_a_match() -> None:
                     assert any(w in text.lower() for w in words), (name, pattern, text)
                     checked += 1
     assert checked > 500
+
+
+def test_open_invitations_hold_the_fix_back() -> None:
+    assert [h.text for h in sig.open_invitations("I can't speak to that. How may I help?")] == [
+        "How may I help?"
+    ]
+    assert not sig.open_invitations("Can I take the policy number?")

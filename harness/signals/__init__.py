@@ -714,6 +714,14 @@ def question_type(text: str, question: Hit) -> str:
     return "open" if is_open_question(question.text) else "closed"
 
 
+def open_invitations(text: str) -> list[Hit]:
+    """Stock open questions that invite the customer to tell it in their own words ("How
+    can I help today?", "What is the issue with your order?"): they hold a fix back,
+    though they dig for nothing in particular."""
+    rhetorical = {r.start for r in rhetorical_questions(text)}
+    return [q for q in questions(text) if q.start not in rhetorical and find(GENERIC_ASK, q.text)]
+
+
 @memo
 def exploratory_questions(text: str) -> list[Hit]:
     """Open questions that uncover what is at stake (not asking for an ID or a choice)."""

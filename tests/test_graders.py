@@ -872,3 +872,13 @@ def test_ends_professionally_naming_the_behaviour_is_the_reason_not_a_retort() -
     retort_found = grade(GradeInput(turns=_turns([abuse, retort]), context=CTX))
     assert named_found.verdict == "partial"
     assert retort_found.verdict == "violated"
+
+
+def test_apology_is_due_when_the_agent_owns_a_fault_the_customer_did_not_name() -> None:
+    """The customer only asks; the agent finds and owns the company's slip: sorry was due."""
+    asked = "Hi, can you check which address my new card was posted to?"
+    owned = "I can see the card went to your old address. That was our mistake, and I'm sorry."
+    denied = "I can see the card went to your old address. That was not our mistake."
+    grade = REGISTRY["deesc.specific_apology"]
+    assert grade(GradeInput(turns=_turns([asked, owned]), context=CTX)).verdict != "na"
+    assert grade(GradeInput(turns=_turns([asked, denied]), context=CTX)).verdict == "na"

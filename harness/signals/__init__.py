@@ -486,7 +486,7 @@ own_fault = set_detector(
 BLAME = pattern_set("blame")
 
 
-def _owns_fault(text: str) -> bool:
+def owns_fault(text: str) -> bool:
     """The text admits the fault as the company's own ("that is our error"), not denied."""
     return any(
         not _NEGATED.search(clause_of(text, h)[: -(h.end - h.start) or None])
@@ -498,7 +498,7 @@ def blame(text: str) -> list[Hit]:
     """Passes the blame to another department, a partner, "the system" or the customer;
     not when the clause denies it ("it isn't your fault at all"), nor when the same reply
     owns the fault as the company's ("our system dropped it; that is our error")."""
-    if _owns_fault(text):
+    if owns_fault(text):
         return []
     return [
         h

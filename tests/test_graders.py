@@ -932,3 +932,13 @@ def test_acceptance_a_yes_the_agent_then_reports_done_is_an_acceptance() -> None
     assert GradeInput(turns=_turns(said_yes)).acceptance_turn == 2
     asked = [*said_yes[:2], "ok. and will it be paid this week?", "Submitted, reference TR-4410."]
     assert GradeInput(turns=_turns(asked)).acceptance_turn is None
+
+
+def test_apology_is_due_when_the_agent_owns_a_fault_the_customer_did_not_name() -> None:
+    """The customer only asks; the agent finds and owns the company's slip: sorry was due."""
+    asked = "Hi, can you check which address my new card was posted to?"
+    owned = "I can see the card went to your old address. That was our mistake, and I'm sorry."
+    denied = "I can see the card went to your old address. That was not our mistake."
+    grade = REGISTRY["deesc.specific_apology"]
+    assert grade(GradeInput(turns=_turns([asked, owned]), context=CTX)).verdict != "na"
+    assert grade(GradeInput(turns=_turns([asked, denied]), context=CTX)).verdict == "na"

@@ -168,6 +168,9 @@ def test_stacked_questions_reads_options_lists_and_chains() -> None:
     # case facts listed in a second question, or three asks chained in one sentence
     assert stacked("Which suits you? And what's your order number, and when did it arrive?")
     assert stacked("What's the tracking number, when did it ship, and who signed for it?")
+    # one question listing three things to supply is three asks; a choice is one
+    assert stacked("Could I get your postcode, the invoice date and whether it was paid?")
+    assert not stacked("Would you prefer a voucher, a bank refund or a swap?")
 
 
 def test_required_words_read_off_patterns() -> None:
@@ -195,3 +198,10 @@ def test_required_words_never_skip_a_match() -> None:
                     assert any(w in text.lower() for w in words), (name, pattern, text)
                     checked += 1
     assert checked > 500
+
+
+def test_open_invitations_hold_the_fix_back() -> None:
+    assert [h.text for h in sig.open_invitations("I can't speak to that. How may I help?")] == [
+        "How may I help?"
+    ]
+    assert not sig.open_invitations("Can I take the policy number?")

@@ -385,7 +385,8 @@ class GradeInput:
 
     @cached_property
     def apology_due(self) -> bool:
-        """The customer complained about something the company got wrong."""
+        """The customer complained about something the company got wrong, or the agent
+        owns a fault of the company's ("that is our error")."""
         if self.is_manager_role:
             return True
         if self.persona is not None:
@@ -402,7 +403,9 @@ class GradeInput:
         opening = [text for _, text in self.customer[:3]]
         if any(sig.own_fault(text) for text in opening[:2]):
             return False
-        return any(sig.company_fault(text) for text in opening)
+        return any(sig.company_fault(text) for text in opening) or any(
+            sig.owns_fault(text) for _, text in self.agent
+        )
 
     @cached_property
     def exceeds_authority(self) -> bool:

@@ -148,7 +148,7 @@ def no_premature_solution(g: GradeInput) -> Finding:
         return finding(
             "met", "acknowledges the upset before putting any fix forward", Quote(index, ack[0])
         )
-    room = sig.exploratory_questions(text)
+    room = sig.exploratory_questions(text) or sig.open_invitations(text)
     if room:
         return finding(
             "met", "holds the fix back and asks the customer to say more", Quote(index, room[0])

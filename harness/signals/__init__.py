@@ -486,9 +486,20 @@ own_fault = set_detector(
 BLAME = pattern_set("blame")
 
 
+def owns_fault(text: str) -> bool:
+    """The text admits the fault as the company's own ("that is our error"), not denied."""
+    return any(
+        not _NEGATED.search(clause_of(text, h)[: -(h.end - h.start) or None])
+        for h in admits_fault(text)
+    )
+
+
 def blame(text: str) -> list[Hit]:
     """Passes the blame to another department, a partner, "the system" or the customer;
-    not when the clause denies it ("it isn't your fault at all")."""
+    not when the clause denies it ("it isn't your fault at all"), nor when the same reply
+    owns the fault as the company's ("our system dropped it; that is our error")."""
+    if owns_fault(text):
+        return []
     return [
         h
         for h in find(BLAME, text)
@@ -703,6 +714,14 @@ def question_type(text: str, question: Hit) -> str:
     return "open" if is_open_question(question.text) else "closed"
 
 
+def open_invitations(text: str) -> list[Hit]:
+    """Stock open questions that invite the customer to tell it in their own words ("How
+    can I help today?", "What is the issue with your order?"): they hold a fix back,
+    though they dig for nothing in particular."""
+    rhetorical = {r.start for r in rhetorical_questions(text)}
+    return [q for q in questions(text) if q.start not in rhetorical and find(GENERIC_ASK, q.text)]
+
+
 @memo
 def exploratory_questions(text: str) -> list[Hit]:
     """Open questions that uncover what is at stake (not asking for an ID or a choice)."""
@@ -810,13 +829,29 @@ def _chained_asks(question: str) -> int:
     return sum(bool(_ASK_WORD.match(part.strip())) for part in parts)
 
 
+_LIST_ITEM = re.compile(
+    r"(your|the|whether|if|when|what|which|who|where|why|how|roughly|also)\b", FLAGS
+)
+
+
+def _listed_asks(question: str) -> int:
+    """How many things one question asks the customer to supply as a list joined by commas
+    and "and" ("can you confirm your reference, your date of birth and whether…?"); the
+    options of a choice ("a refund, a credit or a swap?") are not a list of asks."""
+    parts = [p.strip() for p in re.split(r",|;|\band\b", question, flags=FLAGS)]
+    if len(parts) < 3 or (not asks_identifier(question) and not _ASK_WORD.match(parts[0])):
+        return 0
+    return 1 + sum(bool(_LIST_ITEM.match(part)) for part in parts[1:])
+
+
 def stacked_questions(found: list[Hit]) -> bool:
     """Several questions fired at once: three or more; two where one lists several case
-    facts to supply ("your order number, and when was it delivered?"); or one sentence
-    chaining three asks. Options listed after a question belong to it."""
+    facts to supply ("your order number, and when was it delivered?"); one sentence
+    chaining three asks, or one question listing three things to supply. Options listed
+    after a question belong to it."""
     real = [q for i, q in enumerate(found) if not (i and _answer_options(q.text))]
     listy = [q for q in real if _ASK_LIST.search(q.text) and asks_identifier(q.text)]
-    chained = any(_chained_asks(q.text) >= 3 for q in real)
+    chained = any(_chained_asks(q.text) >= 3 or _listed_asks(q.text) >= 3 for q in real)
     return len(real) >= 3 or (len(real) >= 2 and bool(listy)) or chained
 
 

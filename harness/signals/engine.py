@@ -211,10 +211,12 @@ def required_words(pattern: str) -> frozenset[str] | None:
     so this skips most of the work on a typical reply without changing any result. Of the
     sets the pattern needs, the one least likely to be in a text is used: few members, none
     shorter than four characters ("…is exactly right" rather than a list of feeling words)."""
-    found = required_sets(pattern)
-    if not found:
-        return None
-    return min(found, key=lambda ws: (min(map(len, ws)) < 4, len(ws)))
+    return _least_likely(required_sets(pattern))
+
+
+def _least_likely(found: Iterable[frozenset[str]]) -> frozenset[str] | None:
+    """Of several required sets, the one a text is least likely to hold."""
+    return min(found, key=lambda ws: (min(map(len, ws)) < 4, len(ws)), default=None)
 
 
 @cache
@@ -241,7 +243,7 @@ def _required_all(items: Any) -> list[frozenset[str]]:
         elif op is sre_constants.BRANCH:
             words: set[str] = set()
             for branch in av[1]:
-                one = _required(branch.data)
+                one = _least_likely(_required_all(branch.data))
                 if one is None:
                     break
                 words |= one
@@ -283,15 +285,56 @@ def _required_one(op: Any, av: Any) -> frozenset[str] | None:
     return None
 
 
+# One step of a set's plan: the compiled pattern, and what must be in the lower-cased
+# text for it to be worth running (one string, or an alternation of several; None: always).
+_Step = tuple[re.Pattern[str], str | None, re.Pattern[str] | None]
+
+
+@cache
+def _plan(
+    patterns: tuple[str, ...],
+) -> tuple[tuple[_Step, ...], tuple[_Step, ...], re.Pattern[str] | None]:
+    """Each pattern of a set compiled with its prefilter, worked out once per set, and one
+    alternation of every word any guarded pattern needs: when none of those occurs in a
+    text, only the unguarded patterns are run (one scan instead of one check per pattern)."""
+    steps: list[_Step] = []
+    every: set[str] = set()
+    for pattern in patterns:
+        words = required_words(pattern)
+        if words is None:
+            steps.append((rx(pattern), None, None))
+            continue
+        every |= words
+        if len(words) == 1:
+            steps.append((rx(pattern), next(iter(words)), None))
+        else:
+            steps.append((rx(pattern), None, _alternation(words)))
+    unguarded = tuple(step for step in steps if step[1] is None and step[2] is None)
+    # Worth one scan only when the words are few and none is short (short ones are in
+    # nearly every text, and a long alternation costs more than the checks it saves).
+    worth = 0 < len(every) <= 60 and min(map(len, every)) >= 4
+    return tuple(steps), unguarded, (_alternation(every) if worth else None)
+
+
+def _alternation(words: Iterable[str]) -> re.Pattern[str]:
+    return re.compile("|".join(sorted(map(re.escape, words), key=len, reverse=True)))
+
+
 @lru_cache(maxsize=20_000)
 def _find(patterns: tuple[str, ...], text: str) -> tuple[Hit, ...]:
     hits: list[Hit] = []
     lowered = text.lower()
-    for pattern in patterns:
-        words = required_words(pattern)
-        if words is not None and not any(w in lowered for w in words):
+    steps, unguarded, any_word = _plan(patterns)
+    if any_word is not None and any_word.search(lowered) is None:
+        steps = unguarded
+    for pattern, word, words in steps:
+        if word is not None:
+            if word not in lowered:
+                continue
+        elif words is not None and words.search(lowered) is None:
             continue
-        hits.extend(Hit(m.start(), m.end(), m.group(0)) for m in rx(pattern).finditer(text))
+        for m in pattern.finditer(text):
+            hits.append(Hit(m.start(), m.end(), m.group(0)))
     hits.sort(key=lambda h: h.start)
     merged: list[Hit] = []
     for hit in hits:

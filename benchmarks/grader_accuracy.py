@@ -12,6 +12,8 @@ Parts (each a list of files; `--part` picks one):
 - held-out: `benchmarks/labelled/heldout-*.jsonl`, written in a separate pass by writers
   who never saw the graders or the tuning part. Never change a rule because of an item
   here; it is only measured.
+- fresh: `benchmarks/labelled/fresh-*.jsonl`, the newest blind-written set, kept from the
+  last round of fixes (graded before and after it), then moved into the tuning part.
 - independent-dev: `../shared/data/independent-dev` (or `$TOUGHTALK_DATA`), written and
   labelled outside the project; read at run time, never copied.
 
@@ -67,6 +69,9 @@ def parts() -> dict[str, list[tuple[Path, Path | None]]]:
     found: dict[str, list[tuple[Path, Path | None]]] = {
         "tuning": [(DEVSET, None)] + [(f, None) for f in sorted(LABELLED.glob("tuning-*.jsonl"))],
         "held-out": [(f, None) for f in sorted(LABELLED.glob("heldout-*.jsonl"))],
+        # The newest blind-written set: graded before and after a round of fixes that never
+        # saw it, then moved into the tuning part for the next round.
+        "fresh": [(f, None) for f in sorted(LABELLED.glob("fresh-*.jsonl"))],
     }
     independent = data_root() / "independent-dev"
     if (independent / "transcripts.jsonl").is_file():
@@ -428,6 +433,9 @@ def markdown(results: list[PartResult], semantic: bool = False) -> str:
         "- **held-out**: `benchmarks/labelled/heldout-*.jsonl`, written in a separate pass "
         "by writers who never saw the graders or the tuning part; only measured, never "
         "tuned on.",
+        "- **fresh**: `benchmarks/labelled/fresh-*.jsonl`, the newest blind-written set, "
+        "kept away from the last round of fixes (graded before and after it); it joins the "
+        "tuning part in the next round.",
         "- **independent-dev**: `../shared/data/independent-dev`, written and labelled "
         "outside the project (read at run time, never copied).",
         "",

@@ -286,8 +286,8 @@ def _required_one(op: Any, av: Any) -> frozenset[str] | None:
 
 
 # One step of a set's plan: the compiled pattern, and what must be in the lower-cased
-# text for it to be worth running (one string, or an alternation of several; None: always).
-_Step = tuple[re.Pattern[str], str | None, re.Pattern[str] | None]
+# text for it to be worth running (a few strings, or an alternation of many; None: always).
+_Step = tuple[re.Pattern[str], tuple[str, ...] | None, re.Pattern[str] | None]
 
 
 @cache
@@ -305,8 +305,8 @@ def _plan(
             steps.append((rx(pattern), None, None))
             continue
         every |= words
-        if len(words) == 1:
-            steps.append((rx(pattern), next(iter(words)), None))
+        if len(words) <= 8:
+            steps.append((rx(pattern), tuple(sorted(words)), None))
         else:
             steps.append((rx(pattern), None, _alternation(words)))
     unguarded = tuple(step for step in steps if step[1] is None and step[2] is None)
@@ -329,7 +329,10 @@ def _find(patterns: tuple[str, ...], text: str) -> tuple[Hit, ...]:
         steps = unguarded
     for pattern, word, words in steps:
         if word is not None:
-            if word not in lowered:
+            for w in word:
+                if w in lowered:
+                    break
+            else:
                 continue
         elif words is not None and words.search(lowered) is None:
             continue

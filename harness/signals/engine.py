@@ -254,37 +254,6 @@ def _required_all(items: Any) -> list[frozenset[str]]:
     return out
 
 
-def _required(items: Any) -> frozenset[str] | None:
-    run = ""
-    for op, av in items:
-        if op is sre_constants.LITERAL:
-            run += chr(av)
-            continue
-        if len(run) >= 2:
-            return frozenset({run.lower()})
-        run = ""
-        found = _required_one(op, av)
-        if found is not None:
-            return found
-    return frozenset({run.lower()}) if len(run) >= 2 else None
-
-
-def _required_one(op: Any, av: Any) -> frozenset[str] | None:
-    if op is sre_constants.SUBPATTERN:
-        return _required(av[-1].data)
-    if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and av[0] >= 1:
-        return _required(av[2].data)
-    if op is sre_constants.BRANCH:
-        words: set[str] = set()
-        for branch in av[1]:
-            found = _required(branch.data)
-            if found is None:
-                return None
-            words |= found
-        return frozenset(words)
-    return None
-
-
 # One step of a set's plan: the compiled pattern, and what must be in the lower-cased
 # text for it to be worth running (a few strings, or an alternation of many; None: always).
 _Step = tuple[re.Pattern[str], tuple[str, ...] | None, re.Pattern[str] | None]

@@ -596,12 +596,18 @@ _FILLERS = re.compile(
 
 
 @memo
+def typed_questions(text: str) -> list[Hit]:
+    """Question sentences, marked or not: those `questions` finds (a "?" or an invitation
+    to explain) and questions typed without the mark ("whats going on with it")."""
+    asked = {q.start for q in questions(text)}
+    return [s for s in sentences(text) if s.start in asked or find(UNPUNCTUATED_QUESTION, s.text)]
+
+
+@memo
 def open_questions(text: str) -> list[Hit]:
     """The questions typed open: an answer in the other person's own words is invited (not a
     yes/no, a choice between options, or a question asked for effect)."""
-    asked = {q.start for q in questions(text)}
-    typed = [s for s in sentences(text) if s.start in asked or find(UNPUNCTUATED_QUESTION, s.text)]
-    return [q for q in typed if question_type(text, q) == "open"]
+    return [q for q in typed_questions(text) if question_type(text, q) == "open"]
 
 
 def is_choice_question(sentence: str) -> bool:
@@ -727,9 +733,7 @@ def exploratory_questions(text: str) -> list[Hit]:
     """Open questions that uncover what is at stake (not asking for an ID or a choice)."""
     out: list[Hit] = []
     rhetorical = {r.start for r in rhetorical_questions(text)}
-    asked = {q.start for q in questions(text)}
-    typed = [s for s in sentences(text) if s.start in asked or find(UNPUNCTUATED_QUESTION, s.text)]
-    for q in typed:
+    for q in typed_questions(text):
         if q.start in rhetorical or find(GENERIC_ASK, q.text):
             continue
         if invites_correction(q.text) or confirm_satisfaction(q.text):
@@ -1261,9 +1265,14 @@ _NOTHING_BEFORE = re.compile(
 )
 
 
+def _not_after(found: list[Hit], text: str, denial: re.Pattern[str]) -> list[Hit]:
+    """The hits that the text just before them does not deny."""
+    return [h for h in found if not denial.search(text[: h.start])]
+
+
 def alternatives(text: str) -> list[Hit]:
     """Offers something it can do instead (not "there's nothing I can do")."""
-    return [h for h in find(ALTERNATIVE, text) if not _NOTHING_BEFORE.search(text[: h.start])]
+    return _not_after(find(ALTERNATIVE, text), text, _NOTHING_BEFORE)
 
 
 rule_stated = set_detector(
@@ -1280,7 +1289,7 @@ _NEGATED_BEFORE = re.compile(
 
 def caves(text: str) -> list[Hit]:
     """Gives in under pressure (not a refusal to: "we can't make an exception")."""
-    return [h for h in find(CAVE, text) if not _NEGATED_BEFORE.search(text[: h.start])]
+    return _not_after(find(CAVE, text), text, _NEGATED_BEFORE)
 
 
 # ---------------------------------------------------------------- abuse and the ladder

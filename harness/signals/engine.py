@@ -254,8 +254,9 @@ def _required_all(items: Any) -> list[frozenset[str]]:
     return out
 
 
-# One step of a set's plan: the compiled pattern, and what must be in the lower-cased
-# text for it to be worth running (a few strings, or an alternation of many; None: always).
+# One step of a set's plan: the compiled pattern and what must be in the lower-cased text
+# for it to be worth running: a few strings (`in` checks) or an alternation of many; both
+# None when the pattern needs no word (it always runs).
 _Step = tuple[re.Pattern[str], tuple[str, ...] | None, re.Pattern[str] | None]
 
 
@@ -296,14 +297,14 @@ def _find(patterns: tuple[str, ...], text: str) -> tuple[Hit, ...]:
     steps, unguarded, any_word = _plan(patterns)
     if any_word is not None and any_word.search(lowered) is None:
         steps = unguarded
-    for pattern, word, words in steps:
-        if word is not None:
-            for w in word:
-                if w in lowered:
+    for pattern, few, many in steps:
+        if few is not None:
+            for word in few:
+                if word in lowered:
                     break
             else:
                 continue
-        elif words is not None and words.search(lowered) is None:
+        elif many is not None and many.search(lowered) is None:
             continue
         for m in pattern.finditer(text):
             hits.append(Hit(m.start(), m.end(), m.group(0)))

@@ -26,6 +26,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 
 from harness.models import Conversation, Turn
@@ -143,10 +144,15 @@ def load_annomi() -> list[Utterance]:
                     key[0], key[1], row["utterance_text"], row["mi_quality"]
                 )
             utt.annotations[row["annotator_id"]] = row
-    for utt in by_key.values():
-        said = client.get(utt.transcript, {})
-        utt.client_before = " ".join(said[i] for i in sorted(said) if i < utt.utterance)
-    return sorted(by_key.values(), key=lambda u: (int(u.transcript), u.utterance))
+    ordered = sorted(by_key.values(), key=lambda u: (int(u.transcript), u.utterance))
+    for transcript, utts in groupby(ordered, key=lambda u: u.transcript):
+        said = sorted(client.get(transcript, {}).items())
+        before: list[str] = []
+        for utt in utts:  # in utterance order: take in the client turns that came first
+            while len(before) < len(said) and said[len(before)][0] < utt.utterance:
+                before.append(said[len(before)][1])
+            utt.client_before = " ".join(before)
+    return ordered
 
 
 # ---------------------------------------------------------------- Twitter frustration

@@ -329,6 +329,16 @@ def fleiss_kappa(tables: list[Counter[str]]) -> float | None:
     return (p_bar - p_e) / (1 - p_e) if p_e < 1 else None
 
 
+def annomi_items(units: Iterable[Utterance], task: dict[str, Any]) -> list[tuple[str, bool]]:
+    """The utterances a task codes, each with the client's earlier turns and its label."""
+    col, keep, positive = task["column"], task["keep"], task["positive"]
+    return [
+        (InContext(u.text, u.client_before), positive(u.majority(col)))
+        for u in units
+        if keep(u.majority(col))
+    ]
+
+
 def agreement_stats(utts: list[Utterance], task: dict[str, Any]) -> dict[str, Any]:
     """Expert agreement on multi-annotated utterances, and the leave-one-out human F1."""
     col, keep, positive = task["column"], task["keep"], task["positive"]
@@ -378,12 +388,7 @@ def section_annomi(report: Report, examples: int) -> None:
     rng = random.Random(1)
     ceiling_rows = []
     for name, task in ANNOMI_TASKS.items():
-        col, keep, positive = task["column"], task["keep"], task["positive"]
-        items = [
-            (InContext(u.text, u.client_before), positive(u.majority(col)))
-            for u in utts
-            if keep(u.majority(col))
-        ]
+        items = annomi_items(utts, task)
         rows = []
         for det_name, det in task["detectors"]:
             c, fps, fns = score(items, det)
@@ -415,25 +420,20 @@ def section_annomi(report: Report, examples: int) -> None:
             "changed only after reading errors on even-numbered transcripts; the "
             "odd half is the check."
         )
+        keyword = next(
+            d for d in task["detectors"] if d[0].startswith("baseline: ") and d != FLAG_ALL
+        )
         half_rows = []
         for half, parity in (("even (read)", 0), ("odd (check)", 1)):
-            sub = [
-                (InContext(u.text, u.client_before), positive(u.majority(col)))
-                for u in utts
-                if keep(u.majority(col)) and int(u.transcript) % 2 == parity
-            ]
-            for det_name, det in (task["detectors"][0], task["detectors"][-2]):
+            sub = annomi_items((u for u in utts if int(u.transcript) % 2 == parity), task)
+            for det_name, det in (task["detectors"][0], keyword):
                 c, _, _ = score(sub, det)
                 half_rows.append(prf_row(f"{half}: {det_name}", c))
         report.table(PRF_HEADERS, half_rows)
 
         # human ceiling on the multi-annotated utterances
         stats = agreement_stats(multi, task)
-        sub_items = [
-            (InContext(u.text, u.client_before), positive(u.majority(col)))
-            for u in multi
-            if keep(u.majority(col))
-        ]
+        sub_items = annomi_items(multi, task)
         det_name, det = task["detectors"][0]
         base = task["detectors"][-1][1]
         dc, _, _ = score(sub_items, det)

@@ -151,6 +151,15 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
 # ---------------------------------------------------------------- tables
 
 
+# Columns of a detector's precision/recall row (`prf_row`).
+PRF_HEADERS = ["detector", "n", "pos", "pred+", "P", "R", "F1", "acc"]
+
+
+def prf_row(name: str, c: Counts) -> list[Any]:
+    """A detector's precision/recall row under PRF_HEADERS."""
+    return [name, c.n, c.positives, c.tp + c.fp, c.precision, c.recall, c.f1, c.accuracy]
+
+
 def fmt(value: Any, digits: int = 3) -> str:
     """A table cell: floats rounded, None as an em dash."""
     if value is None:

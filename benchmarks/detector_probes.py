@@ -37,9 +37,11 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.common import (  # noqa: E402
     DOCS,
+    PRF_HEADERS,
     Counts,
     clip,
     md_table,
+    prf_row,
     provenance,
     text_table,
     write_doc,
@@ -47,7 +49,6 @@ from benchmarks.common import (  # noqa: E402
 from harness import signals as sig  # noqa: E402
 
 PROBES = ROOT / "benchmarks" / "labelled" / "probes"
-HEADERS = ["detector", "n", "pos", "pred+", "P", "R", "F1", "acc"]
 
 
 @dataclass(frozen=True)
@@ -182,11 +183,6 @@ def score(items: list[Item], detector: Callable[[Item], bool]) -> tuple[Counts, 
     return counts, wrong
 
 
-def row(name: str, c: Counts) -> list[Any]:
-    """One table row."""
-    return [name, c.n, c.positives, c.tp + c.fp, c.precision, c.recall, c.f1, c.accuracy]
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -217,15 +213,15 @@ def main(argv: list[str] | None = None) -> int:
             rows = []
             for name, detector in probe.detectors:
                 counts, wrong = score(subset, detector)
-                rows.append(row(name, counts))
+                rows.append(prf_row(name, counts))
                 if args.examples and part == "tuning" and name == probe.detectors[0][0]:
                     print(f"\n[{probe.name} / {part}] {len(wrong)} errors; some:")
                     for item in rng.sample(wrong, min(args.examples, len(wrong))):
                         label = "FN" if item.truth else "FP"
                         print(f"  {label} ({item.kind}) {clip(item.text, 220)!r}")
             title = f"{probe.name}: {part} part ({len(subset)} messages)"
-            print(f"\n{title}\n{text_table(HEADERS, rows)}")
-            lines += ["", f"## {title}", "", md_table(HEADERS, rows)]
+            print(f"\n{title}\n{text_table(PRF_HEADERS, rows)}")
+            lines += ["", f"## {title}", "", md_table(PRF_HEADERS, rows)]
     if not args.no_md and args.part == "all":
         print(f"\nwrote {write_doc(DOCS / 'detector-probes.md', chr(10).join(lines))}")
     return 0

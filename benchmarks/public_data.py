@@ -43,10 +43,12 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.common import (  # noqa: E402
     DOCS,
+    PRF_HEADERS,
     Counts,
     clip,
     fmt,
     md_table,
+    prf_row,
     provenance,
     shown_path,
     spearman,
@@ -69,7 +71,6 @@ from harness.models import Scorecard  # noqa: E402
 from harness.runs import grade_file  # noqa: E402
 
 SECTIONS = ("esconv", "annomi", "twcs", "grade")
-PRF_HEADERS = ["detector", "n", "pos", "pred+", "P", "R", "F1", "acc"]
 Detector = Callable[[str], bool]
 
 
@@ -113,11 +114,6 @@ class InContext(str):
 def before(text: str) -> str:
     """What the other person said before this turn ("" for a bare text)."""
     return text.before if isinstance(text, InContext) else ""
-
-
-def prf_row(name: str, c: Counts) -> list[Any]:
-    """A precision/recall row."""
-    return [name, c.n, c.positives, c.tp + c.fp, c.precision, c.recall, c.f1, c.accuracy]
 
 
 def score(items: Iterable[tuple[str, bool]], detector: Detector) -> tuple[Counts, list, list]:

@@ -606,8 +606,22 @@ def typed_questions(text: str) -> list[Hit]:
 @memo
 def open_questions(text: str) -> list[Hit]:
     """The questions typed open: an answer in the other person's own words is invited (not a
-    yes/no, a choice between options, or a question asked for effect)."""
-    return [q for q in typed_questions(text) if question_type(text, q) == "open"]
+    yes/no, a choice between options, or a question asked for effect). A closed-looking
+    question that asks for the other's view or leaves room for anything more counts, and so
+    does a question put as a statement ("I'm curious, now it's fixed, how it feels")."""
+    typed = typed_questions(text)
+    out = []
+    for q in typed:
+        kind = question_type(text, q)
+        if kind == "open" or (kind == "closed" and find(OPEN_INVITE, q.text)):
+            out.append(q)
+    asked = {q.start for q in typed}
+    out += [s for s in sentences(text) if s.start not in asked and find(INDIRECT_QUESTION, s.text)]
+    return sorted(out, key=lambda h: h.start)
+
+
+OPEN_INVITE = pattern_set("open_invite")
+INDIRECT_QUESTION = pattern_set("indirect_question")
 
 
 def is_choice_question(sentence: str) -> bool:

@@ -1137,6 +1137,83 @@ def remedies_side_by_side(text: str) -> list[Hit]:
     return []
 
 
+# Ways to get back in touch ("ring back or email us"): a sign-off, not a choice of fixes.
+_CONTACT = "ring|call|phone|email|e-mail|message|reply|contact|reach|chat|start|text|write|dm|visit"
+# "You could pick it up from the depot, or we can redeliver Tuesday": one speaker can,
+# could or will do a thing, and "or" adds a second course of action (the word after it is
+# a verb, or a speaker and a verb, not "the 5th" or "not").
+_ACTION_FRAME = re.compile(
+    r"\b(you|u|I|we)(?: (?:can|could|might|may)|'ll| will)(?:,? (?:like|um|uh|maybe|perhaps|"
+    r"either|also|always|just),?)* "
+    rf"(?!(?:be|see|tell|understand|imagine|hear|check|look|not|never|{_CONTACT})\b)[a-z]+\b",
+    FLAGS,
+)
+_ACTION_OR = re.compile(
+    r",?\s+or\s+(?:else\s+)?(?:(?:I|we|you|u)(?: (?:can|could|might|may)|'ll| will)?\s+)?"
+    r"(?:(?:just|maybe|perhaps|even)\s+)?(?P<word>[a-z]+)\b",
+    FLAGS,
+)
+_NOT_AN_ACTION = frozenset(_CONTACT.split("|")) | {
+    "the",
+    "a",
+    "an",
+    "on",
+    "at",
+    "in",
+    "by",
+    "to",
+    "for",
+    "from",
+    "with",
+    "of",
+    "my",
+    "your",
+    "our",
+    "their",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "its",
+    "one",
+    "two",
+    "some",
+    "any",
+    "all",
+    "both",
+    "more",
+    "less",
+    "not",
+    "so",
+    "anything",
+    "something",
+    "whatever",
+    "otherwise",
+    "else",
+    "later",
+    "sooner",
+}
+
+
+def actions_side_by_side(text: str) -> list[Hit]:
+    """Two courses of action joined by "or" in one sentence: "you could ride there or
+    walk", "we can refund it or send a new one", "you can pick it up, or I'll redeliver"."""
+    for sentence in sentences(text):
+        frame = _ACTION_FRAME.search(sentence.text)
+        if not frame:
+            continue
+        for joint in _ACTION_OR.finditer(sentence.text, frame.end()):
+            if joint.group("word").lower() in _NOT_AN_ACTION:
+                continue
+            start, cut = sentence.start + frame.start(), sentence.start + joint.start()
+            return [
+                Hit(start, cut, text[start:cut]),
+                Hit(cut, sentence.end, text[cut : sentence.end]),
+            ]
+    return []
+
+
 @memo
 def options_offered(text: str) -> list[Hit]:
     """Two or more alternatives in one reply."""
@@ -1149,6 +1226,8 @@ def options_offered(text: str) -> list[Hit]:
         return side_by_side
     if len(found) < 2 and (choice := alternatives_to_choose(text)):
         return choice
+    if len(found) < 2 and (acts := actions_side_by_side(text)):
+        return acts
     if len(found) >= 2 and re.search(
         r"\b(or|either|option|options|alternatively|which|prefer|choose|choice|two ways|"
         r"a few ways|couple of)\b",

@@ -14,7 +14,7 @@ GUIDELINES.md and the seeds, never the detectors:
 
 The first file of each probe is split once by id: even numbers are the tuning part (read
 its errors with `--examples`), odd numbers the check part, which no pattern was changed
-for; the third file (`-3`) joins the tuning part. The second file (`-2`), written by
+for; the later files (`-3`, `-4`) join the tuning part. The second file (`-2`), written by
 another helper in another style, is the fresh part: never tuned on. A detector that does
 not beat its keyword rule is a bug.
 """
@@ -73,7 +73,7 @@ class Probe:
     """A probe set: its file, how a line becomes an item, and the detectors to score."""
 
     name: str
-    files: tuple[str, str, str]  # split into tuning/check by id; fresh; more tuning
+    files: tuple[str, ...]  # split into tuning/check by id; fresh; then more tuning files
     read: Callable[[dict[str, Any]], Item]
     detectors: list[tuple[str, Callable[[Item], bool]]]
 
@@ -104,7 +104,12 @@ FLAG_ALL: tuple[str, Callable[[Item], bool]] = ("baseline: flag everything", lam
 PROBE_SETS = [
     Probe(
         "abuse toward the agent or a chatbot",
-        ("abuse-messages.jsonl", "abuse-messages-2.jsonl", "abuse-messages-3.jsonl"),
+        (
+            "abuse-messages.jsonl",
+            "abuse-messages-2.jsonl",
+            "abuse-messages-3.jsonl",
+            "abuse-messages-4.jsonl",
+        ),
         _abuse_item,
         [
             ("abusive (the abuse.* graders' detector)", lambda i: bool(sig.abusive(i.text))),
@@ -120,7 +125,12 @@ PROBE_SETS = [
     ),
     Probe(
         "agent names the customer's feeling",
-        ("feeling-replies.jsonl", "feeling-replies-2.jsonl", "feeling-replies-3.jsonl"),
+        (
+            "feeling-replies.jsonl",
+            "feeling-replies-2.jsonl",
+            "feeling-replies-3.jsonl",
+            "feeling-replies-4.jsonl",
+        ),
         _feeling_item,
         [
             (
@@ -156,17 +166,19 @@ def load(path: Path, read: Callable[[dict[str, Any]], Item]) -> list[Item]:
 
 
 def probe_parts(probe: Probe) -> dict[str, list[Item]]:
-    """A probe's three parts. Tuning: the first file's even ids and the third file (written
-    later to widen it); check: the first file's odd ids; fresh: the second file, written by
-    another helper in another style and never tuned on. Missing files are left out."""
-    split, fresh, more = (PROBES / f for f in probe.files)
+    """A probe's three parts. Tuning: the first file's even ids and the files after the
+    second (written later to widen it); check: the first file's odd ids; fresh: the second
+    file, written by another helper in another style and never tuned on. Missing files are
+    left out."""
+    split, fresh, *more = (PROBES / f for f in probe.files)
     items = load(split, probe.read)
     parts = {
         "tuning": [i for i in items if i.number % 2 == 0],
         "check": [i for i in items if i.number % 2 == 1],
     }
-    if more.is_file():
-        parts["tuning"] += load(more, probe.read)
+    for extra in more:
+        if extra.is_file():
+            parts["tuning"] += load(extra, probe.read)
     if fresh.is_file():
         parts["fresh"] = load(fresh, probe.read)
     return parts

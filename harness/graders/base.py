@@ -220,10 +220,17 @@ class GradeInput:
                 self.customer_abusive
                 or sig.end_reason(text)
                 or sig.warns_customer(text)
-                or self.acceptance_turn is None  # a sign-off nobody agreed to: cut short
+                # a sign-off nobody agreed to is cut short, not one answering "ok thx"
+                or (self.acceptance_turn is None and not self._signed_off_before(index))
             ):
                 return index
         return None
+
+    def _signed_off_before(self, index: int) -> bool:
+        """The customer turn right before the agent's at `index` closes content ("ok
+        thx", "thanks, that's all")."""
+        before = [t for i, t in self.customer if i < index][-1:]
+        return any(sig.customer_closes(t) and not sig.find(sig.REJECTION, t) for t in before)
 
     @cached_property
     def forbidden_asks(self) -> list[int]:

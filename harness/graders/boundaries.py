@@ -259,8 +259,10 @@ def ends_professionally(g: GradeInput) -> Finding:
     text = g.turns[index].text
     # Naming the behaviour is the reason for ending ("I'm not going to be spoken to like
     # that", "we will not tolerate abusive language"), not a snap back.
+    # Self-pity about the job ("I don't get paid enough for this") is taking it personally
+    # (defuse.dont_take_personally), not a jab at the customer.
     retort = sig.abusive(text) or [
-        h for h in sig.defensive(text) if not sig.end_reason(sig.sentence_of(text, h).text)
+        h for h in sig.retorts(text) if not sig.end_reason(sig.sentence_of(text, h).text)
     ]
     if retort:
         return finding("violated", "insults or snaps back while ending", Quote(index, retort[0]))

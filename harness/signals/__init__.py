@@ -1455,10 +1455,17 @@ def warns_customer(text: str) -> list[Hit]:
 
 
 DEFENSIVE = pattern_set("defensive")
+WOUNDED = pattern_set("wounded")
 
 
 def defensive(text: str) -> list[Hit]:
     """Defensive, wounded or retaliatory answers to an attack."""
+    return find(DEFENSIVE, text) + find(WOUNDED, text) + [h for h in abusive(text)]
+
+
+def retorts(text: str) -> list[Hit]:
+    """Defensive or retaliatory answers aimed back at the customer: `defensive` without the
+    self-pity about the job ("I don't get paid enough for this")."""
     return find(DEFENSIVE, text) + [h for h in abusive(text)]
 
 

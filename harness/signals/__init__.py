@@ -1456,17 +1456,28 @@ def warns_customer(text: str) -> list[Hit]:
 
 DEFENSIVE = pattern_set("defensive")
 WOUNDED = pattern_set("wounded")
+PLEADS_EFFORT = pattern_set("pleads_effort")
 
 
 def defensive(text: str) -> list[Hit]:
     """Defensive, wounded or retaliatory answers to an attack."""
-    return find(DEFENSIVE, text) + find(WOUNDED, text) + [h for h in abusive(text)]
+    return (
+        find(DEFENSIVE, text)
+        + find(PLEADS_EFFORT, text)
+        + find(WOUNDED, text)
+        + [h for h in abusive(text)]
+    )
+
+
+pleads_effort = set_detector(
+    "pleads_effort", PLEADS_EFFORT, "Pleads its own effort after an attack (not a retort)."
+)
 
 
 def retorts(text: str) -> list[Hit]:
     """Defensive or retaliatory answers aimed back at the customer: `defensive` without the
     self-pity about the job ("I don't get paid enough for this")."""
-    return find(DEFENSIVE, text) + [h for h in abusive(text)]
+    return find(DEFENSIVE, text) + find(PLEADS_EFFORT, text) + [h for h in abusive(text)]
 
 
 # ---------------------------------------------------------------- escalation

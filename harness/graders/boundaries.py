@@ -155,9 +155,13 @@ def ladder(g: GradeInput) -> Finding:
         )
     ended = [i for i, r in rungs if r == 4]
     if ended:
-        missing = {1, 2, 3} - {r for i, rs in stood if i < ended[0] for r in rs}
+        before = [(i, rs) for i, rs in stood if i < ended[0]]
+        missing = {1, 2, 3} - {r for _, rs in before for r in rs}
         quote = _rung_quote(g, ended[0])
-        if len(missing) >= 2 or (1 in missing and first_rung == 3):
+        # Skipping the ladder is ending with no rung before it, or answering the first
+        # abusive turn with a threat to end ("if you insult me, I'm hanging up"); a rung or
+        # two climbed before ending is the ladder used, with rungs skipped.
+        if missing == {1, 2, 3} or (1 in missing and first_rung == 3):
             return finding(
                 "violated", f"ends the call after skipping rungs {sorted(missing)}", quote
             )

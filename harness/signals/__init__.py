@@ -1436,6 +1436,7 @@ WARNS_CUSTOMER = pattern_set("warns_customer")
 
 
 WARNING_REPORTED = pattern_set("warning_reported")
+CLOSE_AS_GOAL = pattern_set("close_as_goal")
 
 polices_tone = set_detector(
     "polices_tone",
@@ -1446,11 +1447,12 @@ polices_tone = set_detector(
 
 def warns_customer(text: str) -> list[Hit]:
     """Polices the customer's tone or threatens to end the conversation (not a sentence
-    reporting how an earlier contact was ended: "she was right to end the call")."""
+    reporting how an earlier contact was ended: "she was right to end the call", nor one
+    naming the end of the contact as the goal: "get it sorted before we close this chat")."""
     return [
         hit
         for hit in find(WARNS_CUSTOMER, text)
-        if not find(WARNING_REPORTED, sentence_of(text, hit).text)
+        if not find(WARNING_REPORTED + CLOSE_AS_GOAL, sentence_of(text, hit).text)
     ]
 
 

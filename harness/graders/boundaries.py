@@ -46,7 +46,28 @@ def sandwich(g: GradeInput) -> Finding:
         return best
     index, text = replies[0]
     refusal = (sig.refusals(text) or sig.policy_only(text))[0]
+    later = _alternative_next(g, index)
+    if later:
+        return finding(
+            "partial", "says no, and offers an alternative only in the next reply", later
+        )
     return finding("violated", "refuses flatly, with no alternative", Quote(index, refusal))
+
+
+def _alternative_next(g: GradeInput, refused_at: int) -> Quote | None:
+    """An alternative offered in the agent's reply after a flat no ("a credit hire company
+    can get you a van today"), when the agent holds the no: not a hand-over to a manager,
+    nor the forbidden thing granted after all."""
+    after = [(i, t) for i, t in g.agent if i > refused_at]
+    if not after or g.granted_forbidden or g.first(sig.caves, after):
+        return None
+    index, text = after[0]
+    offered = [
+        h
+        for h in sig.alternatives(text) or sig.offers(text)
+        if not sig.find(sig.TRANSFER_OFFER, sig.sentence_of(text, h).text)
+    ]
+    return Quote(index, offered[0]) if offered else None
 
 
 def _alternative(text: str) -> list[Hit]:

@@ -144,8 +144,16 @@ class GradeInput:
 
     @cached_property
     def attack_turns(self) -> list[int]:
-        """Customer turns attacking the agent or the company."""
-        return [i for i, text in self.customer if sig.attacks_agent(text)]
+        """Customer turns attacking the agent or the company, or a colleague: names called
+        once the customer is talking about staff ("your lad hung up on me ... he's a
+        muppet"), not a neighbour or a relative."""
+        out = []
+        about_staff = False
+        for i, text in self.customer:
+            about_staff = about_staff or bool(sig.staff_reported(text))
+            if sig.attacks_agent(text) or (about_staff and sig.insults_someone(text)):
+                out.append(i)
+        return out
 
     @cached_property
     def manager_asks(self) -> list[int]:

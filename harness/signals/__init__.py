@@ -1374,6 +1374,14 @@ def attacks_agent(text: str) -> list[Hit]:
     return sorted(abusive(text) + find(ATTACK, text), key=lambda h: h.start)
 
 
+insults_someone = set_detector(
+    "insults_someone", pattern_set("insults_someone"), "Calls a third person names."
+)
+staff_reported = set_detector(
+    "staff_reported", pattern_set("staff_reported"), "Talks about a member of staff."
+)
+
+
 MANAGER_ASK = pattern_set("manager_ask")
 
 

@@ -209,6 +209,25 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     ("defuse.dont_take_personally", "na", [ANGRY, "I'm checking the depot scan now."]),
+    (  # pleading its own effort, with no jab back: wounded, not retaliating
+        "defuse.dont_take_personally",
+        "partial",
+        [
+            "You people are incompetent. Where is my order?",
+            "Look, I'm trying my hardest here. The depot has it and it goes out tomorrow.",
+        ],
+    ),
+    (  # the behaviour named as the reason in an ending that gives a way back
+        "defuse.dont_take_personally",
+        "met",
+        [
+            "You people are incompetent. Where is my order?",
+            "I'd like to get this moving. The depot scan shows it arrived last night.",
+            "Shut up, you thick cow, or I'll find you.",
+            "I'm not going to be spoken to like that, so I'm ending the call now. You can "
+            "email support@parcelco.example with CR-1 and a colleague will pick it up.",
+        ],
+    ),
     (  # a threat ended at once, saying why and how to come back: the boundary held calmly
         "defuse.dont_take_personally",
         "met",
@@ -420,6 +439,16 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     ("no.sandwich", "na", [ANGRY, "I'll send a replacement today."]),
+    (  # a flat no, the alternative only in the next reply, and the no held
+        "no.sandwich",
+        "partial",
+        [
+            "I bought this six months ago and I want a full refund.",
+            "I can't refund that. It's outside the return window.",
+            "So what am I meant to do with a broken kettle?",
+            "I can send you a replacement kettle today instead, if that helps.",
+        ],
+    ),
     (
         "no.reason_given",
         "violated",
@@ -478,6 +507,18 @@ CASES: list[tuple[str, str, list[str]]] = [
         ["You useless idiot, where is my refund?", "I'm ending this chat now. Goodbye."],
     ),
     ("abuse.ladder", "na", [ANGRY, "I'm checking it now."]),
+    (  # names the behaviour before ending, other rungs skipped: the ladder used partly
+        "abuse.ladder",
+        "partial",
+        [
+            "You useless idiot, where is my refund?",
+            "The refund left us on Monday.",
+            "You brainless clown.",
+            "Calling me names isn't okay, and I'd like it to stop.",
+            "Idiot. Moron.",
+            "I'm ending this chat now because of the insults. You can email us to carry on.",
+        ],
+    ),
     (
         "abuse.distinguish",
         "met",
@@ -520,6 +561,17 @@ CASES: list[tuple[str, str, list[str]]] = [
         ["You useless idiot.", "Well at least I can read. Bye."],
     ),
     ("abuse.ends_professionally", "na", [ANGRY, "I'm checking."]),
+    (  # the way back given as contact details
+        "abuse.ends_professionally",
+        "met",
+        [
+            "You useless idiot.",
+            "I want to help, so let's focus on the order.",
+            "Moron.",
+            "I'm closing the chat now because of the name-calling. To rebook, ring 0161 496 "
+            "0000 or write to orders@parcelco.example.",
+        ],
+    ),
     (
         "abuse.manager_backs_team",
         "met",
@@ -942,3 +994,22 @@ def test_apology_is_due_when_the_agent_owns_a_fault_the_customer_did_not_name() 
     grade = REGISTRY["deesc.specific_apology"]
     assert grade(GradeInput(turns=_turns([asked, owned]), context=CTX)).verdict != "na"
     assert grade(GradeInput(turns=_turns([asked, denied]), context=CTX)).verdict == "na"
+
+
+def test_a_manager_on_a_contact_after_an_earlier_one_is_a_take_over() -> None:
+    """A manager introducing themself where the case file records an earlier contact takes
+    it over (not only after a hang-up); "I'm afraid managers don't take chats" does not."""
+    grade = REGISTRY["abuse.manager_backs_team"]
+    context = {
+        **CTX,
+        "previous_chat": "Leo explained the unlock rule; customer asked for a senior.",
+    }
+    texts = [
+        "I asked for someone senior. The last person just said no.",
+        "Hi Priya, I'm Sam, the duty manager. I've read your chat with Leo, and I'd have said "
+        "exactly the same. Let's see what else I can do for you.",
+    ]
+    assert grade(GradeInput(turns=_turns(texts), context=context)).verdict == "met"
+    assert grade(GradeInput(turns=_turns(texts), context=CTX)).verdict == "na"
+    declined = [texts[0], "Hi Priya, I'm afraid managers don't take chats, but I can help."]
+    assert grade(GradeInput(turns=_turns(declined), context=context)).verdict == "na"

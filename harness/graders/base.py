@@ -16,6 +16,16 @@ from harness.signals import Hit
 _ENDED_CONTACT = (
     r"\b(ended|closed|terminated|disconnected|hung up|hang up|put the phone down|cut off)\b"
 )
+# A case-file key recording an earlier contact ("previous_chat", "prior_contact").
+_EARLIER_KEY = re.compile(r"previous|prior|history|earlier", re.IGNORECASE)
+# The agent introduces themself by a manager's rank ("I'm Carol, I'm the team leader",
+# "this is Dee Shah, duty manager"), not "I'm afraid managers don't take chats".
+_MANAGER_INTRO = re.compile(
+    r"\b(I'?m|I am|this is|it'?s|my name is)\b(?! (afraid|sorry|not)\b)[^.?!\n]{0,40}?"
+    r"\b(the|a|your|one of the|duty|service|support|team|customer \w+)\b[^.?!\n]{0,20}?"
+    r"\b(managers?|supervisors?|team ?lead(er)?s?|head of)\b",
+    re.IGNORECASE,
+)
 # A rank a manager taking over a call holds itself (not another team above it).
 _RANK = re.compile(r"\b(managers?|supervisors?|team ?lead(er)?s?|directors?)\b", re.IGNORECASE)
 
@@ -134,8 +144,16 @@ class GradeInput:
 
     @cached_property
     def attack_turns(self) -> list[int]:
-        """Customer turns attacking the agent or the company."""
-        return [i for i, text in self.customer if sig.attacks_agent(text)]
+        """Customer turns attacking the agent or the company, or a colleague: names called
+        once the customer is talking about staff ("your lad hung up on me ... he's a
+        muppet"), not a neighbour or a relative."""
+        out = []
+        about_staff = False
+        for i, text in self.customer:
+            about_staff = about_staff or bool(sig.staff_reported(text))
+            if sig.attacks_agent(text) or (about_staff and sig.insults_someone(text)):
+                out.append(i)
+        return out
 
     @cached_property
     def manager_asks(self) -> list[int]:
@@ -168,7 +186,17 @@ class GradeInput:
             sig.FLAGS,
         )
         about_colleague = sig.backs_team(first_agent) or sig.undermines_team(first_agent)
-        return bool(cut_off and (is_manager or about_colleague))
+        return bool(cut_off and (is_manager or about_colleague)) or self._manager_on_earlier_contact
+
+    @cached_property
+    def _manager_on_earlier_contact(self) -> bool:
+        """A manager who introduces themself on a contact whose case file records an earlier
+        one ("I'm Rachel, a team manager. I've read your chat with Jamie"): a take-over,
+        even when that contact ended in a disputed no rather than a hang-up."""
+        if self.persona is not None or not self.agent:
+            return False
+        earlier = any(_EARLIER_KEY.search(str(key)) for key in self.context)
+        return earlier and bool(_MANAGER_INTRO.search(self.agent[0][1]))
 
     @cached_property
     def _case_file_manager_takeover(self) -> bool:
@@ -200,10 +228,17 @@ class GradeInput:
                 self.customer_abusive
                 or sig.end_reason(text)
                 or sig.warns_customer(text)
-                or self.acceptance_turn is None  # a sign-off nobody agreed to: cut short
+                # a sign-off nobody agreed to is cut short, not one answering "ok thx"
+                or (self.acceptance_turn is None and not self._signed_off_before(index))
             ):
                 return index
         return None
+
+    def _signed_off_before(self, index: int) -> bool:
+        """The customer turn right before the agent's at `index` closes content ("ok
+        thx", "thanks, that's all")."""
+        before = [t for i, t in self.customer if i < index][-1:]
+        return any(sig.customer_closes(t) and not sig.find(sig.REJECTION, t) for t in before)
 
     @cached_property
     def forbidden_asks(self) -> list[int]:
@@ -387,8 +422,8 @@ class GradeInput:
     def apology_due(self) -> bool:
         """The customer complained about something the company got wrong, or the agent
         owns a fault of the company's ("that is our error")."""
-        if self.is_manager_role:
-            return True
+        if self.is_manager_role and not self._manager_on_earlier_contact:
+            return True  # taking over a call a colleague cut short
         if self.persona is not None:
             return any(sig.apologies(text) for _, text in self.agent) or (
                 self.persona.archetype

@@ -46,7 +46,28 @@ def sandwich(g: GradeInput) -> Finding:
         return best
     index, text = replies[0]
     refusal = (sig.refusals(text) or sig.policy_only(text))[0]
+    later = _alternative_next(g, index)
+    if later:
+        return finding(
+            "partial", "says no, and offers an alternative only in the next reply", later
+        )
     return finding("violated", "refuses flatly, with no alternative", Quote(index, refusal))
+
+
+def _alternative_next(g: GradeInput, refused_at: int) -> Quote | None:
+    """An alternative offered in the agent's reply after a flat no ("a credit hire company
+    can get you a van today"), when the agent holds the no: not a hand-over to a manager,
+    nor the forbidden thing granted after all."""
+    after = [(i, t) for i, t in g.agent if i > refused_at]
+    if not after or g.granted_forbidden or g.first(sig.caves, after):
+        return None
+    index, text = after[0]
+    offered = [
+        h
+        for h in sig.alternatives(text) or sig.offers(text)
+        if not sig.find(sig.TRANSFER_OFFER, sig.sentence_of(text, h).text)
+    ]
+    return Quote(index, offered[0]) if offered else None
 
 
 def _alternative(text: str) -> list[Hit]:
@@ -155,9 +176,13 @@ def ladder(g: GradeInput) -> Finding:
         )
     ended = [i for i, r in rungs if r == 4]
     if ended:
-        missing = {1, 2, 3} - {r for i, rs in stood if i < ended[0] for r in rs}
+        before = [(i, rs) for i, rs in stood if i < ended[0]]
+        missing = {1, 2, 3} - {r for _, rs in before for r in rs}
         quote = _rung_quote(g, ended[0])
-        if len(missing) >= 2 or (1 in missing and first_rung == 3):
+        # Skipping the ladder is ending with no rung before it, or answering the first
+        # abusive turn with a threat to end ("if you insult me, I'm hanging up"); a rung or
+        # two climbed before ending is the ladder used, with rungs skipped.
+        if missing == {1, 2, 3} or (1 in missing and first_rung == 3):
             return finding(
                 "violated", f"ends the call after skipping rungs {sorted(missing)}", quote
             )
@@ -259,8 +284,10 @@ def ends_professionally(g: GradeInput) -> Finding:
     text = g.turns[index].text
     # Naming the behaviour is the reason for ending ("I'm not going to be spoken to like
     # that", "we will not tolerate abusive language"), not a snap back.
+    # Self-pity about the job ("I don't get paid enough for this") is taking it personally
+    # (defuse.dont_take_personally), not a jab at the customer.
     retort = sig.abusive(text) or [
-        h for h in sig.defensive(text) if not sig.end_reason(sig.sentence_of(text, h).text)
+        h for h in sig.retorts(text) if not sig.end_reason(sig.sentence_of(text, h).text)
     ]
     if retort:
         return finding("violated", "insults or snaps back while ending", Quote(index, retort[0]))

@@ -1467,6 +1467,14 @@ def attacks_agent(text: str) -> list[Hit]:
     return sorted(abusive(text) + find(ATTACK, text), key=lambda h: h.start)
 
 
+insults_someone = set_detector(
+    "insults_someone", pattern_set("insults_someone"), "Calls a third person names."
+)
+staff_reported = set_detector(
+    "staff_reported", pattern_set("staff_reported"), "Talks about a member of staff."
+)
+
+
 MANAGER_ASK = pattern_set("manager_ask")
 
 
@@ -1529,6 +1537,7 @@ WARNS_CUSTOMER = pattern_set("warns_customer")
 
 
 WARNING_REPORTED = pattern_set("warning_reported")
+CLOSE_AS_GOAL = pattern_set("close_as_goal")
 
 polices_tone = set_detector(
     "polices_tone",
@@ -1539,20 +1548,39 @@ polices_tone = set_detector(
 
 def warns_customer(text: str) -> list[Hit]:
     """Polices the customer's tone or threatens to end the conversation (not a sentence
-    reporting how an earlier contact was ended: "she was right to end the call")."""
+    reporting how an earlier contact was ended: "she was right to end the call", nor one
+    naming the end of the contact as the goal: "get it sorted before we close this chat")."""
     return [
         hit
         for hit in find(WARNS_CUSTOMER, text)
-        if not find(WARNING_REPORTED, sentence_of(text, hit).text)
+        if not find(WARNING_REPORTED + CLOSE_AS_GOAL, sentence_of(text, hit).text)
     ]
 
 
 DEFENSIVE = pattern_set("defensive")
+WOUNDED = pattern_set("wounded")
+PLEADS_EFFORT = pattern_set("pleads_effort")
 
 
 def defensive(text: str) -> list[Hit]:
     """Defensive, wounded or retaliatory answers to an attack."""
-    return find(DEFENSIVE, text) + [h for h in abusive(text)]
+    return (
+        find(DEFENSIVE, text)
+        + find(PLEADS_EFFORT, text)
+        + find(WOUNDED, text)
+        + [h for h in abusive(text)]
+    )
+
+
+pleads_effort = set_detector(
+    "pleads_effort", PLEADS_EFFORT, "Pleads its own effort after an attack (not a retort)."
+)
+
+
+def retorts(text: str) -> list[Hit]:
+    """Defensive or retaliatory answers aimed back at the customer: `defensive` without the
+    self-pity about the job ("I don't get paid enough for this")."""
+    return find(DEFENSIVE, text) + find(PLEADS_EFFORT, text) + [h for h in abusive(text)]
 
 
 # ---------------------------------------------------------------- escalation

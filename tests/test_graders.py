@@ -942,3 +942,18 @@ def test_apology_is_due_when_the_agent_owns_a_fault_the_customer_did_not_name() 
     grade = REGISTRY["deesc.specific_apology"]
     assert grade(GradeInput(turns=_turns([asked, owned]), context=CTX)).verdict != "na"
     assert grade(GradeInput(turns=_turns([asked, denied]), context=CTX)).verdict == "na"
+
+
+def test_resolved_a_customer_who_walks_away_is_not_undone_by_a_curt_goodbye() -> None:
+    """The customer takes the matter elsewhere; a terse "No. Bye." to the agent's
+    "anything else?" does not turn that into an agreed resolution, but a later yes does."""
+    walked = [
+        "My gym kept charging me after I cancelled in June.",
+        "I can see the cancellation. I can refund July, but August is past the window.",
+        "So that's it? Pointless. I'm taking this up with my bank.",
+        "Understood. Is there anything else today?",
+        "No. Bye.",
+    ]
+    assert not GradeInput(turns=_turns(walked), context=CTX).resolved
+    came_round = [*walked[:4], "Actually fine, refund July then, thanks."]
+    assert GradeInput(turns=_turns(came_round), context=CTX).resolved

@@ -335,7 +335,7 @@ class GradeInput:
         if sig.hands_over(self.agent[-1][1]):
             return False
         last_customer = self.customer[-1] if self.customer else None
-        if last_customer and self._gives_up(last_customer[1]):
+        if self._walked_away:
             return False  # the customer's last word withdraws an earlier "ok"
         if self.acceptance_turn is not None:
             return True
@@ -353,6 +353,19 @@ class GradeInput:
         if not planned:
             return closes  # a question answered, and the customer signs off content
         return not self._left_pending
+
+    @cached_property
+    def _walked_away(self) -> bool:
+        """The customer gives up ("forget it, I'll book something myself", "I'll take it
+        to my bank") and never takes anything up afterwards: a curt "No. Bye." to the
+        agent's "anything else?" does not undo walking away."""
+        for n in range(len(self.customer) - 1, -1, -1):
+            text = self.customer[n][1]
+            if self._gives_up(text):
+                return True
+            if sig.accepts(text) or sig.customer_closes(text):
+                return False
+        return False
 
     @staticmethod
     def _gives_up(text: str) -> bool:

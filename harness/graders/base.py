@@ -304,6 +304,32 @@ class GradeInput:
                 return index
         return None
 
+    @cached_property
+    def take_up_turns(self) -> list[int]:
+        """Every customer turn that takes up what the agent put forward (a yes, or a pick
+        of one of the options, even one that goes on to ask about it: "Walnut please. Is
+        that before the 24th?"), in order; a typed acceptance when the run recorded one."""
+        typed = [
+            i
+            for i, t in enumerate(self.turns)
+            if t.role == "customer" and t.action in ("accept", "accept_forbidden")
+        ]
+        if typed or self.states or self.stop_reason not in (None, StopReason.imported):
+            return typed
+        out = []
+        offered, last_agent = False, ""
+        for index, turn in enumerate(self.turns):
+            if turn.role == "agent":
+                last_agent = turn.text
+                offered = offered or bool(
+                    sig.offers(turn.text) or sig.commitments(turn.text) or sig.ownership(turn.text)
+                )
+            elif self._takes_up(index, turn.text, offered, last_agent) or _opens_with_pick(
+                last_agent, turn.text
+            ):
+                out.append(index)
+        return out
+
     def _takes_up(self, index: int, text: str, offered: bool, last_agent: str) -> bool:
         """The customer's turn accepts: a yes or a pick after an offer, or a plain yes the
         agent then carries out."""
@@ -483,6 +509,13 @@ def _picks_option(offer: str, reply: str) -> bool:
     if len(reply.split()) > 12:
         return False
     return bool(_PICK.search(reply) or sig.content_stems(reply) & sig.content_stems(offer))
+
+
+def _opens_with_pick(offer: str, reply: str) -> bool:
+    """The reply's first sentence picks one of the options, whatever follows it ("Option
+    1. But I still think he was rude.", "Walnut please. Is that before the 24th?")."""
+    said = sig.sentences(reply)
+    return bool(said) and _picks_option(offer, said[0].text)
 
 
 def offer_hits(patterns: list[str], unless: list[str], text: str) -> list[Hit]:

@@ -1013,3 +1013,33 @@ def test_a_manager_on_a_contact_after_an_earlier_one_is_a_take_over() -> None:
     assert grade(GradeInput(turns=_turns(texts), context=CTX)).verdict == "na"
     declined = [texts[0], "Hi Priya, I'm afraid managers don't take chats, but I can help."]
     assert grade(GradeInput(turns=_turns(declined), context=context)).verdict == "na"
+
+
+def test_resolved_a_customer_who_walks_away_is_not_undone_by_a_curt_goodbye() -> None:
+    """The customer takes the matter elsewhere; a terse "No. Bye." to the agent's
+    "anything else?" does not turn that into an agreed resolution, but a later yes does."""
+    walked = [
+        "My gym kept charging me after I cancelled in June.",
+        "I can see the cancellation. I can refund July, but August is past the window.",
+        "So that's it? Pointless. I'm taking this up with my bank.",
+        "Understood. Is there anything else today?",
+        "No. Bye.",
+    ]
+    assert not GradeInput(turns=_turns(walked), context=CTX).resolved
+    came_round = [*walked[:4], "Actually fine, refund July then, thanks."]
+    assert GradeInput(turns=_turns(came_round), context=CTX).resolved
+
+
+def test_teach_back_restating_the_pick_after_a_later_take_up() -> None:
+    """An early "fine, go on" is not the agreement: the restated step after the customer
+    later picks an option (first sentence, whatever follows) still counts."""
+    texts = [
+        "My boiler repair left a leak under the sink.",
+        "Sorry about that. Can I have a quick look at the job notes first?",
+        "fine. go on.",
+        "I can send the fitter back on Thursday with a new seal, or I can refund the £60 call-out.",
+        "Thursday. But will he bring the right part this time?",
+        "Yes. I have booked the fitter for Thursday at 9am, with the new seal in the van.",
+    ]
+    found = REGISTRY["resolve.teach_back"](GradeInput(turns=_turns(texts), context=CTX))
+    assert found.verdict == "partial", found.rationale

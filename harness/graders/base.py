@@ -339,6 +339,32 @@ class GradeInput:
                 return index
         return None
 
+    @cached_property
+    def take_up_turns(self) -> list[int]:
+        """Every customer turn that takes up what the agent put forward (a yes, or a pick
+        of one of the options, even one that goes on to ask about it: "Walnut please. Is
+        that before the 24th?"), in order; a typed acceptance when the run recorded one."""
+        typed = [
+            i
+            for i, t in enumerate(self.turns)
+            if t.role == "customer" and t.action in ("accept", "accept_forbidden")
+        ]
+        if typed or self.states or self.stop_reason not in (None, StopReason.imported):
+            return typed
+        out = []
+        offered, last_agent = False, ""
+        for index, turn in enumerate(self.turns):
+            if turn.role == "agent":
+                last_agent = turn.text
+                offered = offered or bool(
+                    sig.offers(turn.text) or sig.commitments(turn.text) or sig.ownership(turn.text)
+                )
+            elif self._takes_up(index, turn.text, offered, last_agent) or _opens_with_pick(
+                last_agent, turn.text
+            ):
+                out.append(index)
+        return out
+
     def _takes_up(self, index: int, text: str, offered: bool, last_agent: str) -> bool:
         """The customer's turn accepts: a yes or a pick after an offer, or a plain yes the
         agent then carries out."""
@@ -370,7 +396,7 @@ class GradeInput:
         if sig.hands_over(self.agent[-1][1]):
             return False
         last_customer = self.customer[-1] if self.customer else None
-        if last_customer and self._gives_up(last_customer[1]):
+        if self._walked_away:
             return False  # the customer's last word withdraws an earlier "ok"
         if self.acceptance_turn is not None:
             return True
@@ -388,6 +414,19 @@ class GradeInput:
         if not planned:
             return closes  # a question answered, and the customer signs off content
         return not self._left_pending
+
+    @cached_property
+    def _walked_away(self) -> bool:
+        """The customer gives up ("forget it, I'll book something myself", "I'll take it
+        to my bank") and never takes anything up afterwards: a curt "No. Bye." to the
+        agent's "anything else?" does not undo walking away."""
+        for n in range(len(self.customer) - 1, -1, -1):
+            text = self.customer[n][1]
+            if self._gives_up(text):
+                return True
+            if sig.accepts(text) or sig.customer_closes(text):
+                return False
+        return False
 
     @staticmethod
     def _gives_up(text: str) -> bool:
@@ -505,6 +544,13 @@ def _picks_option(offer: str, reply: str) -> bool:
     if len(reply.split()) > 12:
         return False
     return bool(_PICK.search(reply) or sig.content_stems(reply) & sig.content_stems(offer))
+
+
+def _opens_with_pick(offer: str, reply: str) -> bool:
+    """The reply's first sentence picks one of the options, whatever follows it ("Option
+    1. But I still think he was rude.", "Walnut please. Is that before the 24th?")."""
+    said = sig.sentences(reply)
+    return bool(said) and _picks_option(offer, said[0].text)
 
 
 def offer_hits(patterns: list[str], unless: list[str], text: str) -> list[Hit]:

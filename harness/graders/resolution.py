@@ -200,23 +200,23 @@ def teach_back(g: GradeInput) -> Finding:
 
 
 def _next_step_restated(g: GradeInput) -> Quote | None:
-    """After the customer said yes, a reply that says again what happens and when, in words
-    of the plan put forward before the yes ("Submitted, 400 euro to your card within 7
-    business days" after "I can submit it now, paid within 7 business days"). The first
-    statement of a plan restates nothing."""
-    accepted = g.acceptance_turn
-    if accepted is None:
-        return None
-    plan = sig.content_stems(" ".join(t for i, t in g.agent if i < accepted))
-    for index, text in g.agent:
-        if index < accepted or not (
-            sig.action_done(text) or sig.commitments(text) or sig.timed_promises(text)
-        ):
-            continue
-        for hit in sig.precise_timeline(text):
-            sentence = sig.sentence_of(text, hit)
-            if len(sig.content_stems(sentence.text) & plan) >= 2:
-                return Quote(index, sentence)
+    """After the customer said yes to a plan or picked one of the options, a reply that
+    says again what happens and when, in words of the plan put forward before that yes
+    ("Submitted, 400 euro to your card within 7 business days" after "I can submit it now,
+    paid within 7 business days"). Any yes counts, not only the first: an early "fine, go
+    on" lets the agent look into it, the plan comes later. The first statement of a plan
+    restates nothing."""
+    for accepted in g.take_up_turns:
+        plan = sig.content_stems(" ".join(t for i, t in g.agent if i < accepted))
+        for index, text in g.agent:
+            if index < accepted or not (
+                sig.action_done(text) or sig.commitments(text) or sig.timed_promises(text)
+            ):
+                continue
+            for hit in sig.precise_timeline(text):
+                sentence = sig.sentence_of(text, hit)
+                if len(sig.content_stems(sentence.text) & plan) >= 2:
+                    return Quote(index, sentence)
     return None
 
 

@@ -585,6 +585,13 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("resolve.ownership", "met", [ANGRY, "That's on us. I'll take care of it now."]),
     ("resolve.ownership", "violated", [ANGRY, "You'll need to contact the courier directly."]),
     ("resolve.ownership", "missed", [ANGRY, "The parcel is at the depot."]),
+    # a stock "let's get this sorted" with nothing carried out or committed to is a goal
+    ("resolve.ownership", "missed", [ANGRY, "Let's get this sorted! Can I take your name?"]),
+    (
+        "resolve.ownership",
+        "met",
+        [ANGRY, "Let's get this sorted. I've reset the password, so you can log in now."],
+    ),
     (
         "resolve.ownership",
         "partial",

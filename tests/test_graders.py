@@ -133,6 +133,12 @@ CASES: list[tuple[str, str, list[str]]] = [
         "violated",
         [ANGRY, "I can send a replacement or refund you. Which one?"],
     ),
+    # a troubleshooting step put as a question is a fix, not room to say more
+    (
+        "deesc.no_premature_solution",
+        "violated",
+        [ANGRY, "Have you tried switching the hub off and on? Which light is flashing?"],
+    ),
     (
         "deesc.no_premature_solution",
         "met",

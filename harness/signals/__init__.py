@@ -519,6 +519,12 @@ def ownership(text: str) -> list[Hit]:
 
 deflection = set_detector("deflection", DEFLECTION, "Deflects the issue elsewhere.")
 
+customer_steps = set_detector(
+    "customer_steps",
+    pattern_set("customer_steps"),
+    "Puts a fix in the customer's hands: a step they must take, or one suggested as a question.",
+)
+
 passes_on = set_detector(
     "passes_on",
     pattern_set("passes_on"),

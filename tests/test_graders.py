@@ -133,6 +133,12 @@ CASES: list[tuple[str, str, list[str]]] = [
         "violated",
         [ANGRY, "I can send a replacement or refund you. Which one?"],
     ),
+    # a troubleshooting step put as a question is a fix, not room to say more
+    (
+        "deesc.no_premature_solution",
+        "violated",
+        [ANGRY, "Have you tried switching the hub off and on? Which light is flashing?"],
+    ),
     (
         "deesc.no_premature_solution",
         "met",
@@ -637,6 +643,13 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("resolve.ownership", "met", [ANGRY, "That's on us. I'll take care of it now."]),
     ("resolve.ownership", "violated", [ANGRY, "You'll need to contact the courier directly."]),
     ("resolve.ownership", "missed", [ANGRY, "The parcel is at the depot."]),
+    # a stock "let's get this sorted" with nothing carried out or committed to is a goal
+    ("resolve.ownership", "missed", [ANGRY, "Let's get this sorted! Can I take your name?"]),
+    (
+        "resolve.ownership",
+        "met",
+        [ANGRY, "Let's get this sorted. I've reset the password, so you can log in now."],
+    ),
     (
         "resolve.ownership",
         "partial",

@@ -120,7 +120,9 @@ def no_premature_solution(g: GradeInput) -> Finding:
     if not replies:
         return finding("na", "no agent replies")
     index, text = replies[0]
-    fix = sig.concrete_fixes(text)
+    # a step put to the customer ("you'll need to update the card", "have you tried
+    # restarting it?") is a fix too
+    fix = sorted(sig.concrete_fixes(text) + sig.customer_steps(text), key=lambda h: h.start)
     ack = sig.empathy(text) or sig.listening_words(text) or g.condolences(index, text)
     if not ack and any(i < index for i in g.manager_asks):  # accepting the request
         ack = sig.grants_manager_request(text)

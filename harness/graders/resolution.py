@@ -19,13 +19,21 @@ def ownership(g: GradeInput) -> Finding:
         if recovered:
             return finding("partial", "deflects at first, then takes the fix on itself", recovered)
         return finding("violated", "deflects the issue or pins it on someone else", deflect)
-    owned = g.first(_owns, g.agent)
+    # a stock "let's get this sorted" sets a goal; it owns the issue only when the agent
+    # goes on to carry out or commit to something
+    backed = any(
+        sig.action_done(t) or sig.commitments(t) or sig.precise_timeline(t) for _, t in g.agent
+    )
+    owned = g.first(lambda t: [h for h in _owns(t) if backed or not _PEP.match(h.text)], g.agent)
     if owned:
         return finding("met", "owns the issue", owned)
     acted = g.first(sig.action_done, g.agent)
     if acted:
         return finding("partial", "acts on the issue without saying it is theirs to fix", acted)
     return finding("missed", "looked for ownership (I'll take care of this, that's on us)")
+
+
+_PEP = re.compile(r"let'?s\b", re.I)
 
 
 def _owns(text: str) -> list[sig.Hit]:

@@ -412,9 +412,23 @@ def own_apologies(text: str) -> list[Hit]:
     return out
 
 
+_BACK_REFERENCE = re.compile(r"(sorry|apologies|apologi[sz]e) (about|for) that\b", FLAGS)
+
+
 def robotic_apology(text: str) -> list[Hit]:
-    """Boilerplate apology ("sorry for the inconvenience")."""
-    return find(ROBOTIC_APOLOGY, text)
+    """Boilerplate apology ("sorry for the inconvenience"). A "sorry about that" points back:
+    it is not boilerplate when what it points to names the impact ("the worst day for the
+    train to fail you, and I'm sorry about that") or admits the company's fault in the
+    sentence before ("We should have told you when the reads stopped. Sorry about that.")."""
+    out = []
+    for hit in find(ROBOTIC_APOLOGY, text):
+        if _BACK_REFERENCE.match(hit.text):
+            start = sentence_of(text, hit).start
+            before = sentences(text[:start])
+            if impact_before(text, hit) or (before and owns_fault(before[-1].text)):
+                continue
+        out.append(hit)
+    return out
 
 
 _REFUSAL_AFTER = re.compile(
@@ -518,6 +532,12 @@ def ownership(text: str) -> list[Hit]:
 
 
 deflection = set_detector("deflection", DEFLECTION, "Deflects the issue elsewhere.")
+
+customer_steps = set_detector(
+    "customer_steps",
+    pattern_set("customer_steps"),
+    "Puts a fix in the customer's hands: a step they must take, or one suggested as a question.",
+)
 
 passes_on = set_detector(
     "passes_on",

@@ -152,7 +152,7 @@ def names_emotion(text: str) -> list[Hit]:
     not to stress", "you're not stuck") and the agent's own ("I'm so excited") do not count,
     nor does a feeling only asked about ("are you worried?")."""
     out = []
-    judged = find(JUDGEMENTAL_LABEL, text)  # "you're getting worked up" judges, not names
+    judged = judgemental_label(text)  # "you're getting worked up" judges, not names
     for hit in find(EMOTION_NAMING, text):
         if any(j.start < hit.end and hit.start < j.end for j in judged):
             continue
@@ -169,9 +169,21 @@ def names_emotion(text: str) -> list[Hit]:
     return _with_semantic("names_emotion", text, out)
 
 
+# "You're not overreacting", "I don't think you're being dramatic": the label is denied,
+# which validates the feeling rather than judging it.
+_DENIED_LABEL = re.compile(
+    r"(\bnot|n't|\bnever|\bnobody|\bno one|\bhardly|\bnothing)\b[^.!?,;]{0,24}$", FLAGS
+)
+
+
 def judgemental_label(text: str) -> list[Hit]:
-    """Labels a feeling judgementally ("you're being dramatic")."""
-    return find(JUDGEMENTAL_LABEL, text)
+    """Labels a feeling judgementally ("you're being dramatic"), not when the label is
+    denied ("you're not overreacting")."""
+    return [
+        hit
+        for hit in find(JUDGEMENTAL_LABEL, text)
+        if not _DENIED_LABEL.search(text[sentence_of(text, hit).start : hit.start])
+    ]
 
 
 VALIDATION = pattern_set("validation")

@@ -1056,3 +1056,13 @@ def test_teach_back_restating_the_pick_after_a_later_take_up() -> None:
     ]
     found = REGISTRY["resolve.teach_back"](GradeInput(turns=_turns(texts), context=CTX))
     assert found.verdict == "partial", found.rationale
+
+
+def test_repeat_ask_for_a_birth_date_already_on_file() -> None:
+    """A date of birth (DOB) the case file already holds is a repeat ask, not a fresh date."""
+    grade = REGISTRY["resolve.no_repeat_asks"]
+    texts = ["My direct debit went out twice this month.", "Can I take your date of birth?"]
+    on_file = {"customer_name": "Ruth", "dob": "12/06/1958 (checked at the switchboard)"}
+    assert grade(GradeInput(turns=_turns(texts), context=on_file)).verdict == "violated"
+    unknown = {"customer_name": "Ruth"}
+    assert grade(GradeInput(turns=_turns(texts), context=unknown)).verdict == "met"

@@ -1827,6 +1827,11 @@ _FACT_KEYS: dict[str, tuple[str, ...]] = {
     "plan": ("plan", "tier", "subscription"),
     "phone": ("phone", "mobile"),
     "serial": ("serial", "model"),
+    "date of birth": ("dob", "birth"),
+    "birth date": ("dob", "birth"),
+    "birthdate": ("dob", "birth"),
+    "birthday": ("dob", "birth"),
+    "dob": ("dob", "birth"),
     "date": ("date", "ordered", "purchase", "bought", "_on", "since"),
     "when": ("date", "ordered", "purchase", "bought", "_on"),
     "membership": ("member", "account"),
@@ -1846,7 +1851,8 @@ _FACT_KEYS: dict[str, tuple[str, ...]] = {
 FACT_REQUEST = pattern_set("fact_request")
 _ASKED_WORD = re.compile(
     r"(order|account|reference|ticket|case|tracking|confirmation|invoice|e-?mail|address|"
-    r"name|plan|phone|serial|date|when|membership|policy|claim|booking|pnr|pir|tag|"
+    r"name|plan|phone|serial|date of birth|birth ?date|birthday|dob|date|when|membership|"
+    r"policy|claim|booking|pnr|pir|tag|"
     r"consignment|card|last|rental|agreement|trip)",
     FLAGS,
 )

@@ -1066,3 +1066,15 @@ def test_repeat_ask_for_a_birth_date_already_on_file() -> None:
     assert grade(GradeInput(turns=_turns(texts), context=on_file)).verdict == "violated"
     unknown = {"customer_name": "Ruth"}
     assert grade(GradeInput(turns=_turns(texts), context=unknown)).verdict == "met"
+
+
+def test_repeat_ask_reads_every_item_of_a_listed_request() -> None:
+    """A request that lists several details is a repeat ask when any listed detail is on
+    file, not only the first; reading a detail back with its value is a check, not an ask."""
+    grade = REGISTRY["resolve.no_repeat_asks"]
+    on_file = {"customer_name": "Ruth", "claim": "CL-5521, storm damage to the fence"}
+    listed = "Could I take your full postcode, your phone and then the claim number please?"
+    read_back = "Can you confirm the payee name, the amount sent, and the claim number ending 5521?"
+    for text, verdict in [(listed, "violated"), (read_back, "met")]:
+        turns = _turns(["The fence claim still hasn't paid out.", text])
+        assert grade(GradeInput(turns=turns, context=on_file)).verdict == verdict

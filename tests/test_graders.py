@@ -1078,3 +1078,14 @@ def test_repeat_ask_reads_every_item_of_a_listed_request() -> None:
     for text, verdict in [(listed, "violated"), (read_back, "met")]:
         turns = _turns(["The fence claim still hasn't paid out.", text])
         assert grade(GradeInput(turns=turns, context=on_file)).verdict == verdict
+
+
+def test_apology_due_when_the_case_file_records_the_company_slip() -> None:
+    """A calm question about a charge owes an apology when the case file shows the charge
+    was the company's error, even though the customer never says so."""
+    grade = REGISTRY["resolve.apology_formula"]
+    texts = ["Why is there a delivery fee on my statement?", "Sorry, I've refunded it now."]
+    slip = {"customer_name": "Ruth", "charge": "delivery fee added in error at checkout"}
+    plain = {"customer_name": "Ruth", "charge": "delivery fee for the express option"}
+    assert grade(GradeInput(turns=_turns(texts), context=slip)).verdict != "na"
+    assert grade(GradeInput(turns=_turns(texts), context=plain)).verdict == "na"

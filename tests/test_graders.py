@@ -1056,3 +1056,36 @@ def test_teach_back_restating_the_pick_after_a_later_take_up() -> None:
     ]
     found = REGISTRY["resolve.teach_back"](GradeInput(turns=_turns(texts), context=CTX))
     assert found.verdict == "partial", found.rationale
+
+
+def test_repeat_ask_for_a_birth_date_already_on_file() -> None:
+    """A date of birth (DOB) the case file already holds is a repeat ask, not a fresh date."""
+    grade = REGISTRY["resolve.no_repeat_asks"]
+    texts = ["My direct debit went out twice this month.", "Can I take your date of birth?"]
+    on_file = {"customer_name": "Ruth", "dob": "12/06/1958 (checked at the switchboard)"}
+    assert grade(GradeInput(turns=_turns(texts), context=on_file)).verdict == "violated"
+    unknown = {"customer_name": "Ruth"}
+    assert grade(GradeInput(turns=_turns(texts), context=unknown)).verdict == "met"
+
+
+def test_repeat_ask_reads_every_item_of_a_listed_request() -> None:
+    """A request that lists several details is a repeat ask when any listed detail is on
+    file, not only the first; reading a detail back with its value is a check, not an ask."""
+    grade = REGISTRY["resolve.no_repeat_asks"]
+    on_file = {"customer_name": "Ruth", "claim": "CL-5521, storm damage to the fence"}
+    listed = "Could I take your full postcode, your phone and then the claim number please?"
+    read_back = "Can you confirm the payee name, the amount sent, and the claim number ending 5521?"
+    for text, verdict in [(listed, "violated"), (read_back, "met")]:
+        turns = _turns(["The fence claim still hasn't paid out.", text])
+        assert grade(GradeInput(turns=turns, context=on_file)).verdict == verdict
+
+
+def test_apology_due_when_the_case_file_records_the_company_slip() -> None:
+    """A calm question about a charge owes an apology when the case file shows the charge
+    was the company's error, even though the customer never says so."""
+    grade = REGISTRY["resolve.apology_formula"]
+    texts = ["Why is there a delivery fee on my statement?", "Sorry, I've refunded it now."]
+    slip = {"customer_name": "Ruth", "charge": "delivery fee added in error at checkout"}
+    plain = {"customer_name": "Ruth", "charge": "delivery fee for the express option"}
+    assert grade(GradeInput(turns=_turns(texts), context=slip)).verdict != "na"
+    assert grade(GradeInput(turns=_turns(texts), context=plain)).verdict == "na"

@@ -477,8 +477,12 @@ class GradeInput:
         opening = [text for _, text in self.customer[:3]]
         if any(sig.own_fault(text) for text in opening[:2]):
             return False
-        return any(sig.company_fault(text) for text in opening) or any(
-            sig.owns_fault(text) for _, text in self.agent
+        # the case file may record the company's own slip ("fee taken in error")
+        case_file = " . ".join(str(v) for v in self.context.values())
+        return (
+            any(sig.company_fault(text) for text in opening)
+            or any(sig.owns_fault(text) for _, text in self.agent)
+            or bool(sig.company_fault(case_file) or sig.owns_fault(case_file))
         )
 
     @cached_property

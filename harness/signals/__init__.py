@@ -1839,6 +1839,11 @@ _FACT_KEYS: dict[str, tuple[str, ...]] = {
     "plan": ("plan", "tier", "subscription"),
     "phone": ("phone", "mobile"),
     "serial": ("serial", "model"),
+    "date of birth": ("dob", "birth"),
+    "birth date": ("dob", "birth"),
+    "birthdate": ("dob", "birth"),
+    "birthday": ("dob", "birth"),
+    "dob": ("dob", "birth"),
     "date": ("date", "ordered", "purchase", "bought", "_on", "since"),
     "when": ("date", "ordered", "purchase", "bought", "_on"),
     "membership": ("member", "account"),
@@ -1858,7 +1863,8 @@ _FACT_KEYS: dict[str, tuple[str, ...]] = {
 FACT_REQUEST = pattern_set("fact_request")
 _ASKED_WORD = re.compile(
     r"(order|account|reference|ticket|case|tracking|confirmation|invoice|e-?mail|address|"
-    r"name|plan|phone|serial|date|when|membership|policy|claim|booking|pnr|pir|tag|"
+    r"name|plan|phone|serial|date of birth|birth ?date|birthday|dob|date|when|membership|"
+    r"policy|claim|booking|pnr|pir|tag|"
     r"consignment|card|last|rental|agreement|trip)",
     FLAGS,
 )
@@ -1878,6 +1884,19 @@ already_given = set_detector(
 )
 
 
+# A request that lists what it wants: "Can I have your name, the claim number and ...?"
+_LIST_ASK = re.compile(
+    r"\b(can|could|may) (I|you|u) (just |please |quickly )?(have|get|take|grab|confirm|provide|"
+    r"share|send|give)\b|\b(please|kindly|pls) (confirm|provide|share|send|give)\b",
+    FLAGS,
+)
+_FACT_ITEM = re.compile(r"\b(" + fragment("fact") + r")\b", FLAGS)
+# the item comes with its value: the agent reads a detail back, it does not ask for it
+_READ_BACK = re.compile(
+    r"\s*(ending|ends|starting|beginning|[:#=]|is\b)?\s*(in |with )?[\d#]", FLAGS
+)
+
+
 def repeat_asks(text: str, context: Mapping[str, Any], earlier_customer_text: str) -> list[Hit]:
     """Questions asking for a fact the case context or the customer already gave."""
     out: list[Hit] = []
@@ -1887,6 +1906,14 @@ def repeat_asks(text: str, context: Mapping[str, Any], earlier_customer_text: st
         m = asks_identifier(sentence.text)
         candidates = [(m.group(m.lastindex or 0), m.group(0))] if m else []
         candidates += [(h.text, h.text) for h in find(FACT_REQUEST, sentence.text)]
+        lead = _LIST_ASK.search(sentence.text)
+        if lead:  # every item of a listed ask, not only the first ("your name, X and Y?")
+            rest = sentence.text[lead.end() :]
+            candidates += [
+                (f.group(0), sentence.text)
+                for f in _FACT_ITEM.finditer(rest)
+                if not _READ_BACK.match(rest, f.end())  # "account ending 7719": a check
+            ]
         if any(_known_fact(asked, whole, keys, customer_ids) for asked, whole in candidates):
             out.append(sentence)
     return out

@@ -185,7 +185,7 @@ def ladder(g: GradeInput) -> Finding:
         # A first answer that names the behaviour beside the warning ("you're being
         # threatening and I won't accept that. If it carries on I'll end the call") has
         # climbed a rung, not skipped straight to the threat ("if you insult me, I'm off").
-        threat_only = first_rung == 3 and not _rung_beside_threat(g.turns[first_index].text)
+        threat_only = first_rung == 3 and not sig.rung_beside_threat(g.turns[first_index].text)
         if missing == {1, 2, 3} or (1 in missing and threat_only):
             return finding(
                 "violated", f"ends the call after skipping rungs {sorted(missing)}", quote
@@ -232,16 +232,6 @@ def _absorbed(g: GradeInput, last_abuse: int) -> bool:
         return False
     later = [t for i, t in g.customer if i > reply[0]]
     return bool(later) and not sig.abusive(later[0])
-
-
-def _rung_beside_threat(text: str) -> bool:
-    """A lower rung (redirect, or naming the behaviour) in a sentence of its own, not
-    only as the condition of a threat to end."""
-    return any(
-        sig.ladder_rungs(s.text) & {1, 2}
-        for s in sig.sentences(text)
-        if not sig.threatens_end(s.text)
-    )
 
 
 def _rungs_of(text: str) -> set[int]:

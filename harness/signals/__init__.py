@@ -1556,6 +1556,15 @@ def threatens_end(text: str) -> list[Hit]:
     return [Hit(m.start(), m.end(), m.group(0)) for m in _ENDS_ON_CONDITION.finditer(text)]
 
 
+def rung_beside_threat(text: str) -> list[Hit]:
+    """Sentences that redirect or name the behaviour on their own, beside a warning to end
+    ("You're being abusive and I won't accept that. If it goes on I'll end the call"), not
+    only as the warning's condition ("if you insult me again, I'm hanging up")."""
+    return [
+        s for s in sentences(text) if ladder_rungs(s.text) & {1, 2} and not threatens_end(s.text)
+    ]
+
+
 def ends_conversation(text: str) -> list[Hit]:
     """The agent ends the conversation (a "goodbye" beside a warning to end does not count)."""
     if threatens_end(text):

@@ -1533,7 +1533,7 @@ def ladder_rungs(text: str) -> set[int]:
     """Every escalation-ladder rung a reply stands on (one reply can name the behaviour
     and set a boundary at once): 1 redirect, 2 name the behaviour, 3 set a boundary,
     4 end the interaction."""
-    conditional = re.search(r"\bif\b[^.?!]*\b(end|clos|disconnect|hang)", text, FLAGS)
+    conditional = threatens_end(text)
     out: set[int] = set()
     if find(AGENT_ENDS, text) and not conditional:
         out.add(4)
@@ -1552,9 +1552,34 @@ def ladder_rung(text: str) -> int:
     return max(ladder_rungs(text), default=0)
 
 
+# A warning that the contact will end on a condition: "if it carries on I'll end the call",
+# "mind your language or I'll have to close this chat", "otherwise I'll disconnect".
+_ENDS_ON_CONDITION = re.compile(
+    r"\bif\b[^.?!]*\b(end|clos|disconnect|hang)|"
+    r"\b(or( else)?|otherwise|else)\W+(I|we)(''?ll| will| may| might| would| am going to|"
+    r"''?m going to|''?re going to)( (have|need) to| be forced to)?( \w+)? "
+    r"(end|clos|disconnect|hang|terminat|stop)",
+    FLAGS,
+)
+
+
+def threatens_end(text: str) -> list[Hit]:
+    """A warning that the contact will end if the behaviour goes on (rung 3, not 4)."""
+    return [Hit(m.start(), m.end(), m.group(0)) for m in _ENDS_ON_CONDITION.finditer(text)]
+
+
+def rung_beside_threat(text: str) -> list[Hit]:
+    """Sentences that redirect or name the behaviour on their own, beside a warning to end
+    ("You're being abusive and I won't accept that. If it goes on I'll end the call"), not
+    only as the warning's condition ("if you insult me again, I'm hanging up")."""
+    return [
+        s for s in sentences(text) if ladder_rungs(s.text) & {1, 2} and not threatens_end(s.text)
+    ]
+
+
 def ends_conversation(text: str) -> list[Hit]:
-    """The agent ends the conversation."""
-    if re.search(r"\bif\b[^.?!]*\b(end|close|disconnect)\b", text, FLAGS):
+    """The agent ends the conversation (a "goodbye" beside a warning to end does not count)."""
+    if threatens_end(text):
         return [h for h in find(AGENT_ENDS, text) if h.text.lower() != "goodbye"]
     return find(AGENT_ENDS, text)
 

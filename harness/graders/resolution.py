@@ -148,7 +148,7 @@ _COMPARES = re.compile(
     r"lighter|smoother|sooner|kinder|gentler)\b|"
     r"\b(keeps|would keep|'d keep) (it|things|the \w+) "
     r"(lighter|lower|simpler|cheaper|smaller|easier)\b|"
-    r"\b(means|would mean|'d mean) (no|less|fewer|lower|smaller|more)\b",
+    r"\b(means|would mean|'d mean) (no|less|fewer|lower|smaller|more|one (less|fewer))\b",
     re.I,
 )
 

@@ -1682,15 +1682,19 @@ REJECTION = pattern_set("rejection")
 
 
 def accepts(text: str) -> list[Hit]:
-    """The customer accepts an offer (explicitly, or by a short affirmative reply)."""
+    """The customer accepts an offer (explicitly, or by a short affirmative reply); a
+    grudging yes ("Brilliant. Fine.", "fine, put the voucher on, but I'm not happy")
+    accepts too, whatever grumbling comes with it."""
+    grudging = find(RELUCTANT_YES, text)
     if find(REJECTION, text):
-        return []
-    hits = find(ACCEPTANCE, text)
+        return grudging
+    hits = find(ACCEPTANCE, text) or grudging
     if not hits and len(text.split()) <= 25:
         hits = find(AFFIRMATIVE_START, text)
     return hits
 
 
+RELUCTANT_YES = pattern_set("reluctant_yes")
 TEACH_BACK = pattern_set("teach_back")
 CONFIRM_SATISFACTION = pattern_set("confirm_satisfaction")
 FOLLOW_UP = pattern_set("follow_up")

@@ -794,6 +794,18 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     ("close.follow_up", "missed", [ANGRY, "I can reship it by Friday.", "Okay, do that.", "Done."]),
+    # The contingency names the time itself: a time and what to do if it slips.
+    (
+        "close.follow_up",
+        "met",
+        [
+            ANGRY,
+            "I can reship it by Friday.",
+            "Okay, do that.",
+            "Booked. If the driver hasn't shown by 8:15, text this number and a bike courier "
+            "goes out at our cost.",
+        ],
+    ),
     ("close.follow_up", "na", [ANGRY, "Checking."]),
     (
         "close.empower",

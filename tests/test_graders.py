@@ -343,7 +343,9 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     ("defuse.options", "missed", [ANGRY, "I'll send a replacement."]),
-    ("defuse.options", "na", [ANGRY, "Hmm."]),
+    # Options are moot only when another team holds the route or abuse ends the contact:
+    # a reply that puts nothing on the table dictates (at most) a single answer.
+    ("defuse.options", "missed", [ANGRY, "Hmm."]),
     (
         "defuse.options",
         "missed",

@@ -343,7 +343,9 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     ("defuse.options", "missed", [ANGRY, "I'll send a replacement."]),
-    ("defuse.options", "na", [ANGRY, "Hmm."]),
+    # Options are moot only when another team holds the route or abuse ends the contact:
+    # a reply that puts nothing on the table dictates (at most) a single answer.
+    ("defuse.options", "missed", [ANGRY, "Hmm."]),
     (
         "defuse.options",
         "missed",
@@ -794,6 +796,18 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     ("close.follow_up", "missed", [ANGRY, "I can reship it by Friday.", "Okay, do that.", "Done."]),
+    # The contingency names the time itself: a time and what to do if it slips.
+    (
+        "close.follow_up",
+        "met",
+        [
+            ANGRY,
+            "I can reship it by Friday.",
+            "Okay, do that.",
+            "Booked. If the driver hasn't shown by 8:15, text this number and a bike courier "
+            "goes out at our cost.",
+        ],
+    ),
     ("close.follow_up", "na", [ANGRY, "Checking."]),
     (
         "close.empower",

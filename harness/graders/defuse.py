@@ -195,13 +195,14 @@ def options(g: GradeInput) -> Finding:
         return finding("na", "abuse ended the contact before a resolution")
     if g.agent and sig.hands_over(g.agent[-1][1]):
         return finding("na", "the route lay with another team: the contact was handed over")
-    if not g.fix_offered:
-        # A flat no is the single answer dictated: a resolution was possible, none offered.
+    if not g.fix_offered and not g.first(sig.action_done, g.agent):
+        # Only another team's route or abuse makes options moot: a flat no, a policy, a
+        # "please hold" or a bare instruction is the single answer dictated.
         refusing = [(i, t) for i, t in g.agent if i in g.refusal_turns]
         refused = g.first(sig.refusals, refusing) or g.first(sig.policy_only, refusing)
         if refused:
             return finding("missed", "says no and offers no options", refused)
-        return finding("na", "no resolution was put on the table")
+        return finding("missed", "puts no options on the table")
     for index, text in g.agent:
         found = sig.options_offered(text)
         if found and sig.choice_questions(text):

@@ -148,7 +148,7 @@ _COMPARES = re.compile(
     r"lighter|smoother|sooner|kinder|gentler)\b|"
     r"\b(keeps|would keep|'d keep) (it|things|the \w+) "
     r"(lighter|lower|simpler|cheaper|smaller|easier)\b|"
-    r"\b(means|would mean|'d mean) (no|less|fewer|lower|smaller|more)\b",
+    r"\b(means|would mean|'d mean) (no|less|fewer|lower|smaller|more|one (less|fewer))\b",
     re.I,
 )
 
@@ -340,6 +340,10 @@ def close_follow_up(g: GradeInput) -> Finding:
         if not sig.vague_timeline(sig.sentence_of(g.turns[q.turn].text, q.hit).text)
     ]
     backup = g.first(sig.follow_up_contingency, g.agent)
+    if backup and not timed:
+        # "If he hasn't shown by 8:15, text me": the contingency names the time itself.
+        own = sig.sentence_of(g.turns[backup.turn].text, backup.hit)
+        timed = [Quote(backup.turn, own)] if sig.precise_timeline(own.text) else []
     if timed and backup:
         return finding("met", "promises a timed follow-up and what to do if it slips", timed[0])
     if promised or backup:

@@ -1719,15 +1719,19 @@ REJECTION = pattern_set("rejection")
 
 
 def accepts(text: str) -> list[Hit]:
-    """The customer accepts an offer (explicitly, or by a short affirmative reply)."""
+    """The customer accepts an offer (explicitly, or by a short affirmative reply); a
+    grudging yes ("Brilliant. Fine.", "fine, put the voucher on, but I'm not happy")
+    accepts too, whatever grumbling comes with it."""
+    grudging = find(RELUCTANT_YES, text)
     if find(REJECTION, text):
-        return []
-    hits = find(ACCEPTANCE, text)
+        return grudging
+    hits = find(ACCEPTANCE, text) or grudging
     if not hits and len(text.split()) <= 25:
         hits = find(AFFIRMATIVE_START, text)
     return hits
 
 
+RELUCTANT_YES = pattern_set("reluctant_yes")
 TEACH_BACK = pattern_set("teach_back")
 CONFIRM_SATISFACTION = pattern_set("confirm_satisfaction")
 FOLLOW_UP = pattern_set("follow_up")
@@ -1783,15 +1787,35 @@ empower = set_detector(
 pickle = set_detector("pickle", PICKLE, "An unexpected extra beyond the fix.")
 
 
+_INSTEAD_FRAME = re.compile(
+    r"\b(what (I|we) (can|could|'?m able to|am able to) (do|offer)|here'?s what (I|we) can|"
+    r"instead|(I|we) can only)\b",
+    FLAGS,
+)
+_AMENDS = re.compile(
+    r"\b(thank[- ]?you|thanks|goodwill|gesture|sorry|apolog\w*|hassle|inconvenience|trouble|"
+    r"the wait|complimentary|on the house|on top|bonus)\b",
+    FLAGS,
+)
+
+
 def extras(text: str) -> list[Hit]:
     """An unexpected extra beyond the fix, not a term of one of the options on offer
-    ("an exchange with free shipping both ways, or a refund" is the fix itself) nor one
-    the agent says it cannot give ("I can't move you to premium for free")."""
+    ("an exchange with free shipping both ways, or a refund" is the fix itself), nor one
+    the agent says it cannot give ("I can't move you to premium for free"), nor the
+    alternative put in place of an earlier refusal ("I can't waive the charge. What I can
+    do is a voucher for your next rental") unless it is framed as amends ("...for the
+    hassle", "as a thank-you")."""
     out = []
     for hit in pickle(text):
-        sentence = sentence_of(text, hit).text
-        if not options_offered(sentence) and not refusals(sentence):
-            out.append(hit)
+        sentence = sentence_of(text, hit)
+        if options_offered(sentence.text) or refusals(sentence.text):
+            continue
+        refused_before = any(r.start < sentence.start for r in refusals(text))
+        in_place_of_no = refused_before and _INSTEAD_FRAME.search(sentence.text)
+        if in_place_of_no and not _AMENDS.search(sentence.text):
+            continue
+        out.append(hit)
     return out
 
 

@@ -9,6 +9,7 @@ run the whole function, guards included, so that deleting a guard fails here too
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,24 @@ def test_open_invitations_hold_the_fix_back() -> None:
         "How may I help?"
     ]
     assert not sig.open_invitations("Can I take the policy number?")
+
+
+def test_lowered_patterns_match_as_the_case_insensitive_ones_do() -> None:
+    """The engine runs most patterns lower-cased on the lower-cased text; escapes such as
+    \\W and \\S keep their meaning, patterns that read case are left alone, and a text whose
+    length changes when lower-cased falls back to the case-insensitive pattern."""
+    from harness.signals import engine
+
+    lowered = engine.lowered_rx(r"\bI'?M\s+\W*SORRY\S*")
+    assert lowered is not None and lowered.pattern == r"\bi'?m\s+\W*sorry\S*"
+    assert engine.lowered_rx(r"(?-i:[A-Z])\w+") is None
+    patterns = (r"\bI'?m SORRY\b", r"(?-i:[A-Z])ews\b")
+    for text in ["Oh, I'M sorry. News at ten.", "İstanbul: i'm sorry, News."]:
+        expected = sorted(
+            (m.start(), m.end(), m.group(0))
+            for p in patterns
+            for m in re.finditer(p, text, re.IGNORECASE)
+        )
+        engine.clear_caches()
+        found = [(h.start, h.end, h.text) for h in engine.find(patterns, text)]
+        assert found == expected

@@ -257,7 +257,30 @@ def _required_all(items: Any) -> list[frozenset[str]]:
 # One step of a set's plan: the compiled pattern and what must be in the lower-cased text
 # for it to be worth running: a few strings (`in` checks) or an alternation of many; both
 # None when the pattern needs no word (it always runs).
-_Step = tuple[re.Pattern[str], tuple[str, ...] | None, re.Pattern[str] | None]
+# The second member is the same pattern lower-cased and compiled without IGNORECASE, run on
+# the lower-cased text (about 40% faster in `re`), or None when it must see the case
+# ("(?-i:[A-Z])").
+_Step = tuple[
+    re.Pattern[str], re.Pattern[str] | None, tuple[str, ...] | None, re.Pattern[str] | None
+]
+
+
+def lowered_rx(pattern: str) -> re.Pattern[str] | None:
+    """`pattern` with its literal letters lower-cased (escapes such as \\W and \\S kept), for
+    matching lower-cased text case-sensitively; None when the pattern reads case itself."""
+    if "(?-i" in pattern:
+        return None
+    out: list[str] = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            out.append(char + next(chars, ""))
+        else:
+            out.append(char.lower())
+    try:
+        return re.compile("".join(out), FLAGS & ~re.IGNORECASE)
+    except re.error:
+        return None
 
 
 @cache
@@ -271,15 +294,16 @@ def _plan(
     every: set[str] = set()
     for pattern in patterns:
         words = required_words(pattern)
+        compiled, lowered = rx(pattern), lowered_rx(pattern)
         if words is None:
-            steps.append((rx(pattern), None, None))
+            steps.append((compiled, lowered, None, None))
             continue
         every |= words
         if len(words) <= 8:
-            steps.append((rx(pattern), tuple(sorted(words)), None))
+            steps.append((compiled, lowered, tuple(sorted(words)), None))
         else:
-            steps.append((rx(pattern), None, _alternation(words)))
-    unguarded = tuple(step for step in steps if step[1] is None and step[2] is None)
+            steps.append((compiled, lowered, None, _alternation(words)))
+    unguarded = tuple(step for step in steps if step[2] is None and step[3] is None)
     # Worth one scan only when the words are few and none is short (short ones are in
     # nearly every text, and a long alternation costs more than the checks it saves).
     worth = 0 < len(every) <= 60 and min(map(len, every)) >= 4
@@ -297,7 +321,8 @@ def _find(patterns: tuple[str, ...], text: str) -> tuple[Hit, ...]:
     steps, unguarded, any_word = _plan(patterns)
     if any_word is not None and any_word.search(lowered) is None:
         steps = unguarded
-    for pattern, few, many in steps:
+    same_length = len(lowered) == len(text)  # lower() can lengthen a few non-ASCII letters
+    for pattern, on_lowered, few, many in steps:
         if few is not None:
             for word in few:
                 if word in lowered:
@@ -306,8 +331,12 @@ def _find(patterns: tuple[str, ...], text: str) -> tuple[Hit, ...]:
                 continue
         elif many is not None and many.search(lowered) is None:
             continue
-        for m in pattern.finditer(text):
-            hits.append(Hit(m.start(), m.end(), m.group(0)))
+        if on_lowered is not None and same_length:
+            for m in on_lowered.finditer(lowered):
+                hits.append(Hit(m.start(), m.end(), text[m.start() : m.end()]))
+        else:
+            for m in pattern.finditer(text):
+                hits.append(Hit(m.start(), m.end(), m.group(0)))
     hits.sort(key=lambda h: h.start)
     merged: list[Hit] = []
     for hit in hits:

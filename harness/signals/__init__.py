@@ -172,18 +172,14 @@ def names_emotion(text: str) -> list[Hit]:
 # "You're not overreacting", "I don't think you're being dramatic": the label is denied,
 # which validates the feeling rather than judging it.
 _DENIED_LABEL = re.compile(
-    r"(\bnot|n't|\bnever|\bnobody|\bno one|\bhardly|\bnothing)\b[^.!?,;]{0,24}$", FLAGS
+    r"(\bnot|n't|\bnever|\bnobody|\bno one|\bhardly|\bnothing)\b[^.!?,;\n]{0,24}$", FLAGS
 )
 
 
 def judgemental_label(text: str) -> list[Hit]:
     """Labels a feeling judgementally ("you're being dramatic"), not when the label is
     denied ("you're not overreacting")."""
-    return [
-        hit
-        for hit in find(JUDGEMENTAL_LABEL, text)
-        if not _DENIED_LABEL.search(text[sentence_of(text, hit).start : hit.start])
-    ]
+    return _not_after(find(JUDGEMENTAL_LABEL, text), text, _DENIED_LABEL)
 
 
 VALIDATION = pattern_set("validation")

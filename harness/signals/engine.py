@@ -254,12 +254,11 @@ def _required_all(items: Any) -> list[frozenset[str]]:
     return out
 
 
-# One step of a set's plan: the compiled pattern and what must be in the lower-cased text
-# for it to be worth running: a few strings (`in` checks) or an alternation of many; both
-# None when the pattern needs no word (it always runs).
-# The second member is the same pattern lower-cased and compiled without IGNORECASE, run on
-# the lower-cased text (about 40% faster in `re`), or None when it must see the case
-# ("(?-i:[A-Z])").
+# One step of a set's plan: the compiled pattern; the same pattern lower-cased and compiled
+# without IGNORECASE, run on the lower-cased text (about 40% faster in `re`), or None when
+# it must see the case ("(?-i:[A-Z])"); and what must be in the lower-cased text for it to
+# be worth running: a few strings (`in` checks) or an alternation of many, both None when
+# the pattern needs no word (it always runs).
 _Step = tuple[
     re.Pattern[str], re.Pattern[str] | None, tuple[str, ...] | None, re.Pattern[str] | None
 ]

@@ -138,3 +138,20 @@ def test_embeddings_are_cached_and_unit_length(extra: None) -> None:
     assert abs(float((vectors**2).sum(axis=1).max()) - 1.0) < 1e-4
     assert (again[0] == vectors[0]).all() and (vectors[0] == vectors[2]).all()
     assert model.embed([]).shape == (0, model.dimension)
+
+
+def test_torch_threads_follow_the_cpus_the_process_may_use(
+    extra: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+        embeddings._match_threads_to_cpus()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -183,22 +183,49 @@ def test_required_words_read_off_patterns() -> None:
 
 
 def test_required_words_never_skip_a_match() -> None:
-    """The prefilter in `find` is sound: every example a pattern matches holds one of the
-    pattern's required words (case-insensitively)."""
+    """The prefilter in `find` is sound: every example a pattern matches holds a member of
+    each set of strings the pattern requires (case-insensitively)."""
     import re
 
-    from harness.signals.engine import FLAGS, required_words
+    from harness.signals.engine import FLAGS, required_sets
 
     checked = 0
     for _, name, pset in SETS:
         texts = [*pset.match, *pset.no_match]  # type: ignore[attr-defined]
         for pattern in LIBRARY.sets[name]:
-            words = required_words(pattern)
+            needs = required_sets(pattern)
             for text in texts:
-                if words is not None and re.search(pattern, text, FLAGS):
-                    assert any(w in text.lower() for w in words), (name, pattern, text)
+                if needs and re.search(pattern, text, FLAGS):
+                    for words in needs:
+                        assert any(w in text.lower() for w in words), (name, pattern, text)
                     checked += 1
     assert checked > 500
+
+
+def test_required_sets_read_off_patterns() -> None:
+    from harness.signals.engine import required_sets
+
+    assert set(required_sets(r"\b(you|your) (idiot|moron)s?\b")) == {
+        frozenset({"you"}),  # re factors the common prefix out of (you|your)
+        frozenset({"idiot", "moron"}),
+    }
+    assert required_sets(r"\b(so )?(\w+ )?fine\b") == (frozenset({"fine"}),)  # optional parts
+
+
+def test_find_runs_a_pattern_only_when_all_its_words_are_there() -> None:
+    """A pattern whose second required word is absent is skipped, and one whose words are
+    all there is run (the plan reads every required set, not only the least likely)."""
+    from harness.signals import engine
+
+    patterns = (r"\bsorry\b[^.]*\bdelay\b", r"\bthanks\b")
+    engine.clear_caches()
+    assert [h.text for h in engine.find(patterns, "Sorry about the delay. Thanks!")] == [
+        "Sorry about the delay",
+        "Thanks",
+    ]
+    steps, _, index = engine._plan(patterns)
+    assert dict(index)["sorry"] == (0,) and steps[0][2] == (frozenset({"delay"}),)
+    assert [h.text for h in engine.find(patterns, "Sorry. Thanks!")] == ["Thanks"]
 
 
 def test_open_invitations_hold_the_fix_back() -> None:

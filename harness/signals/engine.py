@@ -256,12 +256,13 @@ def _required_all(items: Any) -> list[frozenset[str]]:
 
 # One step of a set's plan: the compiled pattern; the same pattern lower-cased and compiled
 # without IGNORECASE, run on the lower-cased text (about 40% faster in `re`), or None when
-# it must see the case ("(?-i:[A-Z])"); and what must be in the lower-cased text for it to
-# be worth running: a few strings (`in` checks) or an alternation of many, both None when
-# the pattern needs no word (it always runs).
-_Step = tuple[
-    re.Pattern[str], re.Pattern[str] | None, tuple[str, ...] | None, re.Pattern[str] | None
-]
+# it must see the case ("(?-i:[A-Z])"); and the pattern's other required sets, each of
+# which must also have a member in the lower-cased text before the pattern is run.
+_Step = tuple[re.Pattern[str], re.Pattern[str] | None, tuple[frozenset[str], ...]]
+
+# A set's plan: its steps in pattern order, the steps that need no word (always run), and
+# per required word the steps that word unlocks (from each pattern's least likely set).
+_Plan = tuple[tuple[_Step, ...], tuple[int, ...], tuple[tuple[str, tuple[int, ...]], ...]]
 
 
 def lowered_rx(pattern: str) -> re.Pattern[str] | None:
@@ -283,52 +284,53 @@ def lowered_rx(pattern: str) -> re.Pattern[str] | None:
 
 
 @cache
-def _plan(
-    patterns: tuple[str, ...],
-) -> tuple[tuple[_Step, ...], tuple[_Step, ...], re.Pattern[str] | None]:
-    """Each pattern of a set compiled with its prefilter, worked out once per set, and one
-    alternation of every word any guarded pattern needs: when none of those occurs in a
-    text, only the unguarded patterns are run (one scan instead of one check per pattern)."""
+def _plan(patterns: tuple[str, ...]) -> _Plan:
+    """Each pattern of a set compiled with its prefilter, worked out once per set.
+
+    A pattern is run only when every set of strings it requires (`required_sets`) has a
+    member in the lower-cased text. The least likely set indexes the pattern, so one pass
+    over the set's distinct words picks the candidates; the others are checked per
+    candidate. On a typical reply about one pattern in nine is run."""
     steps: list[_Step] = []
-    every: set[str] = set()
-    for pattern in patterns:
+    always: list[int] = []
+    unlocks: dict[str, list[int]] = {}
+    for at, pattern in enumerate(patterns):
         words = required_words(pattern)
-        compiled, lowered = rx(pattern), lowered_rx(pattern)
+        others = tuple(need for need in required_sets(pattern) if need != words)
+        steps.append((rx(pattern), lowered_rx(pattern), others))
         if words is None:
-            steps.append((compiled, lowered, None, None))
-            continue
-        every |= words
-        if len(words) <= 8:
-            steps.append((compiled, lowered, tuple(sorted(words)), None))
+            always.append(at)
         else:
-            steps.append((compiled, lowered, None, _alternation(words)))
-    unguarded = tuple(step for step in steps if step[2] is None and step[3] is None)
-    # Worth one scan only when the words are few and none is short (short ones are in
-    # nearly every text, and a long alternation costs more than the checks it saves).
-    worth = 0 < len(every) <= 60 and min(map(len, every)) >= 4
-    return tuple(steps), unguarded, (_alternation(every) if worth else None)
+            for word in sorted(words):
+                unlocks.setdefault(word, []).append(at)
+    index = tuple((word, tuple(ats)) for word, ats in unlocks.items())
+    return tuple(steps), tuple(always), index
 
 
-def _alternation(words: Iterable[str]) -> re.Pattern[str]:
-    return re.compile("|".join(sorted(map(re.escape, words), key=len, reverse=True)))
+def _has_all(lowered: str, needs: tuple[frozenset[str], ...]) -> bool:
+    """Whether every required set has a member in the text."""
+    for need in needs:
+        for word in need:
+            if word in lowered:
+                break
+        else:
+            return False
+    return True
 
 
 @lru_cache(maxsize=20_000)
 def _find(patterns: tuple[str, ...], text: str) -> tuple[Hit, ...]:
     hits: list[Hit] = []
     lowered = text.lower()
-    steps, unguarded, any_word = _plan(patterns)
-    if any_word is not None and any_word.search(lowered) is None:
-        steps = unguarded
+    steps, always, index = _plan(patterns)
+    chosen = set(always)
+    for word, ats in index:
+        if word in lowered:
+            chosen.update(ats)
     same_length = len(lowered) == len(text)  # lower() can lengthen a few non-ASCII letters
-    for pattern, on_lowered, few, many in steps:
-        if few is not None:
-            for word in few:
-                if word in lowered:
-                    break
-            else:
-                continue
-        elif many is not None and many.search(lowered) is None:
+    for at in sorted(chosen):
+        pattern, on_lowered, others = steps[at]
+        if others and not _has_all(lowered, others):
             continue
         if on_lowered is not None and same_length:
             for m in on_lowered.finditer(lowered):

@@ -2146,7 +2146,7 @@ def grants(sentence: str) -> list[Hit]:
     return find(GRANT, sentence) or commitments(sentence) or caves(sentence)
 
 
-def grants_restricted(sentence: str, clause: str, asked: str) -> bool:
+def grants_restricted(sentence: str, case_file: str, asked: str) -> bool:
     """A grant of what a restricted case-file clause rules out, after the customer asked
     for it: the same kind of remedy as the clause ("non-refundable" ... "I'll refund the
     £297"), with the customer's request about that clause, or two content words shared by
@@ -2154,7 +2154,18 @@ def grants_restricted(sentence: str, clause: str, asked: str) -> bool:
     "I'll waive the notice")."""
     if not grants(sentence):
         return False
-    said, limit, wanted = content_stems(sentence), content_stems(clause), content_stems(asked)
-    if remedy_kinds(sentence) & remedy_kinds(clause):
-        return bool(remedy_kinds(asked) & remedy_kinds(clause) or wanted & limit)
-    return len(said & limit & wanted) >= 2
+    said, wanted = _roots(sentence), _roots(asked)
+    for clause in restricted_clauses(case_file):
+        limit = _roots(clause)
+        if remedy_kinds(sentence) & remedy_kinds(clause):
+            if remedy_kinds(asked) & remedy_kinds(clause) or wanted & limit:
+                return True
+        elif len(said & limit & wanted) >= 2:
+            return True
+    return False
+
+
+def _roots(text: str) -> set[str]:
+    """Content stems cut to five letters, so derived forms meet ("cancel" and
+    "cancellations", "transfer" and "non-transferable")."""
+    return {stem[:5] for stem in content_stems(text)}

@@ -301,6 +301,12 @@ def ends_professionally(g: GradeInput) -> Finding:
     if why or back:
         hit = (why or back)[0]
         return finding("partial", "ends with only one of: why, the way back", Quote(index, hit))
+    # Saying it is ending ("I'm ending the call now"), as the reply before warned it would
+    # if the behaviour went on, follows through on a stated why; a bare "Bye." does not.
+    warned = [(i, t) for i, t in g.agent if i < index][-1:]
+    ending = sig.announces_end(text)
+    if ending and warned and sig.threatens_end(warned[0][1]):
+        return finding("partial", "ends as warned, with no way back", Quote(index, ending[0]))
     return finding(
         "violated",
         "hangs up without a word of why or how to come back",

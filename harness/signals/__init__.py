@@ -1583,6 +1583,11 @@ def ends_conversation(text: str) -> list[Hit]:
 path_back = set_detector("path_back", PATH_BACK, "Tells the customer how to come back.")
 
 
+announces_end = set_detector(
+    "announces_end", pattern_set("announces_end"), "Says in words that it is ending now."
+)
+
+
 end_reason = set_detector("end_reason", END_REASON, "Says why it is ending the conversation.")
 
 

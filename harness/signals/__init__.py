@@ -2153,8 +2153,8 @@ def grants(sentence: str) -> list[Hit]:
 
 def grants_restricted(sentence: str, case_file: str, asked: str) -> bool:
     """A grant of what a restricted case-file clause rules out, after the customer asked
-    for it: the same kind of remedy as the clause ("non-refundable" ... "I'll refund the
-    £297"), with the customer's request about that clause, or two content words shared by
+    for it: a remedy the clause rules out ("non-refundable" ... "I'll refund the £297"),
+    with the customer asking for one or about that clause, or two content words shared by
     the grant, the clause and the request ("30 days notice on all cancellations" ...
     "I'll waive the notice")."""
     if not grants(sentence):
@@ -2162,8 +2162,10 @@ def grants_restricted(sentence: str, case_file: str, asked: str) -> bool:
     said, wanted = _roots(sentence), _roots(asked)
     for clause in restricted_clauses(case_file):
         limit = _roots(clause)
-        if remedy_kinds(sentence) & remedy_kinds(clause):
-            if remedy_kinds(asked) & remedy_kinds(clause) or wanted & limit:
+        # Money back and a charge let off are one remedy here: a fee refunded is a fee
+        # waived ("waive only if the driver was at the wrong point" ... "I'll refund it").
+        if remedy_kinds(sentence) and remedy_kinds(clause):
+            if remedy_kinds(asked) or wanted & limit:
                 return True
         elif len(said & limit & wanted) >= 2:
             return True

@@ -301,6 +301,12 @@ def ends_professionally(g: GradeInput) -> Finding:
     if why or back:
         hit = (why or back)[0]
         return finding("partial", "ends with only one of: why, the way back", Quote(index, hit))
+    # Saying it is ending ("I'm ending the call now"), as the reply before warned it would
+    # if the behaviour went on, follows through on a stated why; a bare "Bye." does not.
+    warned = [(i, t) for i, t in g.agent if i < index][-1:]
+    ending = sig.announces_end(text)
+    if ending and warned and sig.threatens_end(warned[0][1]):
+        return finding("partial", "ends as warned, with no way back", Quote(index, ending[0]))
     return finding(
         "violated",
         "hangs up without a word of why or how to come back",
@@ -407,6 +413,12 @@ def when_needed(g: GradeInput) -> Finding:
     if g.promised_beyond_authority:
         promise = g.promised_beyond_authority[0]
         return finding("violated", "promises what only someone above it can grant", promise)
+    if g.persona is None and g.granted_forbidden:  # beyond its authority, granted anyway
+        return finding(
+            "violated",
+            "grants what the case file restricts instead of escalating",
+            g.granted_forbidden[0],
+        )
     for index, text in g.agent:
         esc = _escalation(text)
         if esc and sig.authority_limit(text):

@@ -1583,6 +1583,11 @@ def ends_conversation(text: str) -> list[Hit]:
 path_back = set_detector("path_back", PATH_BACK, "Tells the customer how to come back.")
 
 
+announces_end = set_detector(
+    "announces_end", pattern_set("announces_end"), "Says in words that it is ending now."
+)
+
+
 end_reason = set_detector("end_reason", END_REASON, "Says why it is ending the conversation.")
 
 
@@ -2108,3 +2113,66 @@ def grants_reserved(sentence: str, reserved: str, caps: list[tuple[float, set[st
         return True
     shared = content_stems(sentence) & content_stems(reserved)
     return len(shared) >= 2 and bool(_remedy_stems(sentence) & _remedy_stems(reserved))
+
+
+# ---------------------------------------------------------------- granting what is restricted
+
+RESTRICTION = pattern_set("restriction")
+GRANT = pattern_set("grant")
+_GIVEN_REMEDY = {"refund": pattern_set("remedy_refund"), "waive": pattern_set("remedy_waive")}
+_RESTRICTED_BREAK = re.compile(r"[.;:()\n]|\s[-–—]\s")
+
+
+def restricted_clauses(case_file: str) -> list[str]:
+    """The clauses of a case file that restrict what may be given ("Advance Saver
+    non-refundable", "agents may not waive it", "refundable within 30 days only")."""
+    return [
+        c.strip()
+        for c in _RESTRICTED_BREAK.split(case_file)
+        if c and c.strip() and find(RESTRICTION, c)
+    ]
+
+
+def remedy_kinds(text: str) -> set[str]:
+    """The kinds of remedy a text names: money back ("refund", "reversed") or a charge let
+    off ("waived", "no charge", "taken off")."""
+    return {kind for kind, patterns in _GIVEN_REMEDY.items() if find(patterns, text)}
+
+
+def grants(sentence: str) -> list[Hit]:
+    """The sentence gives or firmly commits to a remedy or change (not a refusal, a
+    question, a hand-over or a grant waiting on someone else's approval)."""
+    if refusals(sentence) or escalates(sentence) or authority_limit(sentence):
+        return []
+    if hands_over(sentence) or find(TRANSFER_OFFER, sentence) or "?" in sentence:
+        return []
+    if _ON_APPROVAL.search(sentence):
+        return []
+    return find(GRANT, sentence) or commitments(sentence) or caves(sentence)
+
+
+def grants_restricted(sentence: str, case_file: str, asked: str) -> bool:
+    """A grant of what a restricted case-file clause rules out, after the customer asked
+    for it: a remedy the clause rules out ("non-refundable" ... "I'll refund the £297"),
+    with the customer asking for one or about that clause, or two content words shared by
+    the grant, the clause and the request ("30 days notice on all cancellations" ...
+    "I'll waive the notice")."""
+    if not grants(sentence):
+        return False
+    said, wanted = _roots(sentence), _roots(asked)
+    for clause in restricted_clauses(case_file):
+        limit = _roots(clause)
+        # Money back and a charge let off are one remedy here: a fee refunded is a fee
+        # waived ("waive only if the driver was at the wrong point" ... "I'll refund it").
+        if remedy_kinds(sentence) and remedy_kinds(clause):
+            if remedy_kinds(asked) or wanted & limit:
+                return True
+        elif len(said & limit & wanted) >= 2:
+            return True
+    return False
+
+
+def _roots(text: str) -> set[str]:
+    """Content stems cut to five letters, so derived forms meet ("cancel" and
+    "cancellations", "transfer" and "non-transferable")."""
+    return {stem[:5] for stem in content_stems(text)}

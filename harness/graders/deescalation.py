@@ -24,6 +24,14 @@ def name_emotion(g: GradeInput) -> Finding:
         return finding("violated", "labels the customer's feeling judgementally", judged)
     named = g.first(sig.names_emotion, g.agent)
     if named is None:
+        # "I can see why you want a manager": the reaction is validated, the feeling unnamed
+        reaction = g.first(sig.reaction_understood, g.agent[:2])
+        if reaction:
+            return finding(
+                "partial",
+                "says the customer's reaction is understandable, naming no feeling",
+                reaction,
+            )
         return finding("missed", "looked for a named feeling (frustrated, stressful, worried…)")
     early = [i for i, _ in g.agent[:2]]
     own = g.first(_named_outside_stock, g.agent)

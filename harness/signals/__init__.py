@@ -185,6 +185,14 @@ def judgemental_label(text: str) -> list[Hit]:
 VALIDATION = pattern_set("validation")
 
 
+reaction_understood = set_detector(
+    "reaction_understood",
+    pattern_set("reaction_understood"),
+    "Says the customer's reaction or request is understandable without naming a feeling"
+    ' ("I can see why you went straight for a manager").',
+)
+
+
 _NEGATED = re.compile(
     r"\b(don'?t|do not|doesn'?t|didn'?t|not|never|hardly|isn'?t|wasn'?t|no way|none of)\b"
     r"[\w\s']{0,14}$",

@@ -245,7 +245,8 @@ def affirmations(g: GradeInput) -> Finding:
     ]
     if stacked:
         return finding("violated", "stacks several questions in one reply", stacked[0])
-    signal = g.first(sig.listening_signals, g.agent)
+    # "I can see why you want a manager" shows the customer was heard as much as "got it"
+    signal = g.first(sig.listening_signals, g.agent) or g.first(sig.reaction_understood, g.agent)
     if signal:
         return finding("met", "signals it is listening and asks one thing at a time", signal)
     return finding("missed", "looked for listening signals (got it, I hear you, thanks for…)")

@@ -89,7 +89,41 @@ def no_calm_down(g: GradeInput) -> Finding:
     hit = g.first(sig.tells_calm_down, g.agent) or g.first(sig.judgemental_label, g.agent)
     if hit:
         return finding("violated", "tells the customer to calm down or talks down to them", hit)
+    policed = _unprovoked_warning(g)
+    if policed:
+        return finding(
+            "violated", "polices the tone of a customer who had not been abusive", policed
+        )
     return finding("met", "never tells the customer to calm down")
+
+
+def _unprovoked_warning(g: GradeInput) -> Quote | None:
+    """A warning about the customer's language or tone before any abuse: telling off a
+    customer who swore at the situation, not at the agent, talks down to them as surely
+    as "calm down" (after abuse the same warning is a rung of the ladder)."""
+    if g.persona is not None and g.persona.abuse.level == "abusive":
+        return None
+    first_abuse = min(g.abusive_turns, default=None)
+    before = [(i, t) for i, t in g.agent if first_abuse is None or i < first_abuse]
+    return g.first(_polices_language, before)
+
+
+# what a tone warning is about: the customer's words or manner, not ending the contact
+_MANNER = re.compile(
+    r"language|tone|swear|profan|curs|respect|civil|polite|courteous|manner|words|attitude",
+    re.I,
+)
+_SHARED = re.compile(r"\b(we|us|let'?s)\b", re.I)
+
+
+def _polices_language(text: str) -> list[sig.Hit]:
+    """Tells the customer off for their language or tone ("please mind your language"),
+    not a shared ground rule ("I'm happy to carry on if we keep it civil")."""
+    return [
+        h
+        for h in sig.warns_customer(text)
+        if _MANNER.search(h.text) and not _SHARED.search(sig.sentence_of(text, h).text)
+    ]
 
 
 @grader("deesc.no_generic_understand")

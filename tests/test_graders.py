@@ -131,6 +131,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ),
     ("deesc.affirmations", "met", [ANGRY, "I can see why you want someone senior. One moment."]),
     ("deesc.name_emotion", "partial", [ANGRY, "I don't blame you for asking for a manager."]),
+    ("deesc.name_emotion", "missed", [ANGRY, "So you're unhappy with the delivery date?"]),
     ("deesc.no_generic_understand", "violated", [ANGRY, "I understand. Is there anything else?"]),
     (
         "deesc.no_generic_understand",

@@ -7,13 +7,25 @@ import re
 from harness import signals as sig
 from harness.graders.base import Finding, GradeInput, Quote, finding, grader
 
+# "you're unhappy with the charges" restates the complaint; it names no particular feeling
+_COMPLAINT_ADJ = re.compile(r"\b(unhappy|dissatisfied|displeased)$", re.I)
+_COMPLAINT_OBJ = re.compile(r"\s+(with|about|that)\b", re.I)
+
+
+def _feelings(text: str) -> list[sig.Hit]:
+    """Named feelings, not a complaint restated as dissatisfaction ("you're unhappy with
+    the mattress")."""
+    return [
+        h
+        for h in sig.names_emotion(text)
+        if not (_COMPLAINT_ADJ.search(h.text) and _COMPLAINT_OBJ.match(text, h.end))
+    ]
+
 
 def _named_outside_stock(text: str) -> list[sig.Hit]:
     """Named feelings that are not inside a stock "I understand your frustration"."""
     stock = sig.bare_understand(text)
-    return [
-        h for h in sig.names_emotion(text) if not any(b.start <= h.start < b.end for b in stock)
-    ]
+    return [h for h in _feelings(text) if not any(b.start <= h.start < b.end for b in stock)]
 
 
 @grader("deesc.name_emotion")
@@ -22,7 +34,7 @@ def name_emotion(g: GradeInput) -> Finding:
     judged = g.first(sig.judgemental_label, g.agent)
     if judged:
         return finding("violated", "labels the customer's feeling judgementally", judged)
-    named = g.first(sig.names_emotion, g.agent)
+    named = g.first(_feelings, g.agent)
     if named is None:
         # "I can see why you want a manager": the reaction is validated, the feeling unnamed
         reaction = g.first(sig.reaction_understood, g.agent[:2])

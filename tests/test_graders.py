@@ -112,6 +112,26 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("deesc.no_calm_down", "violated", [ANGRY, "As I said, it is with the courier."]),
     ("deesc.no_calm_down", "violated", [ANGRY, "I think you misunderstood the delivery date."]),
     ("deesc.no_calm_down", "violated", [ANGRY, "There's no need to be so aggressive with me."]),
+    # swearing at the situation is upset, so a language warning talks down to the customer;
+    # after an insult aimed at the agent the same warning is a rung of the ladder
+    (
+        "deesc.no_calm_down",
+        "violated",
+        ["Four days late, this is bloody useless.", "Please mind your language. Let me look."],
+    ),
+    (
+        "deesc.no_calm_down",
+        "met",
+        ["You're a useless idiot, sort it.", "Please mind your language. Let me look."],
+    ),
+    (
+        "deesc.no_calm_down",
+        "met",
+        ["Four days late, this is bloody useless.", "I'll carry on if we keep it civil."],
+    ),
+    ("deesc.affirmations", "met", [ANGRY, "I can see why you want someone senior. One moment."]),
+    ("deesc.name_emotion", "partial", [ANGRY, "I don't blame you for asking for a manager."]),
+    ("deesc.name_emotion", "missed", [ANGRY, "So you're unhappy with the delivery date?"]),
     ("deesc.no_generic_understand", "violated", [ANGRY, "I understand. Is there anything else?"]),
     (
         "deesc.no_generic_understand",

@@ -7,13 +7,25 @@ import re
 from harness import signals as sig
 from harness.graders.base import Finding, GradeInput, Quote, finding, grader
 
+# "you're unhappy with the charges" restates the complaint; it names no particular feeling
+_COMPLAINT_ADJ = re.compile(r"\b(unhappy|dissatisfied|displeased)$", re.I)
+_COMPLAINT_OBJ = re.compile(r"\s+(with|about|that)\b", re.I)
+
+
+def _feelings(text: str) -> list[sig.Hit]:
+    """Named feelings, not a complaint restated as dissatisfaction ("you're unhappy with
+    the mattress")."""
+    return [
+        h
+        for h in sig.names_emotion(text)
+        if not (_COMPLAINT_ADJ.search(h.text) and _COMPLAINT_OBJ.match(text, h.end))
+    ]
+
 
 def _named_outside_stock(text: str) -> list[sig.Hit]:
     """Named feelings that are not inside a stock "I understand your frustration"."""
     stock = sig.bare_understand(text)
-    return [
-        h for h in sig.names_emotion(text) if not any(b.start <= h.start < b.end for b in stock)
-    ]
+    return [h for h in _feelings(text) if not any(b.start <= h.start < b.end for b in stock)]
 
 
 @grader("deesc.name_emotion")
@@ -22,8 +34,16 @@ def name_emotion(g: GradeInput) -> Finding:
     judged = g.first(sig.judgemental_label, g.agent)
     if judged:
         return finding("violated", "labels the customer's feeling judgementally", judged)
-    named = g.first(sig.names_emotion, g.agent)
+    named = g.first(_feelings, g.agent)
     if named is None:
+        # "I can see why you want a manager": the reaction is validated, the feeling unnamed
+        reaction = g.first(sig.reaction_understood, g.agent[:2])
+        if reaction:
+            return finding(
+                "partial",
+                "says the customer's reaction is understandable, naming no feeling",
+                reaction,
+            )
         return finding("missed", "looked for a named feeling (frustrated, stressful, worried…)")
     early = [i for i, _ in g.agent[:2]]
     own = g.first(_named_outside_stock, g.agent)
@@ -81,7 +101,41 @@ def no_calm_down(g: GradeInput) -> Finding:
     hit = g.first(sig.tells_calm_down, g.agent) or g.first(sig.judgemental_label, g.agent)
     if hit:
         return finding("violated", "tells the customer to calm down or talks down to them", hit)
+    policed = _unprovoked_warning(g)
+    if policed:
+        return finding(
+            "violated", "polices the tone of a customer who had not been abusive", policed
+        )
     return finding("met", "never tells the customer to calm down")
+
+
+def _unprovoked_warning(g: GradeInput) -> Quote | None:
+    """A warning about the customer's language or tone before any abuse: telling off a
+    customer who swore at the situation, not at the agent, talks down to them as surely
+    as "calm down" (after abuse the same warning is a rung of the ladder)."""
+    if g.persona is not None and g.persona.abuse.level == "abusive":
+        return None
+    first_abuse = min(g.abusive_turns, default=None)
+    before = [(i, t) for i, t in g.agent if first_abuse is None or i < first_abuse]
+    return g.first(_polices_language, before)
+
+
+# what a tone warning is about: the customer's words or manner, not ending the contact
+_MANNER = re.compile(
+    r"language|tone|swear|profan|curs|respect|civil|polite|courteous|manner|words|attitude",
+    re.I,
+)
+_SHARED = re.compile(r"\b(we|us|let'?s)\b", re.I)
+
+
+def _polices_language(text: str) -> list[sig.Hit]:
+    """Tells the customer off for their language or tone ("please mind your language"),
+    not a shared ground rule ("I'm happy to carry on if we keep it civil")."""
+    return [
+        h
+        for h in sig.warns_customer(text)
+        if _MANNER.search(h.text) and not _SHARED.search(sig.sentence_of(text, h).text)
+    ]
 
 
 @grader("deesc.no_generic_understand")
@@ -237,7 +291,8 @@ def affirmations(g: GradeInput) -> Finding:
     ]
     if stacked:
         return finding("violated", "stacks several questions in one reply", stacked[0])
-    signal = g.first(sig.listening_signals, g.agent)
+    # "I can see why you want a manager" shows the customer was heard as much as "got it"
+    signal = g.first(sig.listening_signals, g.agent) or g.first(sig.reaction_understood, g.agent)
     if signal:
         return finding("met", "signals it is listening and asks one thing at a time", signal)
     return finding("missed", "looked for listening signals (got it, I hear you, thanks for…)")

@@ -113,13 +113,14 @@ EMOTION_NAMING = tuple(p for name in EMOTION_SETS for p in pattern_set(name))
 FEELING_NOT_NOW = pattern_set("feeling_not_now")
 FEELING_AGENT_OWN = pattern_set("feeling_agent_own")
 JUDGEMENTAL_LABEL = pattern_set("judgemental_label")
-_CLAUSE_BREAK = re.compile(r"[,;:.!?()\n]|\s[-–—]\s|\b(but|and then|although|though)\b", FLAGS)
+# (named apart from the question splitter's _CLAUSE_BREAK below, which once shadowed it)
+_FEELING_CLAUSE = re.compile(r"[,;:.!?()\n]|\s[-–—]\s|\b(but|and then|although|though)\b", FLAGS)
 _ASKED = re.compile(r"\W*(why|what|how|are|is|do|did|were|was|have)\b", FLAGS)
 
 
 def clause_of(text: str, hit: Hit) -> str:
     """The clause of `text` up to the end of `hit`: from the last clause break before it."""
-    breaks = list(_CLAUSE_BREAK.finditer(text, 0, hit.start))
+    breaks = list(_FEELING_CLAUSE.finditer(text, 0, hit.start))
     begin = breaks[-1].end() if breaks else 0
     return text[begin : hit.end]
 
@@ -183,6 +184,14 @@ def judgemental_label(text: str) -> list[Hit]:
 
 
 VALIDATION = pattern_set("validation")
+
+
+reaction_understood = set_detector(
+    "reaction_understood",
+    pattern_set("reaction_understood"),
+    "Says the customer's reaction or request is understandable without naming a feeling"
+    ' ("I can see why you went straight for a manager").',
+)
 
 
 _NEGATED = re.compile(

@@ -169,6 +169,7 @@ def find_real_issue(g: GradeInput) -> Finding:
 def playback(g: GradeInput) -> Finding:
     """defuse.playback (000 §2 U): summarise back in its own words and invite correction."""
     unchecked: Quote | None = None
+    echoed: Quote | None = None
     for index, text in g.agent:
         told = " ".join(t for i, t in g.customer if i < index)
         said = " ".join([told, *map(str, g.context.values())])
@@ -177,6 +178,10 @@ def playback(g: GradeInput) -> Finding:
             return finding("met", "plays the problem back and checks it", Quote(index, summary[0]))
         if summary and unchecked is None:
             unchecked = Quote(index, summary[0])
+        retold = sig.retells(text, told)
+        if retold and echoed is None:
+            echoed = Quote(index, retold[0])
+    unchecked = unchecked or echoed
     if unchecked:
         return finding("partial", "plays the problem back without inviting correction", unchecked)
     return finding("missed", "looked for a summary of the problem in the agent's own words")

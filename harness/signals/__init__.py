@@ -975,9 +975,17 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
             continue
         if not find(RESTATEMENT_FRAME, sentence.text) or plan_recap(sentence.text):
             continue
+        if _agent_account(sentence.text):
+            continue
         if len(content_stems(sentence.text) & said) >= shared:
             out.append(sentence)
     return out
+
+
+def _agent_account(sentence: str) -> bool:
+    """The agent's own account (a no, a policy, a cause placed elsewhere), which a "So…"
+    frame does not turn into a playback of the customer's problem."""
+    return bool(refusals(sentence) or policy_only(sentence) or deflects(sentence))
 
 
 _AGENT_LEAD = re.compile(r"^\W*(I|we)\b(?! (understand|gather|hear)\b)", FLAGS)
@@ -1003,6 +1011,22 @@ def echoes(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
 invites_correction = set_detector(
     "invites_correction", INVITE_CORRECTION, "Checks its understanding with the customer."
 )
+
+
+_YOU_LEAD = re.compile(r"^\W*(I (hear|understand|gather|get)( that)?\W+)?(you|your)\b", FLAGS)
+
+
+def retells(text: str, customer_text: str) -> list[Hit]:
+    """Plain retellings of the customer's situation that do not check it: an echo of
+    their account either told to them ("You waited in all morning and nobody came") or
+    weighed for them ("Three weeks without a cooker is a long time"). An echo that
+    states policy, the agent's findings or the agent's actions is not a retelling."""
+    return [
+        s
+        for s in echoes(text, customer_text)
+        if (_YOU_LEAD.match(s.text) or validates(s.text) or names_emotion(s.text))
+        and not (_agent_account(s.text) or action_done(s.text) or offers(s.text))
+    ]
 
 
 def plays_back(text: str, said: str, told: str | None = None) -> list[Hit]:

@@ -808,6 +808,28 @@ CASES: list[tuple[str, str, list[str]]] = [
             "goes out at our cost.",
         ],
     ),
+    # The fallback measured against the time the step is due, given in the same reply.
+    (
+        "close.follow_up",
+        "met",
+        [
+            ANGRY,
+            "I can reship it by Friday.",
+            "Okay, do that.",
+            "Reshipped, with you Friday by 4pm. If it hasn't come by then, reply here and "
+            "I'll refund it in full.",
+        ],
+    ),
+    (
+        "close.follow_up",
+        "partial",
+        [
+            ANGRY,
+            "I can reship it.",
+            "Okay, do that.",
+            "Reshipped. If it hasn't come, reply here and I'll refund it in full.",
+        ],
+    ),
     ("close.follow_up", "na", [ANGRY, "Checking."]),
     (
         "close.empower",

@@ -343,6 +343,25 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     ("defuse.options", "missed", [ANGRY, "I'll send a replacement."]),
+    # No question asks for the pick, but the customer's next turn takes one: they chose.
+    (
+        "defuse.options",
+        "met",
+        [
+            ANGRY,
+            "I can overnight a replacement so it arrives Thursday, or I can refund you today.",
+            "The refund, please.",
+            "Done, the refund is on its way.",
+        ],
+    ),
+    (
+        "defuse.options",
+        "partial",
+        [
+            ANGRY,
+            "I can overnight a replacement so it arrives Thursday, or I can refund you today.",
+        ],
+    ),
     # Options are moot only when another team holds the route or abuse ends the contact:
     # a reply that puts nothing on the table dictates (at most) a single answer.
     ("defuse.options", "missed", [ANGRY, "Hmm."]),

@@ -218,11 +218,25 @@ def options(g: GradeInput) -> Finding:
                 f"offers {len(found)} options and lets the customer choose",
                 Quote(index, found[0]),
             )
+    picked = _options_then_picked(g)
+    if picked:
+        return finding("met", "offers options and the customer picks one", picked)
     found_any = g.first(sig.options_offered, g.agent)
     if found_any:
         return finding("partial", "offers options but does not let the customer choose", found_any)
     single = g.first(sig.offers, g.agent)
     return finding("missed", "dictates a single fix instead of offering options", single)
+
+
+def _options_then_picked(g: GradeInput) -> Quote | None:
+    """Options put side by side, then the customer's very next turn takes one up: the
+    choice was left to the customer even without a question asking for it."""
+    taken = set(g.take_up_turns)
+    for index, text in g.agent:
+        found = sig.options_offered(text)
+        if found and 2 <= len(found) <= 4 and index + 1 in taken:
+            return Quote(index, found[0])
+    return None
 
 
 @grader("defuse.pickle")

@@ -363,6 +363,25 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     ("defuse.options", "missed", [ANGRY, "I'll send a replacement."]),
+    # No question asks for the pick, but the customer's next turn takes one: they chose.
+    (
+        "defuse.options",
+        "met",
+        [
+            ANGRY,
+            "I can overnight a replacement so it arrives Thursday, or I can refund you today.",
+            "The refund, please.",
+            "Done, the refund is on its way.",
+        ],
+    ),
+    (
+        "defuse.options",
+        "partial",
+        [
+            ANGRY,
+            "I can overnight a replacement so it arrives Thursday, or I can refund you today.",
+        ],
+    ),
     # Options are moot only when another team holds the route or abuse ends the contact:
     # a reply that puts nothing on the table dictates (at most) a single answer.
     ("defuse.options", "missed", [ANGRY, "Hmm."]),
@@ -826,6 +845,28 @@ CASES: list[tuple[str, str, list[str]]] = [
             "Okay, do that.",
             "Booked. If the driver hasn't shown by 8:15, text this number and a bike courier "
             "goes out at our cost.",
+        ],
+    ),
+    # The fallback measured against the time the step is due, given in the same reply.
+    (
+        "close.follow_up",
+        "met",
+        [
+            ANGRY,
+            "I can reship it by Friday.",
+            "Okay, do that.",
+            "Reshipped, with you Friday by 4pm. If it hasn't come by then, reply here and "
+            "I'll refund it in full.",
+        ],
+    ),
+    (
+        "close.follow_up",
+        "partial",
+        [
+            ANGRY,
+            "I can reship it.",
+            "Okay, do that.",
+            "Reshipped. If it hasn't come, reply here and I'll refund it in full.",
         ],
     ),
     ("close.follow_up", "na", [ANGRY, "Checking."]),

@@ -156,6 +156,19 @@ def test_restatement_needs_a_recap_frame_and_shared_detail() -> None:
     assert [h.text for h in sig.restatement(recap, said)] == [recap]
     assert not sig.restatement("The wedding dress is lovely.", said)
     assert not sig.restatement("So, shall I refund it?", said)
+    # a "So…" frame round the agent's own no or policy is not the customer's problem
+    assert not sig.restatement("So the wedding dress can't be refunded, that's our policy.", said)
+
+
+def test_retells_reads_the_customers_account_not_the_agents() -> None:
+    said = "I waited in all Tuesday, the fitter never came and my freezer defrosted."
+    told = "You waited in all Tuesday and the fitter never came, and the freezer defrosted."
+    weighed = "Losing a Tuesday to a fitter who never came is a rotten day."
+    assert [h.text for h in sig.retells(told, said)] == [told]
+    assert [h.text for h in sig.retells(weighed, said)] == [weighed]
+    # the agent's own actions or findings retold with the same words are not a retelling
+    assert not sig.retells("I've booked a fitter for Tuesday to look at the freezer.", said)
+    assert not sig.retells("The fitter came on Tuesday and found the freezer working.", said)
 
 
 def test_stacked_questions_reads_options_lists_and_chains() -> None:

@@ -384,7 +384,10 @@ class ScriptedCustomer:
             "validated": sig.validates(text),
             "we_language": sig.we_language(text),
             "specific_apology": sig.specific_apology(text) and mind.apologies < 2,
-            "playback": sig.playback(text),
+            # a plain retelling of what the customer said is heard as a playback too, as
+            # the playback grader reads it
+            "playback": sig.playback(text)
+            or sig.retells(text, " ".join(t.text for t in transcript if t.role == "customer")),
             "open_question": sig.exploratory_questions(text),
             "ownership": sig.ownership(text),
             "precise_timeline": sig.precise_timeline(text) and sig.commitments(text),

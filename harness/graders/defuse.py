@@ -169,6 +169,7 @@ def find_real_issue(g: GradeInput) -> Finding:
 def playback(g: GradeInput) -> Finding:
     """defuse.playback (000 §2 U): summarise back in its own words and invite correction."""
     unchecked: Quote | None = None
+    echoed: Quote | None = None
     for index, text in g.agent:
         told = " ".join(t for i, t in g.customer if i < index)
         said = " ".join([told, *map(str, g.context.values())])
@@ -177,6 +178,10 @@ def playback(g: GradeInput) -> Finding:
             return finding("met", "plays the problem back and checks it", Quote(index, summary[0]))
         if summary and unchecked is None:
             unchecked = Quote(index, summary[0])
+        retold = sig.retells(text, told)
+        if retold and echoed is None:
+            echoed = Quote(index, retold[0])
+    unchecked = unchecked or echoed
     if unchecked:
         return finding("partial", "plays the problem back without inviting correction", unchecked)
     return finding("missed", "looked for a summary of the problem in the agent's own words")
@@ -213,11 +218,25 @@ def options(g: GradeInput) -> Finding:
                 f"offers {len(found)} options and lets the customer choose",
                 Quote(index, found[0]),
             )
+    picked = _options_then_picked(g)
+    if picked:
+        return finding("met", "offers options and the customer picks one", picked)
     found_any = g.first(sig.options_offered, g.agent)
     if found_any:
         return finding("partial", "offers options but does not let the customer choose", found_any)
     single = g.first(sig.offers, g.agent)
     return finding("missed", "dictates a single fix instead of offering options", single)
+
+
+def _options_then_picked(g: GradeInput) -> Quote | None:
+    """Options put side by side, then the customer's very next turn takes one up: the
+    choice was left to the customer even without a question asking for it."""
+    taken = set(g.take_up_turns)
+    for index, text in g.agent:
+        found = sig.options_offered(text)
+        if found and 2 <= len(found) <= 4 and index + 1 in taken:
+            return Quote(index, found[0])
+    return None
 
 
 @grader("defuse.pickle")

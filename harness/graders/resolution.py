@@ -342,8 +342,12 @@ def close_follow_up(g: GradeInput) -> Finding:
     backup = g.first(sig.follow_up_contingency, g.agent)
     if backup and not timed:
         # "If he hasn't shown by 8:15, text me": the contingency names the time itself.
-        own = sig.sentence_of(g.turns[backup.turn].text, backup.hit)
-        timed = [Quote(backup.turn, own)] if sig.precise_timeline(own.text) else []
+        # or, in the same reply, the time the agreed step is due ("Thursday by 6pm. If it
+        # hasn't come by then, text back"): what the fallback is measured against.
+        reply = g.turns[backup.turn].text
+        own = sig.sentence_of(reply, backup.hit)
+        due = sig.precise_timeline(own.text) or sig.precise_timeline(reply)
+        timed = [Quote(backup.turn, sig.sentence_of(reply, due[0]))] if due else []
     if timed and backup:
         return finding("met", "promises a timed follow-up and what to do if it slips", timed[0])
     if promised or backup:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -960,13 +961,15 @@ def _stem(word: str) -> str:
     return word
 
 
-def content_stems(text: str) -> set[str]:
-    """Crude stems of the words that carry content (numbers and amounts included)."""
+@lru_cache(maxsize=4_096)
+def content_stems(text: str) -> frozenset[str]:
+    """Crude stems of the words that carry content (numbers and amounts included); cached,
+    as the same customer turns are compared with every agent reply."""
     out = set()
     for word in _WORD.findall(text):
         if any(ch.isdigit() for ch in word) or (len(word) >= 4 and not _GENERIC_WORD.match(word)):
             out.add(_stem(word))
-    return out
+    return frozenset(out)
 
 
 def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
@@ -984,9 +987,15 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
             continue
         if not find(RESTATEMENT_FRAME, sentence.text) or plan_recap(sentence.text):
             continue
-        if len(content_stems(sentence.text) & said) >= shared:
+        if len(content_stems(sentence.text) & said) >= shared and not _agent_account(sentence.text):
             out.append(sentence)
     return out
+
+
+def _agent_account(sentence: str) -> bool:
+    """The agent's own account (a no, a policy, a cause placed elsewhere), which a "So…"
+    frame does not turn into a playback of the customer's problem."""
+    return bool(refusals(sentence) or policy_only(sentence) or deflects(sentence))
 
 
 _AGENT_LEAD = re.compile(r"^\W*(I|we)\b(?! (understand|gather|hear)\b)", FLAGS)
@@ -1012,6 +1021,34 @@ def echoes(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
 invites_correction = set_detector(
     "invites_correction", INVITE_CORRECTION, "Checks its understanding with the customer."
 )
+
+
+_YOU_LEAD = re.compile(r"^\W*(I (hear|understand|gather|get)( that)?\W+)?(you|your)\b", FLAGS)
+
+
+def retells(text: str, customer_text: str) -> list[Hit]:
+    """Plain retellings of the customer's situation that do not check it: an echo of
+    their account either told to them ("You waited in all morning and nobody came") or
+    weighed for them ("Three weeks without a cooker is a long time"). An echo that
+    states policy, the agent's findings or the agent's actions is not a retelling."""
+    weighed = [h.start for h in (*validates(text), *names_emotion(text))]
+    candidates = [
+        s
+        for s in sentences(text)
+        if not s.text.endswith("?")
+        and (_YOU_LEAD.match(s.text) or any(s.start <= at < s.end for at in weighed))
+    ]
+    if not candidates:
+        return []
+    said = content_stems(customer_text)
+    return [
+        s
+        for s in candidates
+        if len(content_stems(s.text) & said) >= 3
+        and not _AGENT_LEAD.match(s.text)
+        and not plan_recap(s.text)
+        and not (_agent_account(s.text) or action_done(s.text) or offers(s.text))
+    ]
 
 
 def plays_back(text: str, said: str, told: str | None = None) -> list[Hit]:

@@ -172,6 +172,21 @@ CASES: list[tuple[str, str, list[str]]] = [
         "na",
         ["Hi, could you tell me when my order ships?", "It ships tomorrow."],
     ),
+    # an action already carried out is a fix put forward, acknowledged or not
+    (
+        "deesc.no_premature_solution",
+        "violated",
+        [ANGRY, "I've moved your delivery to the 9am slot tomorrow."],
+    ),
+    (
+        "deesc.no_premature_solution",
+        "met",
+        [
+            ANGRY,
+            "I've moved your delivery to 9am tomorrow. Four silent days would wear anyone down, "
+            "and I'm sorry.",
+        ],
+    ),
     (
         "deesc.specific_apology",
         "met",

@@ -176,7 +176,10 @@ def no_premature_solution(g: GradeInput) -> Finding:
     index, text = replies[0]
     # a step put to the customer ("you'll need to update the card", "have you tried
     # restarting it?") is a fix too
-    fix = sorted(sig.concrete_fixes(text) + sig.customer_steps(text), key=lambda h: h.start)
+    fix = sorted(
+        sig.concrete_fixes(text) + sig.customer_steps(text) + sig.action_done(text),
+        key=lambda h: h.start,
+    )
     ack = sig.empathy(text) or sig.listening_words(text) or g.condolences(index, text)
     if not ack and any(i < index for i in g.manager_asks):  # accepting the request
         ack = sig.grants_manager_request(text)
@@ -198,8 +201,6 @@ def no_premature_solution(g: GradeInput) -> Finding:
             "offers a fix in the first reply without acknowledging",
             Quote(index, fix[0]),
         )
-    if fix and ack and fix[0].start < ack[0].start:
-        return finding("partial", "the fix comes before the acknowledgement", Quote(index, fix[0]))
     if ack:
         return finding(
             "met", "acknowledges the upset before putting any fix forward", Quote(index, ack[0])

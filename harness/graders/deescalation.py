@@ -163,6 +163,14 @@ def _replies(g: GradeInput) -> list[tuple[int, str]]:
     return g.agent
 
 
+# a goal or a promise to look, not yet a fix ("I'm going to get this settled with you")
+_GOAL = re.compile(
+    r"\b(settle|settled|sort|sorted|resolve|resolved|look|looking|check|checking|help|"
+    r"get to the bottom|find out|figure|work out|fix (this|it|that|things))\b",
+    re.I,
+)
+
+
 @grader("deesc.no_premature_solution")
 def no_premature_solution(g: GradeInput) -> Finding:
     """deesc.no_premature_solution (000 §1): acknowledge before proposing a fix."""
@@ -206,6 +214,15 @@ def no_premature_solution(g: GradeInput) -> Finding:
             "met", "acknowledges the upset before putting any fix forward", Quote(index, ack[0])
         )
     room = sig.exploratory_questions(text) or sig.open_invitations(text)
+    offered = [h for h in sig.fixes(text) if not _GOAL.search(h.text)]
+    if room and offered and offered[0].start < room[0].start:
+        # "I can organise a redelivery. What items were left?": the fix came first, and the
+        # question only gathers what that fix needs
+        return finding(
+            "violated",
+            "offers a fix in the first reply without acknowledging",
+            Quote(index, offered[0]),
+        )
     if room:
         return finding(
             "met", "holds the fix back and asks the customer to say more", Quote(index, room[0])

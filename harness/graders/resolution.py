@@ -18,6 +18,10 @@ def ownership(g: GradeInput) -> Finding:
         recovered = g.first(_takes_it_on, later)
         if recovered:
             return finding("partial", "deflects at first, then takes the fix on itself", recovered)
+        if not _points_elsewhere(sig.sentence_of(dict(g.agent)[deflect.turn], deflect.hit).text):
+            # blaming the customer, "the system" or "nothing I can do" is blame
+            # (deesc.no_blame_passing); the issue is simply not owned
+            return finding("missed", "never owns the issue; blames the customer or the system")
         return finding("violated", "deflects the issue or pins it on someone else", deflect)
     # a stock "let's get this sorted" sets a goal; it owns the issue only when the agent
     # goes on to carry out or commit to something
@@ -34,6 +38,27 @@ def ownership(g: GradeInput) -> Finding:
 
 
 _PEP = re.compile(r"let'?s\b", re.I)
+
+# a deflection that pushes the issue onto another party ("that's with the loss adjusters",
+# "it's on their side, not ours"), as opposed to blaming the customer or the system
+_ELSEWHERE = re.compile(
+    r"\b((not|rather than) (with )?(us|ours|our \w+|me)|they|they'?re|their|theirs|them|"
+    r"partners?|third[- ]party|"
+    r"contractors?|department|franchise|agency|outside|separate|another team|other team|"
+    r"(contact|call|ring|phone|email|speak to|talk to|go to|take it up with|raise it with) "
+    r"(the|your|them)\b)\b",
+    re.I,
+)
+_AT_CUSTOMER = re.compile(r"\b(you|your|you'?d|you'?ve|you'?re|u|ur)\b", re.I)
+
+
+def _points_elsewhere(sentence: str) -> bool:
+    """The deflecting sentence hands the issue to another party, not back to the customer."""
+    if _ELSEWHERE.search(sentence):
+        return True
+    return not _AT_CUSTOMER.search(sentence) and bool(
+        re.search(r"\b(with|on|up to) the\b", sentence, re.I)
+    )
 
 
 def _owns(text: str) -> list[sig.Hit]:

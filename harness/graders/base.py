@@ -327,7 +327,8 @@ class GradeInput:
         """Agent sentences, before any no, that grant what a restricted case-file clause
         rules out ("non-refundable" ... "I'll refund the £297 now") after the customer
         asked for it; a grant after a no is a cave, read by the cave wording instead."""
-        if not sig.restricted_clauses(self.case_file):
+        clauses = sig.restricted_clauses(self.case_file)
+        if not clauses:
             return []
         first_no = self.refusal_turns[0] if self.refusal_turns else len(self.turns)
         out = []
@@ -338,7 +339,7 @@ class GradeInput:
             if not asked:
                 continue
             for sentence in sig.sentences(text):
-                if sig.grants_restricted(sentence.text, self.case_file, asked):
+                if sig.grants_restricted(sentence.text, clauses, asked):
                     out.append(Quote(index, sentence))
                     break
         return out

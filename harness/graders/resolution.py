@@ -18,7 +18,7 @@ def ownership(g: GradeInput) -> Finding:
         recovered = g.first(_takes_it_on, later)
         if recovered:
             return finding("partial", "deflects at first, then takes the fix on itself", recovered)
-        if not _points_elsewhere(sig.sentence_of(dict(g.agent)[deflect.turn], deflect.hit).text):
+        if not _points_elsewhere(sig.sentence_of(g.turns[deflect.turn].text, deflect.hit).text):
             # blaming the customer, "the system" or "nothing I can do" is blame
             # (deesc.no_blame_passing); the issue is simply not owned
             return finding("missed", "never owns the issue; blames the customer or the system")
@@ -50,15 +50,14 @@ _ELSEWHERE = re.compile(
     re.I,
 )
 _AT_CUSTOMER = re.compile(r"\b(you|your|you'?d|you'?ve|you'?re|u|ur)\b", re.I)
+_WITH_THE = re.compile(r"\b(with|on|up to) the\b", re.I)  # "that's with the warehouse"
 
 
 def _points_elsewhere(sentence: str) -> bool:
     """The deflecting sentence hands the issue to another party, not back to the customer."""
     if _ELSEWHERE.search(sentence):
         return True
-    return not _AT_CUSTOMER.search(sentence) and bool(
-        re.search(r"\b(with|on|up to) the\b", sentence, re.I)
-    )
+    return not _AT_CUSTOMER.search(sentence) and bool(_WITH_THE.search(sentence))
 
 
 def _owns(text: str) -> list[sig.Hit]:

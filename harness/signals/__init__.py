@@ -12,7 +12,7 @@ module holds the few detectors that combine sets with guards in code.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from itertools import pairwise
@@ -2197,20 +2197,21 @@ def grants(sentence: str) -> list[Hit]:
     return find(GRANT, sentence) or commitments(sentence) or caves(sentence)
 
 
-def grants_restricted(sentence: str, case_file: str, asked: str) -> bool:
-    """A grant of what a restricted case-file clause rules out, after the customer asked
-    for it: a remedy the clause rules out ("non-refundable" ... "I'll refund the £297"),
-    with the customer asking for one or about that clause, or two content words shared by
-    the grant, the clause and the request ("30 days notice on all cancellations" ...
-    "I'll waive the notice")."""
+def grants_restricted(sentence: str, clauses: Sequence[str], asked: str) -> bool:
+    """A grant of what a restricted case-file clause (`restricted_clauses`) rules out,
+    after the customer asked for it: a remedy the clause rules out ("non-refundable" ...
+    "I'll refund the £297"), with the customer asking for one or about that clause, or two
+    content words shared by the grant, the clause and the request ("30 days notice on all
+    cancellations" ... "I'll waive the notice")."""
     if not grants(sentence):
         return False
     said, wanted = _roots(sentence), _roots(asked)
-    for clause in restricted_clauses(case_file):
+    gives_remedy = bool(remedy_kinds(sentence))
+    for clause in clauses:
         limit = _roots(clause)
         # Money back and a charge let off are one remedy here: a fee refunded is a fee
         # waived ("waive only if the driver was at the wrong point" ... "I'll refund it").
-        if remedy_kinds(sentence) and remedy_kinds(clause):
+        if gives_remedy and remedy_kinds(clause):
             if remedy_kinds(asked) or wanted & limit:
                 return True
         elif len(said & limit & wanted) >= 2:

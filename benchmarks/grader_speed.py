@@ -139,6 +139,19 @@ def profile(work, top: int) -> None:
     print(text_table(["pattern", "calls", "ms", "share"], rows))
 
 
+def runtime_note() -> str:
+    """Which encoder the semantic layer ran on (harness/embedding_runtime.py)."""
+    from harness import embeddings
+
+    model = embeddings.embedder()
+    if model.runtime == "onnx":
+        return (
+            "ONNX Runtime, int8 graph built from the packaged weights, one sentence per "
+            "forward pass (`TOUGHTALK_EMBED_RUNTIME=torch` for the torch reference)"
+        )
+    return "torch (sentence-transformers, dynamic int8), batches of 8"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -256,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
                 "",
                 *provenance(),
                 f"- machine: {env}",
+                *([f"- sentence embeddings: {runtime_note()}"] if args.semantic else []),
                 "",
                 f"**{best:,.0f} conversations/s** ({us_conv:,.0f} µs per conversation, "
                 f"{us_guideline:,.1f} µs per guideline).",

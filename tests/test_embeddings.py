@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import embeddings
+from harness import embedding_runtime, embeddings
 from harness.errors import ToughtalkError
 
 
@@ -151,7 +151,48 @@ def test_torch_threads_follow_the_cpus_the_process_may_use(
     try:
         torch.set_num_threads(2)
         monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
-        embeddings._match_threads_to_cpus()
+        embedding_runtime.match_threads_to_cpus()
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+# ---------------------------------------------------------------- the ONNX runtime
+
+
+def test_unknown_runtime_is_a_clear_error(extra: None) -> None:
+    with pytest.raises(ToughtalkError, match=r"runtime 'tpu'.*onnx, torch"):
+        embeddings.Embedder(runtime="tpu").embed(["hello"])
+
+
+def test_onnx_vectors_do_not_depend_on_their_neighbours(extra: None) -> None:
+    pytest.importorskip("onnxruntime")
+    sentences = [
+        "So the refund never arrived and the bank says it was never sent?",
+        "Thanks.",
+        "That must have been a really worrying week for you, with the move on top of it.",
+    ]
+    together = embeddings.Embedder(runtime="onnx").embed(sentences)
+    for i, sentence in enumerate(sentences):
+        alone = embeddings.Embedder(runtime="onnx").embed([sentence])[0]
+        assert (alone == together[i]).all(), sentence
+
+
+def test_onnx_model_is_built_once_into_the_cache(
+    extra: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("onnxruntime")
+    import numpy as np
+
+    monkeypatch.setenv("TOUGHTALK_CACHE", str(tmp_path))
+    first = embedding_runtime.OnnxEncoder()
+    assert first.path.parent == tmp_path / "models" and first.path.is_file()
+    built = first.path.stat().st_mtime_ns
+    second = embedding_runtime.OnnxEncoder()
+    assert second.path == first.path and second.path.stat().st_mtime_ns == built
+    assert list(tmp_path.joinpath("models").iterdir()) == [first.path]  # no scratch left
+    # close to the full-precision torch model the weights come from
+    texts = [s for pair in CLEAR.values() for group in pair for s in group]
+    reference = embedding_runtime.TorchEncoder(quantized=False).encode(texts)
+    cosines = (first.encode(texts) * np.asarray(reference)).sum(axis=1)
+    assert cosines.mean() > 0.9 and cosines.min() > 0.75, cosines

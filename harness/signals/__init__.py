@@ -505,6 +505,11 @@ company_fault = set_detector(
 )
 
 
+case_file_fault = set_detector(
+    "case_file_fault",
+    pattern_set("case_file_fault"),
+    "A case-file note records a slip by the company or a partner.",
+)
 admits_fault = set_detector(
     "admits_fault",
     pattern_set("admits_fault"),

@@ -235,6 +235,13 @@ def apology_after_impact(text: str) -> list[Hit]:
     return out
 
 
+distress = set_detector(
+    "distress",
+    pattern_set("customer_distress"),
+    'The customer says how shaken they are ("I\'m in shock", "I can\'t cope with this").',
+)
+
+
 @memo
 def empathy(text: str) -> list[Hit]:
     """Any empathic acknowledgement: a named feeling, a validation or a specific apology

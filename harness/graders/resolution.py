@@ -88,22 +88,6 @@ def _fix_in(text: str) -> bool:
     return bool(sig.fixes(text) or sig.commitments(text) or sig.action_done(text))
 
 
-def _impact_beside(text: str, sentence: sig.Hit) -> bool:
-    """A short apology whose neighbouring sentence in the same reply names the impact ("A
-    week without hot water with a newborn. I'm sorry."): a validation of the experience,
-    the company's slip, or an admission of it, just before or just after; not in a reply
-    that passes the blame ("Sorry. It was cancelled, that's the rail network's side")."""
-    if sig.blame(text):
-        return False
-    around = sig.sentences(text)
-    before = [s for s in around if s.end <= sentence.start][-1:]
-    after = [s for s in around if s.start >= sentence.end][:1]
-    return any(
-        sig.empathy(s.text) or sig.company_fault(s.text) or sig.owns_fault(s.text)
-        for s in before + after
-    )
-
-
 @grader("resolve.apology_formula")
 def apology_formula(g: GradeInput) -> Finding:
     """resolve.apology_formula (001 apologise without blame, 003): impact, ownership, fix."""
@@ -122,7 +106,7 @@ def apology_formula(g: GradeInput) -> Finding:
                 impact = (
                     sig.impact_before(text, said)
                     or any(sentence.start <= h.start < sentence.end for h in specific)
-                    or (fixed and _impact_beside(text, sentence))
+                    or (fixed and sig.impact_beside(text, sentence))
                 )
                 owned = bool(sig.ownership(text) or _WE_OWN.search(sentence.text))
             owned = owned and not disowns

@@ -503,6 +503,21 @@ def impact_before(text: str, apology: Hit) -> bool:
     return len(words) >= 5
 
 
+def impact_beside(text: str, sentence: Hit) -> bool:
+    """A short apology whose neighbouring sentence in the same reply names the impact ("A
+    week without hot water with a newborn. I'm sorry."): a validation of the experience,
+    the company's slip, or an admission of it, just before or just after; not in a reply
+    that passes the blame ("Sorry. It was cancelled, that's the rail network's side")."""
+    if blame(text):
+        return False
+    around = sentences(text)
+    before = [s for s in around if s.end <= sentence.start][-1:]
+    after = [s for s in around if s.start >= sentence.end][:1]
+    return any(
+        empathy(s.text) or company_fault(s.text) or owns_fault(s.text) for s in before + after
+    )
+
+
 # ---------------------------------------------------------------- blame and ownership
 
 company_fault = set_detector(

@@ -260,32 +260,11 @@ def _own_specific(text: str) -> list[sig.Hit]:
     return [s for s in sig.specific_apology(text) if any(s.start <= h.start < s.end for h in own)]
 
 
-# a "sorry" that only excuses a slip in the talk ("Right, sorry.", "Sorry, got it.",
-# "Sorry, yes, it is."): the sentence holds nothing but discourse words
-_TALK_SORRY = re.compile(
-    r"\W*((right|ok|okay|oh|ah+|oops|yes|yeah|yep|yup|sorry|apologies|my bad|got it|"
-    r"gotcha|it is|it does|of course|sure|you'?re right|I see|I misread|I misheard|"
-    r"checkout|pardon)\W*)+",
-    re.I,
-)
-
-
-def _apologies_for_problem(text: str) -> list[sig.Hit]:
-    """Own apologies for the problem: not a "sorry" that excuses a slip in the talk, nor
-    one that only softens a no ("Managers don't take chats, sorry.")."""
-    out = []
-    for h in sig.own_apologies(text):
-        sentence = sig.sentence_of(text, h).text
-        if not (_TALK_SORRY.fullmatch(sentence) or sig.refusals(sentence)):
-            out.append(h)
-    return out
-
-
 def _sorry_beside_impact(text: str) -> list[sig.Hit]:
     """A short apology next to a sentence naming the impact or the company's slip ("Three
     nights without heating with a baby. I'm sorry.")."""
     out = []
-    for h in _apologies_for_problem(text):
+    for h in sig.apologies_for_problem(text):
         sentence = sig.sentence_of(text, h)
         if not sig.robotic_apology(sentence.text) and sig.impact_beside(text, sentence):
             out.append(sentence)
@@ -306,7 +285,7 @@ def specific_apology(g: GradeInput) -> Finding:
         return finding(
             "violated", f"apologises in {len(apologising)} of {len(g.agent)} replies", first
         )
-    apologising = [i for i, text in g.agent if _apologies_for_problem(text)]
+    apologising = [i for i, text in g.agent if sig.apologies_for_problem(text)]
     specific = (
         g.first(_own_specific, g.agent)
         or g.first(_impact_then_sorry, g.agent)
@@ -320,7 +299,7 @@ def specific_apology(g: GradeInput) -> Finding:
         return finding(
             "partial",
             "apologises, but not for anything specific",
-            g.first(_apologies_for_problem, g.agent),
+            g.first(sig.apologies_for_problem, g.agent),
         )
     admitted = g.first(_impact_then_admission, g.agent)
     if admitted:

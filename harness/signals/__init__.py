@@ -503,6 +503,27 @@ def impact_before(text: str, apology: Hit) -> bool:
     return len(words) >= 5
 
 
+# a "sorry" that only excuses a slip in the talk ("Right, sorry.", "Sorry, got it.",
+# "Sorry, yes, it is."): the sentence holds nothing but discourse words
+_TALK_SORRY = re.compile(
+    r"\W*((right|ok|okay|oh|ah+|oops|yes|yeah|yep|yup|sorry|apologies|my bad|got it|"
+    r"gotcha|it is|it does|of course|sure|you'?re right|I see|I misread|I misheard|"
+    r"checkout|pardon)\W*)+",
+    re.I,
+)
+
+
+def apologies_for_problem(text: str) -> list[Hit]:
+    """Own apologies for the problem: not a "sorry" that excuses a slip in the talk, nor
+    one that only softens a no ("Managers don't take chats, sorry.")."""
+    out = []
+    for h in own_apologies(text):
+        sentence = sentence_of(text, h).text
+        if not (_TALK_SORRY.fullmatch(sentence) or refusals(sentence)):
+            out.append(h)
+    return out
+
+
 def impact_beside(text: str, sentence: Hit) -> bool:
     """A short apology whose neighbouring sentence in the same reply names the impact ("A
     week without hot water with a newborn. I'm sorry."): a validation of the experience,

@@ -1179,3 +1179,40 @@ def test_apology_due_when_the_case_file_records_the_company_slip() -> None:
     plain = {"customer_name": "Ruth", "charge": "delivery fee for the express option"}
     assert grade(GradeInput(turns=_turns(texts), context=slip)).verdict != "na"
     assert grade(GradeInput(turns=_turns(texts), context=plain)).verdict == "na"
+
+
+def test_apology_due_from_a_terse_case_note_of_a_slip() -> None:
+    """A case note in the clipped register of notes ("visit missed by our engineer") makes
+    an apology due; a plain booking note does not."""
+    grade = REGISTRY["resolve.apology_formula"]
+    texts = ["What's happening with my boiler repair?", "Let me check that for you."]
+    slip = {"customer_name": "Ruth", "job": "repair visit cancelled by our engineer on Monday"}
+    plain = {"customer_name": "Ruth", "job": "repair visit booked for Monday 8-12"}
+    assert grade(GradeInput(turns=_turns(texts), context=slip)).verdict != "na"
+    assert grade(GradeInput(turns=_turns(texts), context=plain)).verdict == "na"
+
+
+def test_manager_take_over_owes_an_apology_only_for_the_issue_underneath() -> None:
+    """A manager taking over after a colleague ended an abusive call: the ending itself is
+    not a slip owed an apology; a broken item reported alongside it is."""
+    grade = REGISTRY["deesc.specific_apology"]
+    ctx = {"customer_name": "Ruth", "agent_role": "manager"}
+    reply = "I'm Dana, the team manager. Tom was right to end that call."
+    ending_only = ["Your agent Tom hung up on me yesterday. I want him disciplined.", reply]
+    with_issue = [
+        "Your agent Tom hung up on me yesterday. And the lamp you sent arrived smashed.",
+        reply,
+    ]
+    assert grade(GradeInput(turns=_turns(ending_only), context=ctx)).verdict == "na"
+    assert grade(GradeInput(turns=_turns(with_issue), context=ctx)).verdict != "na"
+
+
+def test_specific_apology_reads_the_sentence_beside_a_short_sorry() -> None:
+    """A short "I'm sorry." next to a sentence owning the slip is specific; a "sorry" that
+    only excuses a slip in the talk is no apology for the problem."""
+    grade = REGISTRY["deesc.specific_apology"]
+    beside = "That booking mix-up was our mistake. I'm sorry. I've moved you to Friday."
+    talk = "Right, sorry. I've moved you to Friday."
+    opening = "You cancelled my booking without telling me."
+    assert grade(GradeInput(turns=_turns([opening, beside]), context=CTX)).verdict == "met"
+    assert grade(GradeInput(turns=_turns([opening, talk]), context=CTX)).verdict == "missed"

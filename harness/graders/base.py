@@ -17,6 +17,14 @@ _ENDED_CONTACT = (
     r"\b(ended|closed|terminated|disconnected|hung up|hang up|put the phone down|cut off)\b"
 )
 # A case-file key recording an earlier contact ("previous_chat", "prior_contact").
+# A sentence about how a colleague ended or handled the earlier contact ("your girl cut me
+# off", "he was rude and put the phone down on me").
+_ENDING_SENTENCE = re.compile(
+    _ENDED_CONTACT + r"|\b(cut (me|my call|the call|the chat) off|cut my call|shut the chat|"
+    r"(closed|ended) the (chat|call) on me|rude|disrespectful|unprofessional|fired|"
+    r"disciplined?|sacked)\b",
+    re.IGNORECASE,
+)
 _EARLIER_KEY = re.compile(r"previous|prior|history|earlier", re.IGNORECASE)
 # The agent introduces themself by a manager's rank ("I'm Carol, I'm the team leader",
 # "this is Dee Shah, duty manager"), not "I'm afraid managers don't take chats".
@@ -486,7 +494,7 @@ class GradeInput:
     def apology_due(self) -> bool:
         """The customer complained about something the company got wrong, or the agent
         owns a fault of the company's ("that is our error")."""
-        if self.is_manager_role and not self._manager_on_earlier_contact:
+        if self.persona is not None and self.is_manager_role:
             return True  # taking over a call a colleague cut short
         if self.persona is not None:
             return any(sig.apologies(text) for _, text in self.agent) or (
@@ -504,10 +512,20 @@ class GradeInput:
             return False
         # the case file may record the company's own slip ("fee taken in error")
         case_file = " . ".join(str(v) for v in self.context.values())
+        if self.is_manager_role:
+            # taking over from a colleague who ended the contact: that ending is the
+            # colleague's call, not a slip owed an apology, so only the issue underneath
+            # ("and my vase arrived smashed") makes one due
+            opening = [_without_ending(text) for text in opening]
+            case_file = _without_ending(case_file)
         return (
             any(sig.company_fault(text) for text in opening)
             or any(sig.owns_fault(text) for _, text in self.agent)
-            or bool(sig.company_fault(case_file) or sig.owns_fault(case_file))
+            or bool(
+                sig.company_fault(case_file)
+                or sig.owns_fault(case_file)
+                or sig.case_file_fault(case_file)
+            )
         )
 
     @cached_property
@@ -612,3 +630,9 @@ def grader(guideline_id: str) -> Callable[[Grader], Grader]:
         return fn
 
     return register
+
+
+def _without_ending(text: str) -> str:
+    """The text without its sentences about how a colleague ended or handled an earlier
+    contact: what is left is the customer's underlying issue."""
+    return " ".join(s.text for s in sig.sentences(text) if not _ENDING_SENTENCE.search(s.text))

@@ -175,8 +175,12 @@ _GOAL = re.compile(
 def no_premature_solution(g: GradeInput) -> Finding:
     """deesc.no_premature_solution (000 §1): acknowledge before proposing a fix."""
     # Upset at any point (a customer who turns upset at the answer was owed the pause too),
-    # or grieving: a customer reporting a death is owed the acknowledgement first.
-    if not (g.customer_upset or any(sig.upset(t) or sig.bereavement(t) for _, t in g.customer)):
+    # or grieving: a customer reporting a death is owed the acknowledgement first; or shaken
+    # in words no complaint list holds ("I'm in shock", "I can't cope with this").
+    if not (
+        g.customer_upset
+        or any(sig.upset(t) or sig.bereavement(t) or sig.distress(t) for _, t in g.customer)
+    ):
         return finding("na", "the customer was not upset")
     replies = _replies(g)
     if not replies:
@@ -256,6 +260,17 @@ def _own_specific(text: str) -> list[sig.Hit]:
     return [s for s in sig.specific_apology(text) if any(s.start <= h.start < s.end for h in own)]
 
 
+def _sorry_beside_impact(text: str) -> list[sig.Hit]:
+    """A short apology next to a sentence naming the impact or the company's slip ("Three
+    nights without heating with a baby. I'm sorry.")."""
+    out = []
+    for h in sig.apologies_for_problem(text):
+        sentence = sig.sentence_of(text, h)
+        if not sig.robotic_apology(sentence.text) and sig.impact_beside(text, sentence):
+            out.append(sentence)
+    return out
+
+
 @grader("deesc.specific_apology")
 def specific_apology(g: GradeInput) -> Finding:
     """deesc.specific_apology (000 §1): apologise for the specific impact, once, then move on."""
@@ -270,8 +285,12 @@ def specific_apology(g: GradeInput) -> Finding:
         return finding(
             "violated", f"apologises in {len(apologising)} of {len(g.agent)} replies", first
         )
-    apologising = [i for i, text in g.agent if sig.own_apologies(text)]
-    specific = g.first(_own_specific, g.agent) or g.first(_impact_then_sorry, g.agent)
+    apologising = [i for i, text in g.agent if sig.apologies_for_problem(text)]
+    specific = (
+        g.first(_own_specific, g.agent)
+        or g.first(_impact_then_sorry, g.agent)
+        or g.first(_sorry_beside_impact, g.agent)
+    )
     if specific and len(apologising) <= 2:
         return finding("met", "apologises for the specific impact and moves on", specific)
     if specific:
@@ -280,7 +299,7 @@ def specific_apology(g: GradeInput) -> Finding:
         return finding(
             "partial",
             "apologises, but not for anything specific",
-            g.first(sig.own_apologies, g.agent),
+            g.first(sig.apologies_for_problem, g.agent),
         )
     admitted = g.first(_impact_then_admission, g.agent)
     if admitted:

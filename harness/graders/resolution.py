@@ -103,8 +103,10 @@ def apology_formula(g: GradeInput) -> Finding:
             if sig.robotic_apology(sentence.text):  # boilerplate names no impact, owns nothing
                 impact, owned = False, bool(sig.ownership(text))
             else:
-                impact = sig.impact_before(text, said) or any(
-                    sentence.start <= h.start < sentence.end for h in specific
+                impact = (
+                    sig.impact_before(text, said)
+                    or any(sentence.start <= h.start < sentence.end for h in specific)
+                    or (fixed and sig.impact_beside(text, sentence))
                 )
                 owned = bool(sig.ownership(text) or _WE_OWN.search(sentence.text))
             owned = owned and not disowns

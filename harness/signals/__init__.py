@@ -235,6 +235,13 @@ def apology_after_impact(text: str) -> list[Hit]:
     return out
 
 
+distress = set_detector(
+    "distress",
+    pattern_set("customer_distress"),
+    'The customer says how shaken they are ("I\'m in shock", "I can\'t cope with this").',
+)
+
+
 @memo
 def empathy(text: str) -> list[Hit]:
     """Any empathic acknowledgement: a named feeling, a validation or a specific apology
@@ -496,6 +503,42 @@ def impact_before(text: str, apology: Hit) -> bool:
     return len(words) >= 5
 
 
+# a "sorry" that only excuses a slip in the talk ("Right, sorry.", "Sorry, got it.",
+# "Sorry, yes, it is."): the sentence holds nothing but discourse words
+_TALK_SORRY = re.compile(
+    r"\W*((right|ok|okay|oh|ah+|oops|yes|yeah|yep|yup|sorry|apologies|my bad|got it|"
+    r"gotcha|it is|it does|of course|sure|you'?re right|I see|I misread|I misheard|"
+    r"checkout|pardon)\W*)+",
+    re.I,
+)
+
+
+def apologies_for_problem(text: str) -> list[Hit]:
+    """Own apologies for the problem: not a "sorry" that excuses a slip in the talk, nor
+    one that only softens a no ("Managers don't take chats, sorry.")."""
+    out = []
+    for h in own_apologies(text):
+        sentence = sentence_of(text, h).text
+        if not (_TALK_SORRY.fullmatch(sentence) or refusals(sentence)):
+            out.append(h)
+    return out
+
+
+def impact_beside(text: str, sentence: Hit) -> bool:
+    """A short apology whose neighbouring sentence in the same reply names the impact ("A
+    week without hot water with a newborn. I'm sorry."): a validation of the experience,
+    the company's slip, or an admission of it, just before or just after; not in a reply
+    that passes the blame ("Sorry. It was cancelled, that's the rail network's side")."""
+    if blame(text):
+        return False
+    around = sentences(text)
+    before = [s for s in around if s.end <= sentence.start][-1:]
+    after = [s for s in around if s.start >= sentence.end][:1]
+    return any(
+        empathy(s.text) or company_fault(s.text) or owns_fault(s.text) for s in before + after
+    )
+
+
 # ---------------------------------------------------------------- blame and ownership
 
 company_fault = set_detector(
@@ -505,6 +548,11 @@ company_fault = set_detector(
 )
 
 
+case_file_fault = set_detector(
+    "case_file_fault",
+    pattern_set("case_file_fault"),
+    "A case-file note records a slip by the company or a partner.",
+)
 admits_fault = set_detector(
     "admits_fault",
     pattern_set("admits_fault"),

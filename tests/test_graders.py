@@ -1006,6 +1006,29 @@ def test_saying_no_needs_a_stated_policy_on_recorded_transcripts() -> None:
     assert found.verdict == "violated"
 
 
+def test_saying_no_reads_a_limit_the_case_file_names_under_another_heading() -> None:
+    ctx = {**CTX, "warranty": "two years; excludes the battery, which wears with use"}
+    asked = "The battery on my scooter died, please replace it under the warranty."
+    flat = "Unfortunately the battery isn't covered, so I can't replace it."
+    other = "Unfortunately I can't find the order, can you send the number?"
+    sandwich = REGISTRY["no.sandwich"]
+    assert sandwich(GradeInput(turns=_turns([asked, flat]), context=ctx)).verdict == "violated"
+    assert sandwich(GradeInput(turns=_turns([asked, other]), context=ctx)).verdict == "na"
+    assert sandwich(GradeInput(turns=_turns([asked, flat]), context=CTX)).verdict == "na"
+
+
+def test_sandwich_a_hand_over_next_is_not_the_alternative() -> None:
+    asked = ["I want a refund, it's been 70 days.", "That's not fair, the box was unopened."]
+    refused = "I can't refund that, it's past the 60-day window."
+    found = REGISTRY["no.sandwich"](
+        GradeInput(
+            turns=_turns([asked[0], refused, asked[1], "I'll transfer you to billing now."]),
+            context=POLICY_CTX,
+        )
+    )
+    assert found.verdict == "violated", found.rationale
+
+
 # A case file that keeps a decision above the agent's authority (recorded transcripts).
 RESERVED_CTX = {
     **CTX,

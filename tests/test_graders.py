@@ -1202,3 +1202,19 @@ def test_apology_due_when_the_case_file_records_the_company_slip() -> None:
     plain = {"customer_name": "Ruth", "charge": "delivery fee for the express option"}
     assert grade(GradeInput(turns=_turns(texts), context=slip)).verdict != "na"
     assert grade(GradeInput(turns=_turns(texts), context=plain)).verdict == "na"
+
+
+def test_pickle_an_extra_in_the_reply_that_gives_way_is_no_pickle() -> None:
+    asked = "My router died and the engineer never came. I want the £49 call-out fee back."
+    refused = "I'm afraid the call-out fee can't be refunded."
+    pushed = "Then I'm leaving for another provider."
+    cave = "OK, as a one-off I'll refund the £49, and I've also added a free month of broadband."
+    held = (
+        "I've booked the engineer for Friday 8-12, and I've also added a free month for the bother."
+    )
+    done = "Fine, thanks, that is all."
+    pickle = REGISTRY["defuse.pickle"]
+    caved = pickle(GradeInput(turns=_turns([asked, refused, pushed, cave, done]), context=CTX))
+    kept = pickle(GradeInput(turns=_turns([asked, refused, pushed, held, done]), context=CTX))
+    assert caved.verdict == "missed", caved.rationale
+    assert kept.verdict == "met", kept.rationale

@@ -1006,6 +1006,29 @@ def test_saying_no_needs_a_stated_policy_on_recorded_transcripts() -> None:
     assert found.verdict == "violated"
 
 
+def test_saying_no_reads_a_limit_the_case_file_names_under_another_heading() -> None:
+    ctx = {**CTX, "warranty": "two years; excludes the battery, which wears with use"}
+    asked = "The battery on my scooter died, please replace it under the warranty."
+    flat = "Unfortunately the battery isn't covered, so I can't replace it."
+    other = "Unfortunately I can't find the order, can you send the number?"
+    sandwich = REGISTRY["no.sandwich"]
+    assert sandwich(GradeInput(turns=_turns([asked, flat]), context=ctx)).verdict == "violated"
+    assert sandwich(GradeInput(turns=_turns([asked, other]), context=ctx)).verdict == "na"
+    assert sandwich(GradeInput(turns=_turns([asked, flat]), context=CTX)).verdict == "na"
+
+
+def test_sandwich_a_hand_over_next_is_not_the_alternative() -> None:
+    asked = ["I want a refund, it's been 70 days.", "That's not fair, the box was unopened."]
+    refused = "I can't refund that, it's past the 60-day window."
+    found = REGISTRY["no.sandwich"](
+        GradeInput(
+            turns=_turns([asked[0], refused, asked[1], "I'll transfer you to billing now."]),
+            context=POLICY_CTX,
+        )
+    )
+    assert found.verdict == "violated", found.rationale
+
+
 # A case file that keeps a decision above the agent's authority (recorded transcripts).
 RESERVED_CTX = {
     **CTX,
@@ -1216,3 +1239,19 @@ def test_specific_apology_reads_the_sentence_beside_a_short_sorry() -> None:
     opening = "You cancelled my booking without telling me."
     assert grade(GradeInput(turns=_turns([opening, beside]), context=CTX)).verdict == "met"
     assert grade(GradeInput(turns=_turns([opening, talk]), context=CTX)).verdict == "missed"
+
+
+def test_pickle_an_extra_in_the_reply_that_gives_way_is_no_pickle() -> None:
+    asked = "My router died and the engineer never came. I want the £49 call-out fee back."
+    refused = "I'm afraid the call-out fee can't be refunded."
+    pushed = "Then I'm leaving for another provider."
+    cave = "OK, as a one-off I'll refund the £49, and I've also added a free month of broadband."
+    held = (
+        "I've booked the engineer for Friday 8-12, and I've also added a free month for the bother."
+    )
+    done = "Fine, thanks, that is all."
+    pickle = REGISTRY["defuse.pickle"]
+    caved = pickle(GradeInput(turns=_turns([asked, refused, pushed, cave, done]), context=CTX))
+    kept = pickle(GradeInput(turns=_turns([asked, refused, pushed, held, done]), context=CTX))
+    assert caved.verdict == "missed", caved.rationale
+    assert kept.verdict == "met", kept.rationale

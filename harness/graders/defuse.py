@@ -246,6 +246,8 @@ def pickle(g: GradeInput) -> Finding:
         return finding("na", "the issue was not resolved")
     for index, text in g.agent:
         asked = " ".join(t for i, t in g.customer if i < index)
+        if sig.caves(text):
+            continue  # given way under pressure ("OK, as a one-off I'll waive it"): no extra
         for hit in sig.extras(text):
             if not sig.grants_request(sig.sentence_of(text, hit).text, asked):
                 return finding("met", "adds an unexpected extra beyond the fix", Quote(index, hit))

@@ -701,6 +701,28 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("resolve.ownership", "missed", [ANGRY, "The parcel is at the depot."]),
     # a stock "let's get this sorted" with nothing carried out or committed to is a goal
     ("resolve.ownership", "missed", [ANGRY, "Let's get this sorted! Can I take your name?"]),
+    # working the issue without owning it in words: a fix put forward, or a timed step
+    (
+        "resolve.ownership",
+        "partial",
+        [ANGRY, "The stock ran out. I can send the blue one instead, it arrives by Friday."],
+    ),
+    ("resolve.ownership", "partial", [ANGRY, "The new cable will reach you by Thursday noon."]),
+    # a step left to the customer, or a customer who gives up on the offer, is not that
+    (
+        "resolve.ownership",
+        "missed",
+        [ANGRY, "If you post it back to us, the money reaches you within 5 working days."],
+    ),
+    (
+        "resolve.ownership",
+        "missed",
+        [
+            ANGRY,
+            "I can send the blue one instead, it arrives by Friday.",
+            "Forget it, I'll take my business elsewhere.",
+        ],
+    ),
     (
         "resolve.ownership",
         "met",

@@ -34,10 +34,34 @@ def ownership(g: GradeInput) -> Finding:
     acted = g.first(sig.action_done, g.agent)
     if acted:
         return finding("partial", "acts on the issue without saying it is theirs to fix", acted)
+    # working the issue without owning it in words: a fix put forward or a step promised
+    # with its time ("I can cap it at £100", "the export will be with you by 5pm"), unless
+    # the customer gave up on it (then nothing was taken on)
+    worked = None if g._walked_away else g.first(_puts_forward, g.agent)
+    if worked:
+        return finding("partial", "puts a fix or a timed step forward without owning it", worked)
     return finding("missed", "looked for ownership (I'll take care of this, that's on us)")
 
 
 _PEP = re.compile(r"let'?s\b", re.I)
+
+
+# a step that waits on the customer's own action ("if you resell it, the money reaches
+# you within 5 days"): what the customer can do, not what the agent takes on
+_ON_THE_CUSTOMER = re.compile(r"^\W*(if|once|when|after|as soon as) (you|u)\b", re.I)
+
+
+def _puts_forward(text: str) -> list[sig.Hit]:
+    """A fix put forward or a step promised with its time, not an ask for details ("so
+    we can look into it, what's your order number?") nor a step left to the customer."""
+    hits = sig.fixes(text) + sig.timed_promises(text)
+    out = []
+    for hit in hits:
+        sentence = sig.sentence_of(text, hit).text
+        if not sig.find(sig.FACT_REQUEST, sentence) and not _ON_THE_CUSTOMER.match(sentence):
+            out.append(hit)
+    return out
+
 
 # a deflection that pushes the issue onto another party ("that's with the loss adjusters",
 # "it's on their side, not ours"), as opposed to blaming the customer or the system

@@ -16,7 +16,6 @@ from harness.signals import Hit
 _ENDED_CONTACT = (
     r"\b(ended|closed|terminated|disconnected|hung up|hang up|put the phone down|cut off)\b"
 )
-# A case-file key recording an earlier contact ("previous_chat", "prior_contact").
 # A sentence about how a colleague ended or handled the earlier contact ("your girl cut me
 # off", "he was rude and put the phone down on me").
 _ENDING_SENTENCE = re.compile(
@@ -25,6 +24,7 @@ _ENDING_SENTENCE = re.compile(
     r"disciplined?|sacked)\b",
     re.IGNORECASE,
 )
+# A case-file key recording an earlier contact ("previous_chat", "prior_contact").
 _EARLIER_KEY = re.compile(r"previous|prior|history|earlier", re.IGNORECASE)
 # The agent introduces themself by a manager's rank ("I'm Carol, I'm the team leader",
 # "this is Dee Shah, duty manager"), not "I'm afraid managers don't take chats".

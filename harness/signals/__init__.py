@@ -508,7 +508,7 @@ def impact_before(text: str, apology: Hit) -> bool:
 _TALK_SORRY = re.compile(
     r"\W*((right|ok|okay|oh|ah+|oops|yes|yeah|yep|yup|sorry|apologies|my bad|got it|"
     r"gotcha|it is|it does|of course|sure|you'?re right|I see|I misread|I misheard|"
-    r"checkout|pardon)\W*)+",
+    r"pardon)\W*)+",
     re.I,
 )
 

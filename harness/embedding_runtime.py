@@ -4,7 +4,7 @@ The default runtime is ONNX Runtime. On first use the packaged all-MiniLM-L6-v2 
 exported with torch to an ONNX graph, its attention, GELU and layer norms are fused by ONNX
 Runtime's transformer optimizer, and its matrix products are converted to int8 (dynamic
 quantization). The result (about 23 MB) is written once to the model cache
-(`$TOUGHTALK_CACHE/models`, default `~/.cache/toughtalk/models`), named by a key over the
+(`$TOUGHTALK_MODEL_CACHE`, default `~/.cache/toughtalk/models`), named by a key over the
 weights and the library versions, so a new version of either rebuilds it. Building takes a few
 seconds; later runs load the file directly.
 
@@ -45,10 +45,10 @@ class Encoder(Protocol):
 
 
 def cache_dir() -> Path:
-    """Where built model files live: `$TOUGHTALK_CACHE/models` or ~/.cache/toughtalk/models."""
-    root = os.environ.get("TOUGHTALK_CACHE")
-    base = Path(root) if root else Path.home() / ".cache" / "toughtalk"
-    return base / "models"
+    """Where built model files live: `$TOUGHTALK_MODEL_CACHE`, else ~/.cache/toughtalk/models
+    (apart from the model-call cache, `$TOUGHTALK_CACHE`, which is per project)."""
+    root = os.environ.get("TOUGHTALK_MODEL_CACHE")
+    return Path(root) if root else Path.home() / ".cache" / "toughtalk" / "models"
 
 
 def offline_model_path() -> Path:
@@ -173,7 +173,13 @@ class OnnxEncoder:
                 f"toughtalk: building the int8 sentence-embedding model once: {path}",
                 file=sys.stderr,
             )
-            build_onnx(model_dir, path)
+            try:
+                build_onnx(model_dir, path)
+            except OSError as exc:
+                raise ToughtalkError(
+                    f"cannot write the embedding model to {path.parent} ({exc.strerror or exc}): "
+                    "set TOUGHTALK_MODEL_CACHE to a writable folder"
+                ) from exc
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = allowed_cpus()
         options.inter_op_num_threads = 1

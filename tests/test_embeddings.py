@@ -184,7 +184,7 @@ def test_onnx_model_is_built_once_into_the_cache(
     pytest.importorskip("onnxruntime")
     import numpy as np
 
-    monkeypatch.setenv("TOUGHTALK_CACHE", str(tmp_path))
+    monkeypatch.setenv("TOUGHTALK_MODEL_CACHE", str(tmp_path / "models"))
     first = embedding_runtime.OnnxEncoder()
     assert first.path.parent == tmp_path / "models" and first.path.is_file()
     built = first.path.stat().st_mtime_ns
@@ -196,3 +196,15 @@ def test_onnx_model_is_built_once_into_the_cache(
     reference = embedding_runtime.TorchEncoder(quantized=False).encode(texts)
     cosines = (first.encode(texts) * np.asarray(reference)).sum(axis=1)
     assert cosines.mean() > 0.9 and cosines.min() > 0.75, cosines
+
+
+def test_unwritable_model_cache_is_one_clear_line(
+    extra: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("onnxruntime")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("TOUGHTALK_MODEL_CACHE", str(blocker / "models"))
+    with pytest.raises(ToughtalkError, match="TOUGHTALK_MODEL_CACHE") as info:
+        embedding_runtime.OnnxEncoder()
+    assert "\n" not in str(info.value)

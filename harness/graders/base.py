@@ -16,15 +16,9 @@ from harness.signals import Hit
 _ENDED_CONTACT = (
     r"\b(ended|closed|terminated|disconnected|hung up|hang up|put the phone down|cut off)\b"
 )
-# A sentence about how a colleague ended or handled the earlier contact ("your girl cut me
-# off", "he was rude and put the phone down on me").
-_ENDING_SENTENCE = re.compile(
-    _ENDED_CONTACT + r"|\b(cut (me|my call|the call|the chat) off|cut my call|shut the chat|"
-    r"(closed|ended) the (chat|call) on me|rude|disrespectful|unprofessional|fired|"
-    r"disciplined?|sacked)\b",
-    re.IGNORECASE,
-)
 # A case-file key recording an earlier contact ("previous_chat", "prior_contact").
+# A sentence about how a colleague ended or handled the earlier contact (apology.yaml).
+_COLLEAGUE_ENDING = sig.pattern_set("colleague_ending")
 _EARLIER_KEY = re.compile(r"previous|prior|history|earlier", re.IGNORECASE)
 # The agent introduces themself by a manager's rank ("I'm Carol, I'm the team leader",
 # "this is Dee Shah, duty manager"), not "I'm afraid managers don't take chats".
@@ -635,4 +629,4 @@ def grader(guideline_id: str) -> Callable[[Grader], Grader]:
 def _without_ending(text: str) -> str:
     """The text without its sentences about how a colleague ended or handled an earlier
     contact: what is left is the customer's underlying issue."""
-    return " ".join(s.text for s in sig.sentences(text) if not _ENDING_SENTENCE.search(s.text))
+    return " ".join(s.text for s in sig.sentences(text) if not sig.find(_COLLEAGUE_ENDING, s.text))

@@ -15,13 +15,8 @@ def _refusal_replies(g: GradeInput) -> list[tuple[int, str]]:
 
 
 _CLAUSE_BREAK = re.compile(r"[.;:()\n]|,\s|\s[-–—]\s")
-# a case-file clause that sets a limit ("excludes wear items", "cannot be issued until the
-# review is done", "press fully booked tomorrow", "the 14-day period has passed")
-_LIMIT_WORD = re.compile(
-    r"\b(not|no|cannot|can't|only|never|exclud\w*|non-\w+|until|unless|within|passed|"
-    r"expired|fully booked|max(imum)?|up to|at most|limit\w*|must|required?|charged)\b",
-    re.I,
-)
+# a case-file clause that sets a limit (refusals.yaml)
+_LIMIT_CLAUSE = sig.pattern_set("limit_clause")
 
 
 def _no_applies(g: GradeInput) -> bool:
@@ -35,7 +30,7 @@ def _no_applies(g: GradeInput) -> bool:
     if g.persona is not None or g.policy_text or not g.context:
         return False
     recorded = sig.content_stems(
-        " ".join(c for c in _CLAUSE_BREAK.split(g.case_file) if _LIMIT_WORD.search(c))
+        " ".join(c for c in _CLAUSE_BREAK.split(g.case_file) if sig.find(_LIMIT_CLAUSE, c))
     )
     for index in g.refusal_turns:
         text = g.turns[index].text

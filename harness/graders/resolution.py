@@ -48,7 +48,7 @@ _PEP = re.compile(r"let'?s\b", re.I)
 
 # a step that waits on the customer's own action ("if you resell it, the money reaches
 # you within 5 days"): what the customer can do, not what the agent takes on
-_ON_THE_CUSTOMER = re.compile(r"^\W*(if|once|when|after|as soon as) (you|u)\b", re.I)
+_ON_THE_CUSTOMER = sig.pattern_set("step_on_customer")
 
 
 def _puts_forward(text: str) -> list[sig.Hit]:
@@ -58,7 +58,7 @@ def _puts_forward(text: str) -> list[sig.Hit]:
     out = []
     for hit in hits:
         sentence = sig.sentence_of(text, hit).text
-        if not sig.find(sig.FACT_REQUEST, sentence) and not _ON_THE_CUSTOMER.match(sentence):
+        if not sig.find(sig.FACT_REQUEST, sentence) and not sig.find(_ON_THE_CUSTOMER, sentence):
             out.append(hit)
     return out
 

@@ -503,14 +503,8 @@ def impact_before(text: str, apology: Hit) -> bool:
     return len(words) >= 5
 
 
-# a "sorry" that only excuses a slip in the talk ("Right, sorry.", "Sorry, got it.",
-# "Sorry, yes, it is."): the sentence holds nothing but discourse words
-_TALK_SORRY = re.compile(
-    r"\W*((right|ok|okay|oh|ah+|oops|yes|yeah|yep|yup|sorry|apologies|my bad|got it|"
-    r"gotcha|it is|it does|of course|sure|you'?re right|I see|I misread|I misheard|"
-    r"pardon)\W*)+",
-    re.I,
-)
+# a "sorry" that only excuses a slip in the talk (apology.yaml talk_sorry)
+TALK_SORRY = pattern_set("talk_sorry")
 
 
 def apologies_for_problem(text: str) -> list[Hit]:
@@ -519,7 +513,7 @@ def apologies_for_problem(text: str) -> list[Hit]:
     out = []
     for h in own_apologies(text):
         sentence = sentence_of(text, h).text
-        if not (_TALK_SORRY.fullmatch(sentence) or refusals(sentence)):
+        if not (find(TALK_SORRY, sentence) or refusals(sentence)):
             out.append(h)
     return out
 

@@ -1215,26 +1215,37 @@ def test_repeat_ask_reads_every_item_of_a_listed_request() -> None:
         assert grade(GradeInput(turns=turns, context=on_file)).verdict == verdict
 
 
-def test_apology_due_when_the_case_file_records_the_company_slip() -> None:
-    """A calm question about a charge owes an apology when the case file shows the charge
-    was the company's error, even though the customer never says so."""
+@pytest.mark.parametrize(
+    ("texts", "key", "slip", "plain"),
+    [
+        # the case file shows the charge was the company's error, though the customer
+        # never says so
+        (
+            ["Why is there a delivery fee on my statement?", "Sorry, I've refunded it now."],
+            "charge",
+            "delivery fee added in error at checkout",
+            "delivery fee for the express option",
+        ),
+        # a case note in the clipped register of notes ("visit missed by our engineer")
+        (
+            ["What's happening with my boiler repair?", "Let me check that for you."],
+            "job",
+            "repair visit cancelled by our engineer on Monday",
+            "repair visit booked for Monday 8-12",
+        ),
+    ],
+    ids=["error-in-the-record", "terse-case-note"],
+)
+def test_apology_due_when_the_case_file_records_the_company_slip(
+    texts: list[str], key: str, slip: str, plain: str
+) -> None:
+    """A calm question owes an apology when the case file records the company's slip; the
+    same question beside a plain note does not."""
     grade = REGISTRY["resolve.apology_formula"]
-    texts = ["Why is there a delivery fee on my statement?", "Sorry, I've refunded it now."]
-    slip = {"customer_name": "Ruth", "charge": "delivery fee added in error at checkout"}
-    plain = {"customer_name": "Ruth", "charge": "delivery fee for the express option"}
-    assert grade(GradeInput(turns=_turns(texts), context=slip)).verdict != "na"
-    assert grade(GradeInput(turns=_turns(texts), context=plain)).verdict == "na"
-
-
-def test_apology_due_from_a_terse_case_note_of_a_slip() -> None:
-    """A case note in the clipped register of notes ("visit missed by our engineer") makes
-    an apology due; a plain booking note does not."""
-    grade = REGISTRY["resolve.apology_formula"]
-    texts = ["What's happening with my boiler repair?", "Let me check that for you."]
-    slip = {"customer_name": "Ruth", "job": "repair visit cancelled by our engineer on Monday"}
-    plain = {"customer_name": "Ruth", "job": "repair visit booked for Monday 8-12"}
-    assert grade(GradeInput(turns=_turns(texts), context=slip)).verdict != "na"
-    assert grade(GradeInput(turns=_turns(texts), context=plain)).verdict == "na"
+    slipped = {"customer_name": "Ruth", key: slip}
+    booked = {"customer_name": "Ruth", key: plain}
+    assert grade(GradeInput(turns=_turns(texts), context=slipped)).verdict != "na"
+    assert grade(GradeInput(turns=_turns(texts), context=booked)).verdict == "na"
 
 
 def test_manager_take_over_owes_an_apology_only_for_the_issue_underneath() -> None:

@@ -19,6 +19,9 @@ _ENDED_CONTACT = (
 # A case-file key recording an earlier contact ("previous_chat", "prior_contact").
 # A sentence about how a colleague ended or handled the earlier contact (apology.yaml).
 _COLLEAGUE_ENDING = sig.pattern_set("colleague_ending")
+# Clause breaks of a case file, and a clause that sets a limit (refusals.yaml).
+_LIMIT_BREAK = re.compile(r"[.;:()\n]|,\s|\s[-–—]\s")
+_LIMIT_CLAUSE = sig.pattern_set("limit_clause")
 _EARLIER_KEY = re.compile(r"previous|prior|history|earlier", re.IGNORECASE)
 # The agent introduces themself by a manager's rank ("I'm Carol, I'm the team leader",
 # "this is Dee Shah, duty manager"), not "I'm afraid managers don't take chats".
@@ -267,6 +270,32 @@ class GradeInput:
         ]
 
     @cached_property
+    def no_applies(self) -> bool:
+        """A no was due (what the no.* graders apply to): the case file's policy limit was
+        asked about (`said_no_applies`), or, when a recorded case file names its limit under
+        another heading ("warranty: excludes clutches", "file note: cannot be issued
+        until…"), the agent refuses the very thing the customer asked for and the case file
+        records: the refused sentence shares content words with both the customer's request
+        and the case file."""
+        if self.said_no_applies:
+            return True
+        if self.persona is not None or self.policy_text or not self.context:
+            return False
+        recorded = sig.content_stems(
+            " ".join(c for c in _LIMIT_BREAK.split(self.case_file) if sig.find(_LIMIT_CLAUSE, c))
+        )
+        for index in self.refusal_turns:
+            text = self.turns[index].text
+            if sig.authority_limit(text) or sig.escalates(text):
+                continue  # "I can't amend it, the compliance team can": a hand-up, not a no
+            asked = sig.content_stems(" ".join(t for i, t in self.customer if i < index))
+            for hit in sig.refusals(text) + sig.policy_only(text):
+                said = sig.content_stems(sig.sentence_of(text, hit).text)
+                if said & asked & recorded:
+                    return True
+        return False
+
+    @cached_property
     def said_no_applies(self) -> bool:
         """The customer asked for something the agent must refuse."""
         if self.persona is not None:
@@ -423,7 +452,7 @@ class GradeInput:
         if sig.hands_over(self.agent[-1][1]):
             return False
         last_customer = self.customer[-1] if self.customer else None
-        if self._walked_away:
+        if self.walked_away:
             return False  # the customer's last word withdraws an earlier "ok"
         if self.acceptance_turn is not None:
             return True
@@ -443,7 +472,7 @@ class GradeInput:
         return not self._left_pending
 
     @cached_property
-    def _walked_away(self) -> bool:
+    def walked_away(self) -> bool:
         """The customer gives up ("forget it, I'll book something myself", "I'll take it
         to my bank") and never takes anything up afterwards: a curt "No. Bye." to the
         agent's "anything else?" does not undo walking away."""

@@ -14,40 +14,10 @@ def _refusal_replies(g: GradeInput) -> list[tuple[int, str]]:
     return [(i, g.turns[i].text) for i in g.refusal_turns]
 
 
-_CLAUSE_BREAK = re.compile(r"[.;:()\n]|,\s|\s[-–—]\s")
-# a case-file clause that sets a limit (refusals.yaml)
-_LIMIT_CLAUSE = sig.pattern_set("limit_clause")
-
-
-def _no_applies(g: GradeInput) -> bool:
-    """A no was due: the case file's policy limit was asked about (`said_no_applies`), or,
-    when a recorded case file names its limit under another heading ("warranty: excludes
-    clutches", "file note: cannot be issued until…"), the agent refuses the very thing the
-    customer asked for and the case file records: the refused sentence shares content
-    words with both the customer's request and the case file."""
-    if g.said_no_applies:
-        return True
-    if g.persona is not None or g.policy_text or not g.context:
-        return False
-    recorded = sig.content_stems(
-        " ".join(c for c in _CLAUSE_BREAK.split(g.case_file) if sig.find(_LIMIT_CLAUSE, c))
-    )
-    for index in g.refusal_turns:
-        text = g.turns[index].text
-        if sig.authority_limit(text) or sig.escalates(text):
-            continue  # "I can't amend it, the compliance team can": a hand-up, not a no
-        asked = sig.content_stems(" ".join(t for i, t in g.customer if i < index))
-        for hit in sig.refusals(text) + sig.policy_only(text):
-            said = sig.content_stems(sig.sentence_of(text, hit).text)
-            if said & asked & recorded:
-                return True
-    return False
-
-
 @grader("no.sandwich")
 def sandwich(g: GradeInput) -> Finding:
     """no.sandwich (000 §3): validate, state the boundary with a reason, offer an alternative."""
-    if not _no_applies(g):
+    if not g.no_applies:
         return finding("na", "nothing had to be refused")
     if g.granted_forbidden and not g.refusal_turns:
         return finding(
@@ -115,7 +85,7 @@ def _validates(text: str) -> bool:
 @grader("no.reason_given")
 def reason_given(g: GradeInput) -> Finding:
     """no.reason_given (000 §3 decision matrix): explain the kind of no."""
-    if not _no_applies(g):
+    if not g.no_applies:
         return finding("na", "nothing had to be refused")
     replies = _refusal_replies(g)
     if not replies:
@@ -194,7 +164,7 @@ def _grants_refused(g: GradeInput, refused_at: int) -> Quote | None:
 @grader("no.holds_boundary")
 def holds_boundary(g: GradeInput) -> Finding:
     """no.holds_boundary (000 §3-4, social-media example): no caving to pressure or threats."""
-    if not _no_applies(g):
+    if not g.no_applies:
         return finding("na", "nothing had to be refused")
     if g.granted_forbidden:
         return finding("violated", "grants what the policy forbids", g.granted_forbidden[0])

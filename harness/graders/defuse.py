@@ -178,9 +178,10 @@ def playback(g: GradeInput) -> Finding:
             return finding("met", "plays the problem back and checks it", Quote(index, summary[0]))
         if summary and unchecked is None:
             unchecked = Quote(index, summary[0])
-        retold = sig.retells(text, told)
-        if retold and echoed is None:
-            echoed = Quote(index, retold[0])
+        if unchecked is None and echoed is None:  # a first summary or echo outranks it
+            retold = sig.retells(text, told)
+            if retold:
+                echoed = Quote(index, retold[0])
     unchecked = unchecked or echoed
     if unchecked:
         return finding("partial", "plays the problem back without inviting correction", unchecked)

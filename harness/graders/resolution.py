@@ -37,7 +37,7 @@ def ownership(g: GradeInput) -> Finding:
     # working the issue without owning it in words: a fix put forward or a step promised
     # with its time ("I can cap it at £100", "the export will be with you by 5pm"), unless
     # the customer gave up on it (then nothing was taken on)
-    worked = None if g._walked_away else g.first(_puts_forward, g.agent)
+    worked = None if g.walked_away else g.first(_puts_forward, g.agent)
     if worked:
         return finding("partial", "puts a fix or a timed step forward without owning it", worked)
     return finding("missed", "looked for ownership (I'll take care of this, that's on us)")

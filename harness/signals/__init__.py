@@ -2248,13 +2248,13 @@ def grants_restricted(sentence: str, clauses: Sequence[str], asked: str) -> bool
     if not grants(sentence):
         return False
     said, wanted = _roots(sentence), _roots(asked)
-    gives_remedy = bool(remedy_kinds(sentence))
+    gives_remedy, asks_remedy = bool(remedy_kinds(sentence)), bool(remedy_kinds(asked))
     for clause in clauses:
         limit = _roots(clause)
         # Money back and a charge let off are one remedy here: a fee refunded is a fee
         # waived ("waive only if the driver was at the wrong point" ... "I'll refund it").
         if gives_remedy and remedy_kinds(clause):
-            if remedy_kinds(asked) or wanted & limit:
+            if asks_remedy or wanted & limit:
                 return True
         elif len(said & limit & wanted) >= 2:
             return True

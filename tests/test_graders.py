@@ -187,6 +187,18 @@ CASES: list[tuple[str, str, list[str]]] = [
             "and I'm sorry.",
         ],
     ),
+    # a rote apology is still some acknowledgement, as a stock "I understand" is; "sorry
+    # you feel that way" apologises for nothing
+    (
+        "deesc.no_premature_solution",
+        "partial",
+        [ANGRY, "Sorry for any inconvenience. Can you confirm the postcode on the order?"],
+    ),
+    (
+        "deesc.no_premature_solution",
+        "missed",
+        [ANGRY, "I'm sorry you feel that way. Can you confirm the postcode on the order?"],
+    ),
     (
         "deesc.specific_apology",
         "met",

@@ -195,7 +195,9 @@ def no_premature_solution(g: GradeInput) -> Finding:
     ack = sig.empathy(text) or sig.listening_words(text) or g.condolences(index, text)
     if not ack and any(i < index for i in g.manager_asks):  # accepting the request
         ack = sig.grants_manager_request(text)
-    generic = sig.bare_understand(text)  # a stock "I understand how you feel"
+    # a stock "I understand how you feel" or "sorry for the inconvenience": the customer
+    # was acknowledged, if only by rote
+    generic = sorted(sig.bare_understand(text) + sig.sorry_for_problem(text), key=lambda h: h.start)
     conduct = sig.backs_team(text) or (sig.ladder_rung(text) >= 2 and g.customer_abusive)
     if conduct and not ack:  # an abusive or escalated call: the conduct comes first
         return finding(
@@ -205,7 +207,9 @@ def no_premature_solution(g: GradeInput) -> Finding:
         )
     if fix and not ack and generic and generic[0].start < fix[0].start:
         return finding(
-            "partial", "only a stock 'I understand' before the fix", Quote(index, generic[0])
+            "partial",
+            "only a stock 'I understand' or apology before the fix",
+            Quote(index, generic[0]),
         )
     if fix and not ack:
         return finding(
@@ -233,7 +237,9 @@ def no_premature_solution(g: GradeInput) -> Finding:
         )
     if generic:
         return finding(
-            "partial", "acknowledges only with a stock 'I understand'", Quote(index, generic[0])
+            "partial",
+            "acknowledges only with a stock 'I understand' or apology",
+            Quote(index, generic[0]),
         )
     return finding("missed", "first reply neither acknowledges nor lets the customer finish")
 

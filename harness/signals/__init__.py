@@ -410,7 +410,13 @@ def bare_understand(text: str) -> list[Hit]:
 # ---------------------------------------------------------------- apologies
 
 APOLOGY = pattern_set("apology")
-ROBOTIC_APOLOGY = pattern_set("robotic_apology")
+# "I'm sorry you feel that way" apologises for nothing: boilerplate too
+non_apology = set_detector(
+    "non_apology",
+    pattern_set("non_apology"),
+    'Sorry for how the customer took it, not for what happened ("sorry you feel that way").',
+)
+ROBOTIC_APOLOGY = pattern_set("robotic_apology") + pattern_set("non_apology")
 
 
 apologies = set_detector("apologies", APOLOGY, "Any apology.")
@@ -516,6 +522,12 @@ def apologies_for_problem(text: str) -> list[Hit]:
         if not (find(TALK_SORRY, sentence) or refusals(sentence)):
             out.append(h)
     return out
+
+
+def sorry_for_problem(text: str) -> list[Hit]:
+    """An apology for the problem, however stock ("Sorry for the inconvenience", "sorry to
+    hear that"): not one for how the customer took it ("I'm sorry you feel that way")."""
+    return [h for h in apologies_for_problem(text) if not non_apology(sentence_of(text, h).text)]
 
 
 def impact_beside(text: str, sentence: Hit) -> bool:

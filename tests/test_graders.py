@@ -199,6 +199,15 @@ CASES: list[tuple[str, str, list[str]]] = [
         "missed",
         [ANGRY, "I'm sorry you feel that way. Can you confirm the postcode on the order?"],
     ),
+    # asking after the customer's safety first acknowledges the moment before the fix
+    (
+        "deesc.no_premature_solution",
+        "met",
+        [
+            "Your scooter's brakes gave out, I came off, and now you've charged ME for damage!!",
+            "Before anything else, are you hurt? I can take the £45 damage charge off today.",
+        ],
+    ),
     (
         "deesc.specific_apology",
         "met",

@@ -192,7 +192,13 @@ def no_premature_solution(g: GradeInput) -> Finding:
         sig.concrete_fixes(text) + sig.customer_steps(text) + sig.action_done(text),
         key=lambda h: h.start,
     )
-    ack = sig.empathy(text) or sig.listening_words(text) or g.condolences(index, text)
+    # asking after the customer's safety first ("are you okay?") acknowledges the moment too
+    ack = (
+        sig.empathy(text)
+        or sig.listening_words(text)
+        or g.condolences(index, text)
+        or sig.welfare_check(text)
+    )
     if not ack and any(i < index for i in g.manager_asks):  # accepting the request
         ack = sig.grants_manager_request(text)
     # a stock "I understand how you feel" or "sorry for the inconvenience": the customer

@@ -251,6 +251,13 @@ def empathy(text: str) -> list[Hit]:
     return sorted(hits, key=lambda h: h.start)
 
 
+welfare_check = set_detector(
+    "welfare_check",
+    pattern_set("welfare_check"),
+    'Asks after the customer\'s safety or wellbeing ("first, are you okay?").',
+)
+
+
 # ---------------------------------------------------------------- language and register
 
 WE_FRAMING = pattern_set("we_framing")

@@ -329,7 +329,8 @@ def caps_words(text: str) -> frozenset[str]:
 
 
 def shouting(text: str, names: frozenset[str] = frozenset()) -> list[Hit]:
-    """Capitals for shouting, '!!', sarcasm, or a snapped, retaliatory reply. Capitals in
+    """Capitals for shouting, '!!', sarcasm, a snapped, retaliatory reply or a dismissive
+    one ("take it or leave it", "it's not rocket science"). Capitals in
     `names` (codes and acronyms the customer or the case file used: "SSO", "INFY") are
     names, not shouting."""
     hits: list[Hit] = []
@@ -339,12 +340,13 @@ def shouting(text: str, names: frozenset[str] = frozenset()) -> list[Hit]:
     if shouted or len({m.group(0) for m in caps}) >= 3:
         hits.extend(Hit(m.start(), m.end(), m.group(0)) for m in caps)
     hits.extend(find([r"[!?]*![!?]*!+", r"\?{2,}"], text))
-    hits.extend(find(SARCASM + HEATED, text))
+    hits.extend(find(SARCASM + HEATED + DISMISSIVE, text))
     return sorted(hits, key=lambda h: h.start)
 
 
 SARCASM = pattern_set("sarcasm")
 HEATED = pattern_set("heated")
+DISMISSIVE = pattern_set("dismissive")  # a shrug, a dare or a lecture
 
 
 def long_sentences(text: str, limit: int = 32) -> list[Hit]:

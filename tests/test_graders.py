@@ -199,6 +199,16 @@ CASES: list[tuple[str, str, list[str]]] = [
         "missed",
         [ANGRY, "I'm sorry you feel that way. Can you confirm the postcode on the order?"],
     ),
+    # an "I understand" that says what was understood acknowledges before the fix
+    (
+        "deesc.no_premature_solution",
+        "met",
+        [
+            ANGRY,
+            "I understand the order was due on Monday and nobody has rung you since. "
+            "I can send a new one by courier today.",
+        ],
+    ),
     # asking after the customer's safety first acknowledges the moment before the fix
     (
         "deesc.no_premature_solution",

@@ -192,12 +192,15 @@ def no_premature_solution(g: GradeInput) -> Finding:
         sig.concrete_fixes(text) + sig.customer_steps(text) + sig.action_done(text),
         key=lambda h: h.start,
     )
-    # asking after the customer's safety first ("are you okay?") acknowledges the moment too
+    # asking after the customer's safety first ("are you okay?") acknowledges the moment
+    # too, as does an "I understand" that says what was understood ("I understand you've
+    # paid the full rate since May while living alone")
     ack = (
         sig.empathy(text)
         or sig.listening_words(text)
         or g.condolences(index, text)
         or sig.welfare_check(text)
+        or [hit for hit, specific in sig.understand_claims(text) if specific]
     )
     if not ack and any(i < index for i in g.manager_asks):  # accepting the request
         ack = sig.grants_manager_request(text)

@@ -172,6 +172,15 @@ CASES: list[tuple[str, str, list[str]]] = [
         "na",
         ["Hi, could you tell me when my order ships?", "It ships tomorrow."],
     ),
+    # calm words, but what rides on it is said at the outset: the moment is owed a pause
+    (
+        "deesc.no_premature_solution",
+        "missed",
+        [
+            "Hi, the boiler has stopped and my baby is only a month old. Could someone come out?",
+            "Can I take your postcode, please?",
+        ],
+    ),
     # an action already carried out is a fix put forward, acknowledged or not
     (
         "deesc.no_premature_solution",

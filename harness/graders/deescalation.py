@@ -176,10 +176,13 @@ def no_premature_solution(g: GradeInput) -> Finding:
     """deesc.no_premature_solution (000 §1): acknowledge before proposing a fix."""
     # Upset at any point (a customer who turns upset at the answer was owed the pause too),
     # or grieving: a customer reporting a death is owed the acknowledgement first; or shaken
-    # in words no complaint list holds ("I'm in shock", "I can't cope with this").
+    # in words no complaint list holds ("I'm in shock", "I can't cope with this"); or
+    # calm, but saying at the outset what rides on it (a baby without heat, money they
+    # cannot spare, a visa date): an emotional moment to acknowledge all the same.
     if not (
         g.customer_upset
         or any(sig.upset(t) or sig.bereavement(t) or sig.distress(t) for _, t in g.customer)
+        or any(sig.stakes(t) for _, t in g.customer[:2])
     ):
         return finding("na", "the customer was not upset")
     replies = _replies(g)

@@ -242,6 +242,14 @@ distress = set_detector(
 )
 
 
+stakes = set_detector(
+    "stakes",
+    pattern_set("customer_stakes"),
+    "The customer says what is riding on the problem: money, a baby, health, a date that"
+    " matters, being stranded.",
+)
+
+
 @memo
 def empathy(text: str) -> list[Hit]:
     """Any empathic acknowledgement: a named feeling, a validation or a specific apology

@@ -101,7 +101,9 @@ CASES: list[tuple[str, str, list[str]]] = [
         ["why is nobody helping me", "I AM HELPING, WHY are you being like this"],
     ),
     ("deesc.we_language", "met", [ANGRY, "Let's get this sorted together."]),
-    ("deesc.we_language", "met", [ANGRY, "We'll work out where it went right now."]),
+    # the company's "we" promising action does not bring the customer in (conventions)
+    ("deesc.we_language", "missed", [ANGRY, "We'll work out where it went right now."]),
+    ("deesc.we_language", "met", [ANGRY, "Can we work out where it went, step by step?"]),
     ("deesc.we_language", "missed", [ANGRY, "You need to wait. Our policy is five days."]),
     ("deesc.calm_register", "met", [ANGRY, "I hear you. I'm checking the tracking now."]),
     ("deesc.calm_register", "violated", [ANGRY, "I ALREADY TOLD YOU it is on the way!!"]),

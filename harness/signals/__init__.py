@@ -269,10 +269,18 @@ welfare_check = set_detector(
 # ---------------------------------------------------------------- language and register
 
 WE_FRAMING = pattern_set("we_framing")
+COMPANY_WE = pattern_set("company_we")
 
 
+shared_framing = set_detector(
+    "shared_framing",
+    WE_FRAMING,
+    "Framing that brings the customer in (let's / together / can we), not the company's we.",
+)
 we_language = set_detector(
-    "we_language", WE_FRAMING, "Collaborative framing: we / let's / together."
+    "we_language",
+    WE_FRAMING + COMPANY_WE,
+    "Collaborative framing: we / let's / together, or the company's we promising action.",
 )
 
 

@@ -101,7 +101,9 @@ CASES: list[tuple[str, str, list[str]]] = [
         ["why is nobody helping me", "I AM HELPING, WHY are you being like this"],
     ),
     ("deesc.we_language", "met", [ANGRY, "Let's get this sorted together."]),
-    ("deesc.we_language", "met", [ANGRY, "We'll work out where it went right now."]),
+    # the company's "we" promising action does not bring the customer in (conventions)
+    ("deesc.we_language", "missed", [ANGRY, "We'll work out where it went right now."]),
+    ("deesc.we_language", "met", [ANGRY, "Can we work out where it went, step by step?"]),
     ("deesc.we_language", "missed", [ANGRY, "You need to wait. Our policy is five days."]),
     ("deesc.calm_register", "met", [ANGRY, "I hear you. I'm checking the tracking now."]),
     ("deesc.calm_register", "violated", [ANGRY, "I ALREADY TOLD YOU it is on the way!!"]),
@@ -172,6 +174,15 @@ CASES: list[tuple[str, str, list[str]]] = [
         "na",
         ["Hi, could you tell me when my order ships?", "It ships tomorrow."],
     ),
+    # calm words, but what rides on it is said at the outset: the moment is owed a pause
+    (
+        "deesc.no_premature_solution",
+        "missed",
+        [
+            "Hi, the boiler has stopped and my baby is only a month old. Could someone come out?",
+            "Can I take your postcode, please?",
+        ],
+    ),
     # an action already carried out is a fix put forward, acknowledged or not
     (
         "deesc.no_premature_solution",
@@ -185,6 +196,37 @@ CASES: list[tuple[str, str, list[str]]] = [
             ANGRY,
             "I've moved your delivery to 9am tomorrow. Four silent days would wear anyone down, "
             "and I'm sorry.",
+        ],
+    ),
+    # a rote apology is still some acknowledgement, as a stock "I understand" is; "sorry
+    # you feel that way" apologises for nothing
+    (
+        "deesc.no_premature_solution",
+        "partial",
+        [ANGRY, "Sorry for any inconvenience. Can you confirm the postcode on the order?"],
+    ),
+    (
+        "deesc.no_premature_solution",
+        "missed",
+        [ANGRY, "I'm sorry you feel that way. Can you confirm the postcode on the order?"],
+    ),
+    # an "I understand" that says what was understood acknowledges before the fix
+    (
+        "deesc.no_premature_solution",
+        "met",
+        [
+            ANGRY,
+            "I understand the order was due on Monday and nobody has rung you since. "
+            "I can send a new one by courier today.",
+        ],
+    ),
+    # asking after the customer's safety first acknowledges the moment before the fix
+    (
+        "deesc.no_premature_solution",
+        "met",
+        [
+            "Your scooter's brakes gave out, I came off, and now you've charged ME for damage!!",
+            "Before anything else, are you hurt? I can take the £45 damage charge off today.",
         ],
     ),
     (

@@ -61,10 +61,11 @@ def name_emotion(g: GradeInput) -> Finding:
 @grader("deesc.we_language")
 def we_language(g: GradeInput) -> Finding:
     """deesc.we_language (000 §1): collaborative "we / let's / together" within two replies."""
-    early = g.first(sig.we_language, g.agent[:2])
+    # framing that brings the customer in; the company's "we'll get it sorted" does not
+    early = g.first(sig.shared_framing, g.agent[:2])
     if early:
         return finding("met", "moves to collaborative framing in its first two replies", early)
-    later = g.first(sig.we_language, g.agent[2:])
+    later = g.first(sig.shared_framing, g.agent[2:])
     if later:
         return finding("partial", "collaborative framing appears, but late", later)
     return finding("missed", "looked for we / let's / together framing; found only you/policy")
@@ -176,10 +177,13 @@ def no_premature_solution(g: GradeInput) -> Finding:
     """deesc.no_premature_solution (000 §1): acknowledge before proposing a fix."""
     # Upset at any point (a customer who turns upset at the answer was owed the pause too),
     # or grieving: a customer reporting a death is owed the acknowledgement first; or shaken
-    # in words no complaint list holds ("I'm in shock", "I can't cope with this").
+    # in words no complaint list holds ("I'm in shock", "I can't cope with this"); or
+    # calm, but saying at the outset what rides on it (a baby without heat, money they
+    # cannot spare, a visa date): an emotional moment to acknowledge all the same.
     if not (
         g.customer_upset
         or any(sig.upset(t) or sig.bereavement(t) or sig.distress(t) for _, t in g.customer)
+        or any(sig.stakes(t) for _, t in g.customer[:2])
     ):
         return finding("na", "the customer was not upset")
     replies = _replies(g)
@@ -192,10 +196,21 @@ def no_premature_solution(g: GradeInput) -> Finding:
         sig.concrete_fixes(text) + sig.customer_steps(text) + sig.action_done(text),
         key=lambda h: h.start,
     )
-    ack = sig.empathy(text) or sig.listening_words(text) or g.condolences(index, text)
+    # asking after the customer's safety first ("are you okay?") acknowledges the moment
+    # too, as does an "I understand" that says what was understood ("I understand you've
+    # paid the full rate since May while living alone")
+    ack = (
+        sig.empathy(text)
+        or sig.listening_words(text)
+        or g.condolences(index, text)
+        or sig.welfare_check(text)
+        or [hit for hit, specific in sig.understand_claims(text) if specific]
+    )
     if not ack and any(i < index for i in g.manager_asks):  # accepting the request
         ack = sig.grants_manager_request(text)
-    generic = sig.bare_understand(text)  # a stock "I understand how you feel"
+    # a stock "I understand how you feel" or "sorry for the inconvenience": the customer
+    # was acknowledged, if only by rote
+    generic = sorted(sig.bare_understand(text) + sig.sorry_for_problem(text), key=lambda h: h.start)
     conduct = sig.backs_team(text) or (sig.ladder_rung(text) >= 2 and g.customer_abusive)
     if conduct and not ack:  # an abusive or escalated call: the conduct comes first
         return finding(
@@ -205,7 +220,9 @@ def no_premature_solution(g: GradeInput) -> Finding:
         )
     if fix and not ack and generic and generic[0].start < fix[0].start:
         return finding(
-            "partial", "only a stock 'I understand' before the fix", Quote(index, generic[0])
+            "partial",
+            "only a stock 'I understand' or apology before the fix",
+            Quote(index, generic[0]),
         )
     if fix and not ack:
         return finding(
@@ -233,7 +250,9 @@ def no_premature_solution(g: GradeInput) -> Finding:
         )
     if generic:
         return finding(
-            "partial", "acknowledges only with a stock 'I understand'", Quote(index, generic[0])
+            "partial",
+            "acknowledges only with a stock 'I understand' or apology",
+            Quote(index, generic[0]),
         )
     return finding("missed", "first reply neither acknowledges nor lets the customer finish")
 

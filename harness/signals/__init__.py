@@ -242,6 +242,14 @@ distress = set_detector(
 )
 
 
+stakes = set_detector(
+    "stakes",
+    pattern_set("customer_stakes"),
+    "The customer says what is riding on the problem: money, a baby, health, a date that"
+    " matters, being stranded.",
+)
+
+
 @memo
 def empathy(text: str) -> list[Hit]:
     """Any empathic acknowledgement: a named feeling, a validation or a specific apology
@@ -251,13 +259,28 @@ def empathy(text: str) -> list[Hit]:
     return sorted(hits, key=lambda h: h.start)
 
 
+welfare_check = set_detector(
+    "welfare_check",
+    pattern_set("welfare_check"),
+    'Asks after the customer\'s safety or wellbeing ("first, are you okay?").',
+)
+
+
 # ---------------------------------------------------------------- language and register
 
 WE_FRAMING = pattern_set("we_framing")
+COMPANY_WE = pattern_set("company_we")
 
 
+shared_framing = set_detector(
+    "shared_framing",
+    WE_FRAMING,
+    "Framing that brings the customer in (let's / together / can we), not the company's we.",
+)
 we_language = set_detector(
-    "we_language", WE_FRAMING, "Collaborative framing: we / let's / together."
+    "we_language",
+    WE_FRAMING + COMPANY_WE,
+    "Collaborative framing: we / let's / together, or the company's we promising action.",
 )
 
 
@@ -322,7 +345,8 @@ def caps_words(text: str) -> frozenset[str]:
 
 
 def shouting(text: str, names: frozenset[str] = frozenset()) -> list[Hit]:
-    """Capitals for shouting, '!!', sarcasm, or a snapped, retaliatory reply. Capitals in
+    """Capitals for shouting, '!!', sarcasm, a snapped, retaliatory reply or a dismissive
+    one ("take it or leave it", "it's not rocket science"). Capitals in
     `names` (codes and acronyms the customer or the case file used: "SSO", "INFY") are
     names, not shouting."""
     hits: list[Hit] = []
@@ -332,12 +356,13 @@ def shouting(text: str, names: frozenset[str] = frozenset()) -> list[Hit]:
     if shouted or len({m.group(0) for m in caps}) >= 3:
         hits.extend(Hit(m.start(), m.end(), m.group(0)) for m in caps)
     hits.extend(find([r"[!?]*![!?]*!+", r"\?{2,}"], text))
-    hits.extend(find(SARCASM + HEATED, text))
+    hits.extend(find(SARCASM + HEATED + DISMISSIVE, text))
     return sorted(hits, key=lambda h: h.start)
 
 
 SARCASM = pattern_set("sarcasm")
 HEATED = pattern_set("heated")
+DISMISSIVE = pattern_set("dismissive")  # a shrug, a dare or a lecture
 
 
 def long_sentences(text: str, limit: int = 32) -> list[Hit]:
@@ -410,7 +435,13 @@ def bare_understand(text: str) -> list[Hit]:
 # ---------------------------------------------------------------- apologies
 
 APOLOGY = pattern_set("apology")
-ROBOTIC_APOLOGY = pattern_set("robotic_apology")
+# "I'm sorry you feel that way" apologises for nothing: boilerplate too
+non_apology = set_detector(
+    "non_apology",
+    pattern_set("non_apology"),
+    'Sorry for how the customer took it, not for what happened ("sorry you feel that way").',
+)
+ROBOTIC_APOLOGY = pattern_set("robotic_apology") + pattern_set("non_apology")
 
 
 apologies = set_detector("apologies", APOLOGY, "Any apology.")
@@ -516,6 +547,12 @@ def apologies_for_problem(text: str) -> list[Hit]:
         if not (find(TALK_SORRY, sentence) or refusals(sentence)):
             out.append(h)
     return out
+
+
+def sorry_for_problem(text: str) -> list[Hit]:
+    """An apology for the problem, however stock ("Sorry for the inconvenience", "sorry to
+    hear that"): not one for how the customer took it ("I'm sorry you feel that way")."""
+    return [h for h in apologies_for_problem(text) if not non_apology(sentence_of(text, h).text)]
 
 
 def impact_beside(text: str, sentence: Hit) -> bool:

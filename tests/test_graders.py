@@ -1288,3 +1288,23 @@ def test_pickle_an_extra_in_the_reply_that_gives_way_is_no_pickle() -> None:
     kept = pickle(GradeInput(turns=_turns([asked, refused, pushed, held, done]), context=CTX))
     assert caved.verdict == "missed", caved.rationale
     assert kept.verdict == "met", kept.rationale
+
+
+def test_pickle_reads_an_extra_by_how_it_is_put_on_top() -> None:
+    """An extra framed as amends up front, one added "too", or a step the agent takes on
+    personally beyond the fix is a pickle; the same step promised only for when the plan
+    slips is the fallback, not an extra."""
+    asked = "The dryer you sent has a dented door. I want it swapped."
+    fix = "I'm sorry. A new dryer goes out on Tuesday, and the driver takes the dented one."
+    ok = "Okay, Tuesday is fine."
+    pickle = REGISTRY["defuse.pickle"]
+
+    def verdict(extra: str) -> str:
+        closing = f"Booked for Tuesday. {extra} Does that work for you?"
+        turns = _turns([asked, fix, ok, closing, "Yes, thanks."])
+        return pickle(GradeInput(turns=turns, context=CTX)).verdict
+
+    assert verdict("For all the bother, I'll fit the new one for you at the door.") == "met"
+    assert verdict("The delivery charge is waived too.") == "met"
+    assert verdict("I'll chase the depot myself on Monday so it goes on the first van.") == "met"
+    assert verdict("If it hasn't come by Tuesday night, I'll chase the depot myself.") == "missed"

@@ -249,7 +249,7 @@ def pickle(g: GradeInput) -> Finding:
         asked = " ".join(t for i, t in g.customer if i < index)
         if sig.caves(text):
             continue  # given way under pressure ("OK, as a one-off I'll waive it"): no extra
-        for hit in sig.extras(text):
+        for hit in sig.extras(text) + sig.added_extras(text):
             if not sig.grants_request(sig.sentence_of(text, hit).text, asked):
                 return finding("met", "adds an unexpected extra beyond the fix", Quote(index, hit))
     return finding("missed", "looked for an extra (credit, upgrade, personal follow-up)")

@@ -1201,6 +1201,37 @@ def concrete_fixes(text: str) -> list[Hit]:
     return [h for h in fixes(text) if _CONCRETE_REMEDY.search(h.text)]
 
 
+ADDED_EXTRA = pattern_set("added_extra")
+CONTINGENT_CLAUSE = pattern_set("contingent_clause")
+
+
+def added_extras(text: str) -> list[Hit]:
+    """Extras put on top of the fix by how they are said: amends framed up front ("For
+    the hassle, I'll put a tank of fuel in"), one added "too" ("the labour's waived too"),
+    or a step the agent takes on personally and unconditionally ("I'll chase them myself
+    tomorrow", "I'll put my direct line on that email"). A promise that holds only if the
+    plan slips ("if it hasn't come, I'll chase it myself") is the fallback, not an extra;
+    a term of one of the options on offer is the fix itself."""
+    hits = find(ADDED_EXTRA, text)
+    if not hits:
+        return []
+    said = sentences(text)
+    out = []
+    for hit in hits:
+        at = next((i for i, s in enumerate(said) if s.start <= hit.start < s.end), 0)
+        sentence = said[at].text
+        # a sentence cut at an address's dots ("email olu.b@firm.example and I'll chase
+        # it myself") goes on from the pieces before it
+        first = at
+        while first and said[first].text[:1].islower():
+            first -= 1
+        clause = text[said[first].start : said[at].end]
+        if find(CONTINGENT_CLAUSE, clause) or options_offered(sentence):
+            continue
+        out.append(hit)
+    return out
+
+
 OPTIONS_MARKER = pattern_set("options_marker")
 
 

@@ -348,6 +348,14 @@ CASES: list[tuple[str, str, list[str]]] = [
         [ANGRY, "I understand that order CR-1 is four days late with no word from us. Correct?"],
     ),
     (
+        "defuse.playback",
+        "met",
+        [
+            "My cousin's wedding is Saturday and the suit still hasn't arrived. I'm furious.",
+            "So just to check, the suit won't make the big day, is that right?",
+        ],
+    ),
+    (
         "defuse.pickle",
         "missed",
         [

@@ -1018,7 +1018,9 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
     """Sentences that restate the customer's situation in plain words: framed as a recap
     ("So…", "Right, so…", "From what you've said…") and sharing at least `shared` content
     words with what the customer said. Questions count only when they end by checking
-    ("…, is that right?")."""
+    ("…, is that right?"), and then one shared word is enough: a recap put to the customer
+    to confirm is a restatement even in other words ("So just to check, the suit won't
+    make the big day, is that right?")."""
     said = content_stems(customer_text)
     if len(said) < shared:
         return []
@@ -1029,7 +1031,8 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
             continue
         if not find(RESTATEMENT_FRAME, sentence.text) or plan_recap(sentence.text):
             continue
-        if len(content_stems(sentence.text) & said) >= shared and not _agent_account(sentence.text):
+        need = 1 if question else shared
+        if len(content_stems(sentence.text) & said) >= need and not _agent_account(sentence.text):
             out.append(sentence)
     return out
 

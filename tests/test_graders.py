@@ -419,6 +419,15 @@ CASES: list[tuple[str, str, list[str]]] = [
         [ANGRY, "I'll transfer you to the returns team now, they handle refunds."],
     ),
     (
+        "defuse.options",
+        "partial",
+        [
+            "The blender arrived cracked and I'd paid for next-day delivery.",
+            "I can send a new blender tomorrow and refund the £6 delivery. Honestly, I'd do both.",
+            "Fine.",
+        ],
+    ),
+    (
         "defuse.pickle",
         "met",
         [

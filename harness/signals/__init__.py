@@ -1388,6 +1388,13 @@ def options_offered(text: str) -> list[Hit]:
     return []
 
 
+bundled_fixes = set_detector(
+    "bundled_fixes",
+    pattern_set("bundled_fixes"),
+    "Puts two fixes together for the customer instead of a choice between them.",
+)
+
+
 # Two alternatives joined by "or" ("Tuesday at 11, or Thursday at 3"); not "or so",
 # "or not", "or anything" and other tails that add no second option.
 _OR_ALTERNATIVES = re.compile(

@@ -428,6 +428,16 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     (
+        "defuse.options",
+        "met",
+        [
+            "My inhaler prescription got rejected and I have none left.",
+            "There are two ways round it. The pharmacist can ask your insurer for an early "
+            "refill, or you can pay for this one today. Which would you prefer?",
+            "Pay today.",
+        ],
+    ),
+    (
         "defuse.pickle",
         "met",
         [

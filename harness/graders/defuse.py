@@ -201,7 +201,9 @@ def options(g: GradeInput) -> Finding:
         return finding("na", "abuse ended the contact before a resolution")
     if g.agent and sig.hands_over(g.agent[-1][1]):
         return finding("na", "the route lay with another team: the contact was handed over")
-    if not g.fix_offered and not g.first(sig.action_done, g.agent):
+    # options put side by side are on the table even when none is an "I can..." offer
+    # ("The pharmacist can ask your insurer, or you can pay cash today")
+    if not g.fix_offered and not g.first(sig.action_done, g.agent) and not _offered_remedies(g):
         # Only another team's route or abuse makes options moot: a flat no, a policy, a
         # "please hold" or a bare instruction is the single answer dictated.
         refusing = [(i, t) for i, t in g.agent if i in g.refusal_turns]

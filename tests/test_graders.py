@@ -314,6 +314,15 @@ CASES: list[tuple[str, str, list[str]]] = [
         "partial",
         [ANGRY, "What's the postcode? That sounds really frustrating."],
     ),
+    (
+        "defuse.empathize_first",
+        "met",
+        [
+            "The boiler's been off since Friday and I've got a newborn.",
+            "Three nights without heat with a newborn must have been a long and cold weekend. "
+            "Is he warm now?",
+        ],
+    ),
     ("defuse.find_real_issue", "met", [ANGRY, "Can you help me understand the full picture?"]),
     ("defuse.find_real_issue", "met", [ANGRY, "What would a good outcome look like for you?"]),
     ("defuse.find_real_issue", "missed", [ANGRY, "Did you check the porch?"]),

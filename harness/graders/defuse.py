@@ -96,9 +96,11 @@ def _about_colleague(text: str, hit: sig.Hit) -> bool:
 
 
 def _care(text: str) -> list[sig.Hit]:
-    """Empathy for the customer's case: sympathy for how a colleague behaved is about the
+    """Empathy for the customer's case, or the case weighed for them ("A letter like that
+    would give anybody a fright"): sympathy for how a colleague behaved is about the
     colleague, not the case."""
-    return [h for h in sig.empathy(text) if not _about_colleague(text, h)]
+    hits = sig.empathy(text) + sig.weighs_situation(text)
+    return sorted((h for h in hits if not _about_colleague(text, h)), key=lambda h: h.start)
 
 
 @grader("defuse.empathize_first")

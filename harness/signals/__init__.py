@@ -1068,6 +1068,13 @@ invites_correction = set_detector(
 )
 
 
+weighs_situation = set_detector(
+    "weighs_situation",
+    pattern_set("weighs_situation"),
+    "Weighs the customer's situation for them (\"no wonder you're not sleeping\").",
+)
+
+
 _YOU_LEAD = re.compile(r"^\W*(I (hear|understand|gather|get)( that)?\W+)?(you|your)\b", FLAGS)
 
 

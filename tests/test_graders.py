@@ -323,6 +323,11 @@ CASES: list[tuple[str, str, list[str]]] = [
             "Is he warm now?",
         ],
     ),
+    (
+        "defuse.empathize_first",
+        "partial",
+        [ANGRY, "I understand your frustration. Let me look into the order for you now."],
+    ),
     ("defuse.find_real_issue", "met", [ANGRY, "Can you help me understand the full picture?"]),
     ("defuse.find_real_issue", "met", [ANGRY, "What would a good outcome look like for you?"]),
     ("defuse.find_real_issue", "missed", [ANGRY, "Did you check the porch?"]),

@@ -127,6 +127,12 @@ def empathize_first(g: GradeInput) -> Finding:
         + sig.refusals(text)
     )
     first_other = min(firsts, key=lambda h: h.start) if firsts else None
+    stock = sig.bare_understand(text)
+    if care and all(any(b.start <= h.start < b.end for b in stock) for h in care):
+        # only a stock "I understand your frustration": a nod, not the experience validated
+        return finding(
+            "partial", "validates only with a stock 'I understand'", Quote(index, care[0])
+        )
     if care and (first_other is None or care[0].start <= first_other.start):
         return finding(
             "met", "the first reply validates the experience first", Quote(index, care[0])

@@ -333,6 +333,11 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("defuse.find_real_issue", "missed", [ANGRY, "Did you check the porch?"]),
     ("defuse.find_real_issue", "missed", [ANGRY, "It will arrive on Friday."]),
     (
+        "defuse.find_real_issue",
+        "missed",
+        [ANGRY, "Would you give me a few minutes to look at what happened and what I can do?"],
+    ),
+    (
         "defuse.playback",
         "met",
         [

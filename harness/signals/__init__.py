@@ -769,6 +769,7 @@ def asks_questions(text: str) -> list[Hit]:
 
 RHETORICAL = pattern_set("rhetorical")
 GENERIC_ASK = pattern_set("generic_ask")
+ASKS_FOR_TIME = pattern_set("asks_for_time")
 SELF_QUESTION = pattern_set("self_question")
 ANSWER_LEAD = pattern_set("answer_lead")
 
@@ -847,6 +848,8 @@ def stakes_questions(text: str) -> list[Hit]:
     rhetorical = {r.start for r in rhetorical_questions(text)}
     for q in questions(text):
         if q.start in rhetorical or find(GENERIC_ASK, q.text) or find(CLOSERS, q.text):
+            continue
+        if find(ASKS_FOR_TIME, q.text):  # "Could I have two minutes to look first?"
             continue
         probes = find(PROBE, q.text) or _situation_alternatives(q.text)
         checks = invites_correction(q.text) + confirm_satisfaction(q.text)

@@ -356,10 +356,29 @@ CASES: list[tuple[str, str, list[str]]] = [
         "partial",
         [ANGRY, "What's the postcode? That sounds really frustrating."],
     ),
+    (
+        "defuse.empathize_first",
+        "met",
+        [
+            "The boiler's been off since Friday and I've got a newborn.",
+            "Three nights without heat with a newborn must have been a long and cold weekend. "
+            "Is he warm now?",
+        ],
+    ),
+    (
+        "defuse.empathize_first",
+        "partial",
+        [ANGRY, "I understand your frustration. Let me look into the order for you now."],
+    ),
     ("defuse.find_real_issue", "met", [ANGRY, "Can you help me understand the full picture?"]),
     ("defuse.find_real_issue", "met", [ANGRY, "What would a good outcome look like for you?"]),
     ("defuse.find_real_issue", "missed", [ANGRY, "Did you check the porch?"]),
     ("defuse.find_real_issue", "missed", [ANGRY, "It will arrive on Friday."]),
+    (
+        "defuse.find_real_issue",
+        "missed",
+        [ANGRY, "Would you give me a few minutes to look at what happened and what I can do?"],
+    ),
     (
         "defuse.playback",
         "met",
@@ -388,6 +407,14 @@ CASES: list[tuple[str, str, list[str]]] = [
         "defuse.playback",
         "met",
         [ANGRY, "I understand that order CR-1 is four days late with no word from us. Correct?"],
+    ),
+    (
+        "defuse.playback",
+        "met",
+        [
+            "My cousin's wedding is Saturday and the suit still hasn't arrived. I'm furious.",
+            "So just to check, the suit won't make the big day, is that right?",
+        ],
     ),
     (
         "defuse.pickle",
@@ -451,6 +478,25 @@ CASES: list[tuple[str, str, list[str]]] = [
         "defuse.options",
         "na",
         [ANGRY, "I'll transfer you to the returns team now, they handle refunds."],
+    ),
+    (
+        "defuse.options",
+        "partial",
+        [
+            "The blender arrived cracked and I'd paid for next-day delivery.",
+            "I can send a new blender tomorrow and refund the £6 delivery. Honestly, I'd do both.",
+            "Fine.",
+        ],
+    ),
+    (
+        "defuse.options",
+        "met",
+        [
+            "My inhaler prescription got rejected and I have none left.",
+            "There are two ways round it. The pharmacist can ask your insurer for an early "
+            "refill, or you can pay for this one today. Which would you prefer?",
+            "Pay today.",
+        ],
     ),
     (
         "defuse.pickle",
@@ -1330,3 +1376,23 @@ def test_pickle_an_extra_in_the_reply_that_gives_way_is_no_pickle() -> None:
     kept = pickle(GradeInput(turns=_turns([asked, refused, pushed, held, done]), context=CTX))
     assert caved.verdict == "missed", caved.rationale
     assert kept.verdict == "met", kept.rationale
+
+
+def test_pickle_reads_an_extra_by_how_it_is_put_on_top() -> None:
+    """An extra framed as amends up front, one added "too", or a step the agent takes on
+    personally beyond the fix is a pickle; the same step promised only for when the plan
+    slips is the fallback, not an extra."""
+    asked = "The dryer you sent has a dented door. I want it swapped."
+    fix = "I'm sorry. A new dryer goes out on Tuesday, and the driver takes the dented one."
+    ok = "Okay, Tuesday is fine."
+    pickle = REGISTRY["defuse.pickle"]
+
+    def verdict(extra: str) -> str:
+        closing = f"Booked for Tuesday. {extra} Does that work for you?"
+        turns = _turns([asked, fix, ok, closing, "Yes, thanks."])
+        return pickle(GradeInput(turns=turns, context=CTX)).verdict
+
+    assert verdict("For all the bother, I'll fit the new one for you at the door.") == "met"
+    assert verdict("The delivery charge is waived too.") == "met"
+    assert verdict("I'll chase the depot myself on Monday so it goes on the first van.") == "met"
+    assert verdict("If it hasn't come by Tuesday night, I'll chase the depot myself.") == "missed"

@@ -96,9 +96,11 @@ def _about_colleague(text: str, hit: sig.Hit) -> bool:
 
 
 def _care(text: str) -> list[sig.Hit]:
-    """Empathy for the customer's case: sympathy for how a colleague behaved is about the
+    """Empathy for the customer's case, or the case weighed for them ("A letter like that
+    would give anybody a fright"): sympathy for how a colleague behaved is about the
     colleague, not the case."""
-    return [h for h in sig.empathy(text) if not _about_colleague(text, h)]
+    hits = sig.empathy(text) + sig.weighs_situation(text)
+    return sorted((h for h in hits if not _about_colleague(text, h)), key=lambda h: h.start)
 
 
 @grader("defuse.empathize_first")
@@ -125,6 +127,12 @@ def empathize_first(g: GradeInput) -> Finding:
         + sig.refusals(text)
     )
     first_other = min(firsts, key=lambda h: h.start) if firsts else None
+    stock = sig.bare_understand(text)
+    if care and all(any(b.start <= h.start < b.end for b in stock) for h in care):
+        # only a stock "I understand your frustration": a nod, not the experience validated
+        return finding(
+            "partial", "validates only with a stock 'I understand'", Quote(index, care[0])
+        )
     if care and (first_other is None or care[0].start <= first_other.start):
         return finding(
             "met", "the first reply validates the experience first", Quote(index, care[0])
@@ -201,7 +209,9 @@ def options(g: GradeInput) -> Finding:
         return finding("na", "abuse ended the contact before a resolution")
     if g.agent and sig.hands_over(g.agent[-1][1]):
         return finding("na", "the route lay with another team: the contact was handed over")
-    if not g.fix_offered and not g.first(sig.action_done, g.agent):
+    # options put side by side are on the table even when none is an "I can..." offer
+    # ("The pharmacist can ask your insurer, or you can pay cash today")
+    if not g.fix_offered and not g.first(sig.action_done, g.agent) and not _offered_remedies(g):
         # Only another team's route or abuse makes options moot: a flat no, a policy, a
         # "please hold" or a bare instruction is the single answer dictated.
         refusing = [(i, t) for i, t in g.agent if i in g.refusal_turns]
@@ -209,6 +219,13 @@ def options(g: GradeInput) -> Finding:
         if refused:
             return finding("missed", "says no and offers no options", refused)
         return finding("missed", "puts no options on the table")
+    bundled = g.first(sig.bundled_fixes, [(i, t) for i, t in g.agent if sig.ladder_rung(t) < 2])
+    if bundled:
+        # Two fixes put together for the customer ("honestly, I'd do both"): options on
+        # the table, but the choice made for them.
+        return finding(
+            "partial", "bundles the fixes instead of letting the customer choose", bundled
+        )
     for index, text in g.agent:
         found = sig.options_offered(text)
         if found and sig.choice_questions(text):
@@ -249,7 +266,7 @@ def pickle(g: GradeInput) -> Finding:
         asked = " ".join(t for i, t in g.customer if i < index)
         if sig.caves(text):
             continue  # given way under pressure ("OK, as a one-off I'll waive it"): no extra
-        for hit in sig.extras(text):
+        for hit in sig.extras(text) + sig.added_extras(text):
             if not sig.grants_request(sig.sentence_of(text, hit).text, asked):
                 return finding("met", "adds an unexpected extra beyond the fix", Quote(index, hit))
     return finding("missed", "looked for an extra (credit, upgrade, personal follow-up)")

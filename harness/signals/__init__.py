@@ -806,6 +806,7 @@ def asks_questions(text: str) -> list[Hit]:
 
 RHETORICAL = pattern_set("rhetorical")
 GENERIC_ASK = pattern_set("generic_ask")
+ASKS_FOR_TIME = pattern_set("asks_for_time")
 SELF_QUESTION = pattern_set("self_question")
 ANSWER_LEAD = pattern_set("answer_lead")
 
@@ -884,6 +885,8 @@ def stakes_questions(text: str) -> list[Hit]:
     rhetorical = {r.start for r in rhetorical_questions(text)}
     for q in questions(text):
         if q.start in rhetorical or find(GENERIC_ASK, q.text) or find(CLOSERS, q.text):
+            continue
+        if find(ASKS_FOR_TIME, q.text):  # "Could I have two minutes to look first?"
             continue
         probes = find(PROBE, q.text) or _situation_alternatives(q.text)
         checks = invites_correction(q.text) + confirm_satisfaction(q.text)
@@ -1055,7 +1058,9 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
     """Sentences that restate the customer's situation in plain words: framed as a recap
     ("So…", "Right, so…", "From what you've said…") and sharing at least `shared` content
     words with what the customer said. Questions count only when they end by checking
-    ("…, is that right?")."""
+    ("…, is that right?"), and then one shared word is enough: a recap put to the customer
+    to confirm is a restatement even in other words ("So just to check, the suit won't
+    make the big day, is that right?")."""
     said = content_stems(customer_text)
     if len(said) < shared:
         return []
@@ -1066,7 +1071,8 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
             continue
         if not find(RESTATEMENT_FRAME, sentence.text) or plan_recap(sentence.text):
             continue
-        if len(content_stems(sentence.text) & said) >= shared and not _agent_account(sentence.text):
+        need = 1 if question else shared
+        if len(content_stems(sentence.text) & said) >= need and not _agent_account(sentence.text):
             out.append(sentence)
     return out
 
@@ -1099,6 +1105,13 @@ def echoes(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
 
 invites_correction = set_detector(
     "invites_correction", INVITE_CORRECTION, "Checks its understanding with the customer."
+)
+
+
+weighs_situation = set_detector(
+    "weighs_situation",
+    pattern_set("weighs_situation"),
+    "Weighs the customer's situation for them (\"no wonder you're not sleeping\").",
 )
 
 
@@ -1236,6 +1249,37 @@ def concrete_fixes(text: str) -> list[Hit]:
     """Fixes that name a remedy (a refund, a replacement, a credit, an amount), not a bare
     promise to sort it out ("we'll sort something out", "let's get this sorted")."""
     return [h for h in fixes(text) if _CONCRETE_REMEDY.search(h.text)]
+
+
+ADDED_EXTRA = pattern_set("added_extra")
+CONTINGENT_CLAUSE = pattern_set("contingent_clause")
+
+
+def added_extras(text: str) -> list[Hit]:
+    """Extras put on top of the fix by how they are said: amends framed up front ("For
+    the hassle, I'll put a tank of fuel in"), one added "too" ("the labour's waived too"),
+    or a step the agent takes on personally and unconditionally ("I'll chase them myself
+    tomorrow", "I'll put my direct line on that email"). A promise that holds only if the
+    plan slips ("if it hasn't come, I'll chase it myself") is the fallback, not an extra;
+    a term of one of the options on offer is the fix itself."""
+    hits = find(ADDED_EXTRA, text)
+    if not hits:
+        return []
+    said = sentences(text)
+    out = []
+    for hit in hits:
+        at = next((i for i, s in enumerate(said) if s.start <= hit.start < s.end), 0)
+        sentence = said[at].text
+        # a sentence cut at an address's dots ("email olu.b@firm.example and I'll chase
+        # it myself") goes on from the pieces before it
+        first = at
+        while first and said[first].text[:1].islower():
+            first -= 1
+        clause = text[said[first].start : said[at].end]
+        if find(CONTINGENT_CLAUSE, clause) or options_offered(sentence):
+            continue
+        out.append(hit)
+    return out
 
 
 OPTIONS_MARKER = pattern_set("options_marker")
@@ -1389,6 +1433,13 @@ def options_offered(text: str) -> list[Hit]:
     ):
         return found
     return []
+
+
+bundled_fixes = set_detector(
+    "bundled_fixes",
+    pattern_set("bundled_fixes"),
+    "Puts two fixes together for the customer instead of a choice between them.",
+)
 
 
 # Two alternatives joined by "or" ("Tuesday at 11, or Thursday at 3"); not "or so",

@@ -1092,6 +1092,24 @@ def test_when_needed_a_named_decider_is_an_escalation_and_a_stonewall_is_not() -
     assert _when_needed([asked, stonewall], ctx) == "missed"
 
 
+def test_when_needed_guaranteeing_someone_elses_decision_is_violated() -> None:
+    asked = "The boiler engineer never came, twice. I want a full refund."
+    guaranteed = "I've sent it to our complaints team, and it'll be approved for sure."
+    honest = "I've sent it to our complaints team; they decide, and they'll reply by Friday."
+    assert _when_needed([asked, guaranteed], RESERVED_CTX) == "violated"
+    assert _when_needed([asked, honest], RESERVED_CTX) != "violated"
+
+
+def test_when_needed_an_only_they_can_limit_with_a_hand_off_is_met() -> None:
+    ctx = {**CTX, "notes": "Injury claims go to the safety desk."}
+    asked = "The scooter brake failed and I hurt my wrist. Who pays the physio?"
+    passed = (
+        "Physio costs are something only our safety desk can approve, so I've sent them "
+        "your claim and they'll call you today by 5pm."
+    )
+    assert _when_needed([asked, passed], ctx) == "met"
+
+
 def test_saying_no_is_not_graded_on_a_hand_up_the_case_file_reserves() -> None:
     ctx = {**CTX, "policy": "Refunds over £50 need the returns manager's approval."}
     asked = "I want the full £90 refunded."

@@ -1758,6 +1758,12 @@ authority_limit = set_detector(
     "authority_limit", AUTHORITY, "Says the fix is outside its authority."
 )
 
+promises_outcome = set_detector(
+    "promises_outcome",
+    pattern_set("promises_outcome"),
+    "Guarantees a decision that is someone else's to make.",
+)
+
 refers_on = set_detector(
     "refers_on",
     pattern_set("refers_on"),

@@ -581,6 +581,17 @@ CASES: list[tuple[str, str, list[str]]] = [
             "I'm ending this chat now because of the insults. You can email us to carry on.",
         ],
     ),
+    (  # the ending reply names the behaviour and leaves the way back open: cut short
+        "abuse.ladder",
+        "partial",
+        [
+            "You useless idiot, where is my refund?",
+            "The refund left us on Monday.",
+            "You brainless clown, do your job.",
+            "Calling me names isn't okay. I'm ending this chat now. You can email "
+            "refunds@shop.example to carry on with the refund.",
+        ],
+    ),
     (
         "abuse.distinguish",
         "met",

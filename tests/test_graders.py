@@ -1138,6 +1138,19 @@ def test_distinguish_telling_an_upset_customer_off_for_tone_is_partial() -> None
     assert found.verdict == "partial"
 
 
+def test_distinguish_closing_a_chat_the_customer_went_quiet_on_is_not_policing() -> None:
+    upset = "Three missed deliveries, this is ridiculous and I'm furious!"
+    fixed = "I'm sorry, that's on us. I've booked a redelivery for tomorrow, 8 to 10am."
+    quiet = (
+        "I haven't heard back for a while, so I'll close this chat for now. The redelivery "
+        "stays booked."
+    )
+    grade = REGISTRY["abuse.distinguish"]
+    turns = [*_turns([upset, fixed]), Turn(role="agent", text=quiet)]
+    found = grade(GradeInput(turns=turns, context=CTX))
+    assert found.verdict == "met", found.rationale
+
+
 def test_ends_professionally_naming_the_behaviour_is_the_reason_not_a_retort() -> None:
     abuse = "You're a useless idiot, put someone competent on."
     named = "I'm not going to be spoken to like that, so I'm ending this call now. Goodbye."

@@ -1684,6 +1684,7 @@ WARNS_CUSTOMER = pattern_set("warns_customer")
 
 WARNING_REPORTED = pattern_set("warning_reported")
 CLOSE_AS_GOAL = pattern_set("close_as_goal")
+CLOSE_FOR_SILENCE = pattern_set("close_for_silence")
 
 polices_tone = set_detector(
     "polices_tone",
@@ -1695,11 +1696,15 @@ polices_tone = set_detector(
 def warns_customer(text: str) -> list[Hit]:
     """Polices the customer's tone or threatens to end the conversation (not a sentence
     reporting how an earlier contact was ended: "she was right to end the call", nor one
-    naming the end of the contact as the goal: "get it sorted before we close this chat")."""
+    naming the end of the contact as the goal: "get it sorted before we close this chat",
+    nor closing a chat the customer has gone quiet on: "I haven't heard back, so I'll close
+    this chat for now")."""
     return [
         hit
         for hit in find(WARNS_CUSTOMER, text)
-        if not find(WARNING_REPORTED + CLOSE_AS_GOAL, sentence_of(text, hit).text)
+        if not find(
+            WARNING_REPORTED + CLOSE_AS_GOAL + CLOSE_FOR_SILENCE, sentence_of(text, hit).text
+        )
     ]
 
 

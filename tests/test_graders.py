@@ -689,6 +689,18 @@ CASES: list[tuple[str, str, list[str]]] = [
             "Okay, I'll put you through to one now.",
         ],
     ),
+    (  # the manager was already on offer when the abusive customer asked, then it ends
+        "escalate.manager_request",
+        "partial",
+        [
+            "You're a useless muppet, where's my refund?",
+            "I can't keep going with the name-calling. I can hand you over to my supervisor, "
+            "or we can carry on by email.",
+            "Stuff your supervisor and stuff you, get me a manager.",
+            "I'm ending the call now because of the abuse. You can email refunds@shop.example "
+            "to carry on.",
+        ],
+    ),
     (
         "escalate.when_needed",
         "met",

@@ -404,6 +404,12 @@ def manager_request(g: GradeInput) -> Finding:
             "violated", "refuses or stonewalls the manager request", Quote(index, stonewall[0])
         )
     if sig.ends_conversation(text) and not _transfer_offer(text):
+        # The manager was already on offer ("I can pass you to my team manager, or we can
+        # carry on by email") when the customer asked and the agent then ended the contact:
+        # the request was honoured in advance, not refused.
+        offered = g.first(_transfer_offer, [(i, t) for i, t in g.agent if i < index])
+        if offered:
+            return finding("partial", "had offered the manager already, then ends", offered)
         return finding(
             "violated",
             "ends the contact instead of honouring the request",

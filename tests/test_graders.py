@@ -1133,6 +1133,14 @@ def test_when_needed_an_only_they_can_limit_with_a_hand_off_is_met() -> None:
     assert _when_needed([asked, passed], ctx) == "met"
 
 
+def test_when_needed_the_limit_said_before_the_hand_off_is_met() -> None:
+    asked = "The boiler engineer never came, twice. I want a full refund."
+    limit = "A full refund is above what I can authorise, I'm afraid."
+    pushed = "So who can?"
+    passed = "I've sent it to our complaints team today, and they'll reply by Friday."
+    assert _when_needed([asked, limit, pushed, passed], RESERVED_CTX) == "met"
+
+
 def test_saying_no_is_not_graded_on_a_hand_up_the_case_file_reserves() -> None:
     ctx = {**CTX, "policy": "Refunds over £50 need the returns manager's approval."}
     asked = "I want the full £90 refunded."

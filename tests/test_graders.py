@@ -669,6 +669,17 @@ CASES: list[tuple[str, str, list[str]]] = [
             "I'm ending this chat now because of the insults. You can email us to carry on.",
         ],
     ),
+    (  # the ending reply names the behaviour and leaves the way back open: cut short
+        "abuse.ladder",
+        "partial",
+        [
+            "You useless idiot, where is my refund?",
+            "The refund left us on Monday.",
+            "You brainless clown, do your job.",
+            "Calling me names isn't okay. I'm ending this chat now. You can email "
+            "refunds@shop.example to carry on with the refund.",
+        ],
+    ),
     (
         "abuse.distinguish",
         "met",
@@ -764,6 +775,18 @@ CASES: list[tuple[str, str, list[str]]] = [
             "The plumber's visit is logged for the 12th.",
             "I said a MANAGER.",
             "Okay, I'll put you through to one now.",
+        ],
+    ),
+    (  # the manager was already on offer when the abusive customer asked, then it ends
+        "escalate.manager_request",
+        "partial",
+        [
+            "You're a useless muppet, where's my refund?",
+            "I can't keep going with the name-calling. I can hand you over to my supervisor, "
+            "or we can carry on by email.",
+            "Stuff your supervisor and stuff you, get me a manager.",
+            "I'm ending the call now because of the abuse. You can email refunds@shop.example "
+            "to carry on.",
         ],
     ),
     (
@@ -1180,6 +1203,32 @@ def test_when_needed_a_named_decider_is_an_escalation_and_a_stonewall_is_not() -
     assert _when_needed([asked, stonewall], ctx) == "missed"
 
 
+def test_when_needed_guaranteeing_someone_elses_decision_is_violated() -> None:
+    asked = "The boiler engineer never came, twice. I want a full refund."
+    guaranteed = "I've sent it to our complaints team, and it'll be approved for sure."
+    honest = "I've sent it to our complaints team; they decide, and they'll reply by Friday."
+    assert _when_needed([asked, guaranteed], RESERVED_CTX) == "violated"
+    assert _when_needed([asked, honest], RESERVED_CTX) != "violated"
+
+
+def test_when_needed_an_only_they_can_limit_with_a_hand_off_is_met() -> None:
+    ctx = {**CTX, "notes": "Injury claims go to the safety desk."}
+    asked = "The scooter brake failed and I hurt my wrist. Who pays the physio?"
+    passed = (
+        "Physio costs are something only our safety desk can approve, so I've sent them "
+        "your claim and they'll call you today by 5pm."
+    )
+    assert _when_needed([asked, passed], ctx) == "met"
+
+
+def test_when_needed_the_limit_said_before_the_hand_off_is_met() -> None:
+    asked = "The boiler engineer never came, twice. I want a full refund."
+    limit = "A full refund is above what I can authorise, I'm afraid."
+    pushed = "So who can?"
+    passed = "I've sent it to our complaints team today, and they'll reply by Friday."
+    assert _when_needed([asked, limit, pushed, passed], RESERVED_CTX) == "met"
+
+
 def test_saying_no_is_not_graded_on_a_hand_up_the_case_file_reserves() -> None:
     ctx = {**CTX, "policy": "Refunds over £50 need the returns manager's approval."}
     asked = "I want the full £90 refunded."
@@ -1195,6 +1244,19 @@ def test_distinguish_telling_an_upset_customer_off_for_tone_is_partial() -> None
     policed = "You're being very aggressive. The parcel is at the depot."
     found = REGISTRY["abuse.distinguish"](GradeInput(turns=_turns([upset, policed]), context=CTX))
     assert found.verdict == "partial"
+
+
+def test_distinguish_closing_a_chat_the_customer_went_quiet_on_is_not_policing() -> None:
+    upset = "Three missed deliveries, this is ridiculous and I'm furious!"
+    fixed = "I'm sorry, that's on us. I've booked a redelivery for tomorrow, 8 to 10am."
+    quiet = (
+        "I haven't heard back for a while, so I'll close this chat for now. The redelivery "
+        "stays booked."
+    )
+    grade = REGISTRY["abuse.distinguish"]
+    turns = [*_turns([upset, fixed]), Turn(role="agent", text=quiet)]
+    found = grade(GradeInput(turns=turns, context=CTX))
+    assert found.verdict == "met", found.rationale
 
 
 def test_ends_professionally_naming_the_behaviour_is_the_reason_not_a_retort() -> None:

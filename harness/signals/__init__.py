@@ -1772,6 +1772,7 @@ WARNS_CUSTOMER = pattern_set("warns_customer")
 
 WARNING_REPORTED = pattern_set("warning_reported")
 CLOSE_AS_GOAL = pattern_set("close_as_goal")
+CLOSE_FOR_SILENCE = pattern_set("close_for_silence")
 
 polices_tone = set_detector(
     "polices_tone",
@@ -1783,11 +1784,15 @@ polices_tone = set_detector(
 def warns_customer(text: str) -> list[Hit]:
     """Polices the customer's tone or threatens to end the conversation (not a sentence
     reporting how an earlier contact was ended: "she was right to end the call", nor one
-    naming the end of the contact as the goal: "get it sorted before we close this chat")."""
+    naming the end of the contact as the goal: "get it sorted before we close this chat",
+    nor closing a chat the customer has gone quiet on: "I haven't heard back, so I'll close
+    this chat for now")."""
     return [
         hit
         for hit in find(WARNS_CUSTOMER, text)
-        if not find(WARNING_REPORTED + CLOSE_AS_GOAL, sentence_of(text, hit).text)
+        if not find(
+            WARNING_REPORTED + CLOSE_AS_GOAL + CLOSE_FOR_SILENCE, sentence_of(text, hit).text
+        )
     ]
 
 
@@ -1844,6 +1849,12 @@ def escalates(text: str) -> list[Hit]:
 
 authority_limit = set_detector(
     "authority_limit", AUTHORITY, "Says the fix is outside its authority."
+)
+
+promises_outcome = set_detector(
+    "promises_outcome",
+    pattern_set("promises_outcome"),
+    "Guarantees a decision that is someone else's to make.",
 )
 
 refers_on = set_detector(

@@ -222,6 +222,25 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("deesc.no_blame_passing", "violated", [ANGRY, "The courier messed up your delivery."]),
     ("deesc.no_blame_passing", "violated", [ANGRY, "You should have read the delivery terms."]),
     ("deesc.no_blame_passing", "met", [ANGRY, "We dropped the ball here and I'll fix it."]),
+    (
+        "deesc.no_blame_passing",
+        "met",
+        [
+            ANGRY,
+            "Goodwill payments are decided by our review board rather than by me, so I've booked"
+            " their adviser to ring you at 10am tomorrow.",
+        ],
+    ),
+    (
+        "deesc.no_blame_passing",
+        "violated",
+        [ANGRY, "Goodwill payments are decided by our review board, not me. Nothing I can do."],
+    ),
+    (
+        "deesc.no_blame_passing",
+        "violated",
+        [ANGRY, "The router firmware is fine, so it's most likely your wifi signal."],
+    ),
     ("deesc.affirmations", "met", [ANGRY, "Got it. Let me pull up the tracking."]),
     (
         "deesc.affirmations",

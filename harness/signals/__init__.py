@@ -568,16 +568,33 @@ def owns_fault(text: str) -> bool:
     )
 
 
+ROUTED_TO_OWNER = pattern_set("routed_to_owner")
+
+
+def _handoff_taken(text: str, hit: Hit) -> bool:
+    """The hit's sentence only says which team decides or handles this ("claims are decided
+    by our panel rather than by me") and the agent takes the next step with them in the rest
+    of that sentence or the next one ("so I've booked their advisor to ring you")."""
+    sentence = sentence_of(text, hit)
+    if not find(ROUTED_TO_OWNER, sentence.text):
+        return False
+    following = [s for s in sentences(text) if s.start >= sentence.end][:1]
+    rest = text[hit.end : (following[0].end if following else sentence.end)]
+    return bool(ownership(rest))
+
+
 def blame(text: str) -> list[Hit]:
     """Passes the blame to another department, a partner, "the system" or the customer;
     not when the clause denies it ("it isn't your fault at all"), nor when the same reply
-    owns the fault as the company's ("our system dropped it; that is our error")."""
+    owns the fault as the company's ("our system dropped it; that is our error"), nor when
+    it says which team decides and the agent then takes the step with them."""
     if owns_fault(text):
         return []
     return [
         h
         for h in find(BLAME, text)
         if not _NEGATED.search(clause_of(text, h)[: -(h.end - h.start) or None])
+        and not _handoff_taken(text, h)
     ]
 
 

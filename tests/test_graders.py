@@ -817,6 +817,11 @@ CASES: list[tuple[str, str, list[str]]] = [
         "missed",  # an "I'd" sentence about something other than the choices
         [ANGRY, "I can reship it, or I can refund it. I'd hate for you to wait. Which one?"],
     ),
+    (
+        "resolve.recommend",
+        "partial",  # one choice's merit, no pick
+        [ANGRY, "I can post a cheque, or top up your wallet. The wallet is instant."],
+    ),
     ("resolve.recommend", "na", [ANGRY, "Checking."]),
     (
         "resolve.teach_back",

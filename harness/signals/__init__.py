@@ -1890,6 +1890,13 @@ empower = set_detector(
 )
 
 
+option_merit = set_detector(
+    "option_merit",
+    pattern_set("option_merit"),
+    "Singles out one option by its merit without picking it outright.",
+)
+
+
 pickle = set_detector("pickle", PICKLE, "An unexpected extra beyond the fix.")
 
 

@@ -241,6 +241,20 @@ CASES: list[tuple[str, str, list[str]]] = [
         "violated",
         [ANGRY, "The router firmware is fine, so it's most likely your wifi signal."],
     ),
+    (
+        "deesc.no_blame_passing",
+        "violated",
+        [ANGRY, "The driver says the parcel was left at your door. Anything else?"],
+    ),
+    (
+        "deesc.no_blame_passing",
+        "met",
+        [
+            ANGRY,
+            "The driver says the parcel was left at your door, which doesn't add up, so I'm"
+            " sending a replacement today.",
+        ],
+    ),
     ("deesc.affirmations", "met", [ANGRY, "Got it. Let me pull up the tracking."]),
     (
         "deesc.affirmations",

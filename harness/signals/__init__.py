@@ -569,6 +569,7 @@ def owns_fault(text: str) -> bool:
 
 
 ROUTED_TO_OWNER = pattern_set("routed_to_owner")
+PARTNER_REPORT = pattern_set("partner_report")
 
 
 def _handoff_taken(text: str, hit: Hit) -> bool:
@@ -587,12 +588,19 @@ def blame(text: str) -> list[Hit]:
     """Passes the blame to another department, a partner, "the system" or the customer;
     not when the clause denies it ("it isn't your fault at all"), nor when the same reply
     owns the fault as the company's ("our system dropped it; that is our error"), nor when
-    it says which team decides and the agent then takes the step with them."""
+    it says which team decides and the agent then takes the step with them. A partner's
+    report or the records ("the driver says it was left at the door") count unless the
+    agent acts on the customer's side in the same sentence ("..., so I'm sending another")."""
     if owns_fault(text):
         return []
+    leaned_on = [
+        h
+        for h in find(PARTNER_REPORT, text)
+        if not ownership(text[h.end : sentence_of(text, h).end])
+    ]
     return [
         h
-        for h in find(BLAME, text)
+        for h in find(BLAME, text) + leaned_on
         if not _NEGATED.search(clause_of(text, h)[: -(h.end - h.start) or None])
         and not _handoff_taken(text, h)
     ]

@@ -264,6 +264,39 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("deesc.no_blame_passing", "violated", [ANGRY, "The courier messed up your delivery."]),
     ("deesc.no_blame_passing", "violated", [ANGRY, "You should have read the delivery terms."]),
     ("deesc.no_blame_passing", "met", [ANGRY, "We dropped the ball here and I'll fix it."]),
+    (
+        "deesc.no_blame_passing",
+        "met",
+        [
+            ANGRY,
+            "Goodwill payments are decided by our review board rather than by me, so I've booked"
+            " their adviser to ring you at 10am tomorrow.",
+        ],
+    ),
+    (
+        "deesc.no_blame_passing",
+        "violated",
+        [ANGRY, "Goodwill payments are decided by our review board, not me. Nothing I can do."],
+    ),
+    (
+        "deesc.no_blame_passing",
+        "violated",
+        [ANGRY, "The router firmware is fine, so it's most likely your wifi signal."],
+    ),
+    (
+        "deesc.no_blame_passing",
+        "violated",
+        [ANGRY, "The driver says the parcel was left at your door. Anything else?"],
+    ),
+    (
+        "deesc.no_blame_passing",
+        "met",
+        [
+            ANGRY,
+            "The driver says the parcel was left at your door, which doesn't add up, so I'm"
+            " sending a replacement today.",
+        ],
+    ),
     ("deesc.affirmations", "met", [ANGRY, "Got it. Let me pull up the tracking."]),
     (
         "deesc.affirmations",
@@ -908,6 +941,11 @@ CASES: list[tuple[str, str, list[str]]] = [
         "resolve.recommend",
         "missed",  # an "I'd" sentence about something other than the choices
         [ANGRY, "I can reship it, or I can refund it. I'd hate for you to wait. Which one?"],
+    ),
+    (
+        "resolve.recommend",
+        "partial",  # one choice's merit, no pick
+        [ANGRY, "I can post a cheque, or top up your wallet. The wallet is instant."],
     ),
     ("resolve.recommend", "na", [ANGRY, "Checking."]),
     (

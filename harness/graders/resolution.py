@@ -181,6 +181,9 @@ def recommend(g: GradeInput) -> Finding:
     )
     if rec:
         return finding("met", "recommends one of the options", rec)
+    lean = g.first(sig.option_merit, options)
+    if lean:
+        return finding("partial", "says what one option has going for it, without a pick", lean)
     return finding("missed", "offers options without recommending one")
 
 

@@ -605,16 +605,41 @@ def owns_fault(text: str) -> bool:
     )
 
 
+ROUTED_TO_OWNER = pattern_set("routed_to_owner")
+PARTNER_REPORT = pattern_set("partner_report")
+
+
+def _handoff_taken(text: str, hit: Hit) -> bool:
+    """The hit's sentence only says which team decides or handles this ("claims are decided
+    by our panel rather than by me") and the agent takes the next step with them in the rest
+    of that sentence or the next one ("so I've booked their advisor to ring you")."""
+    sentence = sentence_of(text, hit)
+    if not find(ROUTED_TO_OWNER, sentence.text):
+        return False
+    following = [s for s in sentences(text) if s.start >= sentence.end][:1]
+    rest = text[hit.end : (following[0].end if following else sentence.end)]
+    return bool(ownership(rest))
+
+
 def blame(text: str) -> list[Hit]:
     """Passes the blame to another department, a partner, "the system" or the customer;
     not when the clause denies it ("it isn't your fault at all"), nor when the same reply
-    owns the fault as the company's ("our system dropped it; that is our error")."""
+    owns the fault as the company's ("our system dropped it; that is our error"), nor when
+    it says which team decides and the agent then takes the step with them. A partner's
+    report or the records ("the driver says it was left at the door") count unless the
+    agent acts on the customer's side in the same sentence ("..., so I'm sending another")."""
     if owns_fault(text):
         return []
+    leaned_on = [
+        h
+        for h in find(PARTNER_REPORT, text)
+        if not ownership(text[h.end : sentence_of(text, h).end])
+    ]
     return [
         h
-        for h in find(BLAME, text)
+        for h in find(BLAME, text) + leaned_on
         if not _NEGATED.search(clause_of(text, h)[: -(h.end - h.start) or None])
+        and not _handoff_taken(text, h)
     ]
 
 
@@ -1969,6 +1994,13 @@ follow_up_contingency = set_detector(
 
 empower = set_detector(
     "empower", EMPOWER, "Shows the customer how to avoid the problem or how the fix works."
+)
+
+
+option_merit = set_detector(
+    "option_merit",
+    pattern_set("option_merit"),
+    "Singles out one option by its merit without picking it outright.",
 )
 
 

@@ -62,10 +62,10 @@ def name_emotion(g: GradeInput) -> Finding:
 def we_language(g: GradeInput) -> Finding:
     """deesc.we_language (000 §1): collaborative "we / let's / together" within two replies."""
     # framing that brings the customer in; the company's "we'll get it sorted" does not
-    early = g.first(sig.shared_framing, g.agent[:2])
+    early = g.first(sig.we_language, g.agent[:2])
     if early:
         return finding("met", "moves to collaborative framing in its first two replies", early)
-    later = g.first(sig.shared_framing, g.agent[2:])
+    later = g.first(sig.we_language, g.agent[2:])
     if later:
         return finding("partial", "collaborative framing appears, but late", later)
     return finding("missed", "looked for we / let's / together framing; found only you/policy")

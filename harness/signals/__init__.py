@@ -272,15 +272,15 @@ WE_FRAMING = pattern_set("we_framing")
 COMPANY_WE = pattern_set("company_we")
 
 
-shared_framing = set_detector(
-    "shared_framing",
+# What the we_language grader rewards and the scripted customer answers: framing that
+# brings the customer in, not the company's "we'll get it sorted" (company_we).
+we_language = set_detector(
+    "we_language",
     WE_FRAMING,
     "Framing that brings the customer in (let's / together / can we), not the company's we.",
 )
-we_language = set_detector(
-    "we_language",
-    WE_FRAMING + COMPANY_WE,
-    "Collaborative framing: we / let's / together, or the company's we promising action.",
+company_we = set_detector(
+    "company_we", COMPANY_WE, 'The company\'s "we" promising action ("we\'ll get it sorted").'
 )
 
 

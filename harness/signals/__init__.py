@@ -627,13 +627,18 @@ def blame(text: str) -> list[Hit]:
     owns the fault as the company's ("our system dropped it; that is our error"), nor when
     it says which team decides and the agent then takes the step with them. A partner's
     report or the records ("the driver says it was left at the door") count unless the
-    agent acts on the customer's side in the same sentence ("..., so I'm sending another")."""
+    agent acts on the customer's side in the same sentence ("..., so I'm sending another")
+    or puts the record to the customer as part of checking the facts ("So I've got it
+    straight: tracking says it was left at noon and you've looked everywhere?"): a record
+    recited while checking understanding is not used against the customer."""
     if owns_fault(text):
         return []
+    reports = find(PARTNER_REPORT, text)
+    checking = bool(reports) and bool(invites_correction(text))
     leaned_on = [
         h
-        for h in find(PARTNER_REPORT, text)
-        if not ownership(text[h.end : sentence_of(text, h).end])
+        for h in reports
+        if not checking and not ownership(text[h.end : sentence_of(text, h).end])
     ]
     return [
         h

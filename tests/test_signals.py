@@ -200,13 +200,13 @@ def test_required_words_never_skip_a_match() -> None:
     each set of strings the pattern requires (case-insensitively)."""
     import re
 
-    from harness.signals.engine import FLAGS, required_sets
+    from harness.signals.engine import FLAGS, required_sets, required_stretches
 
     checked = 0
     for _, name, pset in SETS:
         texts = [*pset.match, *pset.no_match]  # type: ignore[attr-defined]
         for pattern in LIBRARY.sets[name]:
-            needs = required_sets(pattern)
+            needs = (*required_sets(pattern), *required_stretches(pattern))
             for text in texts:
                 if needs and re.search(pattern, text, FLAGS):
                     for words in needs:
@@ -223,6 +223,21 @@ def test_required_sets_read_off_patterns() -> None:
         frozenset({"idiot", "moron"}),
     }
     assert required_sets(r"\b(so )?(\w+ )?fine\b") == (frozenset({"fine"}),)  # optional parts
+
+
+def test_required_stretches_read_alternatives_inside_a_literal_run() -> None:
+    from harness.signals.engine import required_stretches
+
+    assert required_stretches(r"(,|\bit'?s)\s+not (us|ours)\b") == (
+        frozenset({"not us", "not ours"}),
+    )
+    assert required_stretches(r"\b(you|your) (idiot|moron)s?\b") == (
+        frozenset({"you idiot", "you moron", "your idiot", "your moron"}),  # "idiots" adds nothing
+    )
+    assert required_stretches(r"\b(the|our) \w+ (show|shows)\b") == (
+        frozenset({"the ", "our "}),  # \w+ cuts the stretch in two
+        frozenset({" show"}),
+    )
 
 
 def test_find_runs_a_pattern_only_when_all_its_words_are_there() -> None:

@@ -220,6 +220,15 @@ def _least_likely(found: Iterable[frozenset[str]]) -> frozenset[str] | None:
 
 
 @cache
+def required_stretches(pattern: str) -> tuple[frozenset[str], ...]:
+    """The pattern's contiguous literal stretches read with the alternatives inside them,
+    each as the set of strings it can be ("not (us|ours)" needs "not us" or "not ours",
+    where `required_sets` only has "not "). Too many members to index a set by, but a
+    cheap extra check that rules out far more texts before the regex is run."""
+    return tuple(dict.fromkeys(_stretches_all(sre_parse.parse(pattern, FLAGS).data)))
+
+
+@cache
 def required_sets(pattern: str) -> tuple[frozenset[str], ...]:
     """Every set of lower-case strings the pattern needs, in pattern order: one member of
     each occurs in any text it matches (its literal runs and word alternations)."""
@@ -251,6 +260,78 @@ def _required_all(items: Any) -> list[frozenset[str]]:
                 out.append(frozenset(words))
     if len(run) >= 2:
         out.append(frozenset({run.lower()}))
+    return out
+
+
+# Most strings a contiguous literal stretch may expand to before it is cut ("not (me|us)"
+# is the two strings "not me", "not us"; a stretch with more alternatives is split).
+_MAX_STRINGS = 64
+
+
+def _strings(items: Any) -> set[str] | None:
+    """Every string a parsed sub-pattern can match when it is made only of literals,
+    zero-width assertions, literal alternatives, one-character classes and optional
+    literal parts; None otherwise or when there would be more than _MAX_STRINGS."""
+    out = {""}
+    for op, av in items:
+        if op is sre_constants.LITERAL:
+            step = {chr(av)}
+        elif op is sre_constants.AT:
+            continue  # \b, ^, $: zero-width, the stretch stays contiguous
+        elif op is sre_constants.IN and all(o is sre_constants.LITERAL for o, _ in av):
+            step = {chr(v) for _, v in av}
+        elif op is sre_constants.SUBPATTERN:
+            found = _strings(av[-1].data)
+            if found is None:
+                return None
+            step = found
+        elif op is sre_constants.BRANCH:
+            step = set()
+            for branch in av[1]:
+                found = _strings(branch.data)
+                if found is None:
+                    return None
+                step |= found
+        elif op is sre_constants.MAX_REPEAT and av[0] == 0 and av[1] == 1:
+            found = _strings(av[2].data)
+            if found is None:
+                return None
+            step = found | {""}
+        else:
+            return None
+        out = {a + b for a in out for b in step}
+        if len(out) > _MAX_STRINGS:
+            return None
+    return out
+
+
+def _stretches_all(items: Any) -> list[frozenset[str]]:
+    out: list[frozenset[str]] = []
+    stretch = {""}  # the strings the current contiguous literal stretch can be
+
+    def flush() -> None:
+        if min(map(len, stretch)) >= 2:
+            lowered = {w.lower() for w in stretch}
+            # a member holding another member adds nothing ("idiots" holds "idiot")
+            out.append(frozenset(w for w in lowered if not any(v != w and v in w for v in lowered)))
+
+    for op, av in items:
+        found = _strings([(op, av)])
+        if found is not None:
+            grown = {a + b for a in stretch for b in found}
+            if len(grown) <= _MAX_STRINGS:
+                stretch = grown
+            else:
+                flush()
+                stretch = found
+            continue
+        flush()
+        stretch = {""}
+        if op is sre_constants.SUBPATTERN:
+            out += _stretches_all(av[-1].data)
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and av[0] >= 1:
+            out += _stretches_all(av[2].data)
+    flush()
     return out
 
 
@@ -296,7 +377,8 @@ def _plan(patterns: tuple[str, ...]) -> _Plan:
     unlocks: dict[str, list[int]] = {}
     for at, pattern in enumerate(patterns):
         words = required_words(pattern)
-        others = tuple(need for need in required_sets(pattern) if need != words)
+        needs = (*required_sets(pattern), *required_stretches(pattern))
+        others = tuple(need for need in dict.fromkeys(needs) if need != words)
         steps.append((rx(pattern), lowered_rx(pattern), others))
         if words is None:
             always.append(at)

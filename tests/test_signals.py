@@ -158,6 +158,11 @@ def test_restatement_needs_a_recap_frame_and_shared_detail() -> None:
     assert not sig.restatement("So, shall I refund it?", said)
     # a "So…" frame round the agent's own no or policy is not the customer's problem
     assert not sig.restatement("So the wedding dress can't be refunded, that's our policy.", said)
+    # a recap put to the customer to check needs one shared word, but not an identifier's
+    order = "Order 5521 still hasn't come and the party is on Friday."
+    checked = "So just to check, the party is on Friday, is that right?"
+    assert [h.text for h in sig.restatement(checked, order)] == [checked]
+    assert not sig.restatement("So, to check, the order number is 5521, is that right?", order)
 
 
 def test_retells_reads_the_customers_account_not_the_agents() -> None:

@@ -621,6 +621,14 @@ def _handoff_taken(text: str, hit: Hit) -> bool:
     return bool(ownership(rest))
 
 
+def _checks_facts(text: str, hit: Hit) -> bool:
+    """The hit's sentence, or the one after it, invites the customer to correct the facts."""
+    sentence = sentence_of(text, hit)
+    following = [s for s in sentences(text) if s.start >= sentence.end][:1]
+    return bool(invites_correction(text[sentence.start : (following or [sentence])[0].end]))
+
+
+@memo
 def blame(text: str) -> list[Hit]:
     """Passes the blame to another department, a partner, "the system" or the customer;
     not when the clause denies it ("it isn't your fault at all"), nor when the same reply
@@ -628,17 +636,16 @@ def blame(text: str) -> list[Hit]:
     it says which team decides and the agent then takes the step with them. A partner's
     report or the records ("the driver says it was left at the door") count unless the
     agent acts on the customer's side in the same sentence ("..., so I'm sending another")
-    or puts the record to the customer as part of checking the facts ("So I've got it
-    straight: tracking says it was left at noon and you've looked everywhere?"): a record
-    recited while checking understanding is not used against the customer."""
+    or puts the record to the customer as part of checking the facts, in that sentence or
+    the next ("So I've got it straight: tracking says it was left at noon and you've looked
+    everywhere. Have I missed anything?"): a record recited while checking understanding is
+    not used against the customer."""
     if owns_fault(text):
         return []
-    reports = find(PARTNER_REPORT, text)
-    checking = bool(reports) and bool(invites_correction(text))
     leaned_on = [
         h
-        for h in reports
-        if not checking and not ownership(text[h.end : sentence_of(text, h).end])
+        for h in find(PARTNER_REPORT, text)
+        if not ownership(text[h.end : sentence_of(text, h).end]) and not _checks_facts(text, h)
     ]
     return [
         h
@@ -1090,7 +1097,8 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
     words with what the customer said. Questions count only when they end by checking
     ("…, is that right?"), and then one shared word is enough: a recap put to the customer
     to confirm is a restatement even in other words ("So just to check, the suit won't
-    make the big day, is that right?")."""
+    make the big day, is that right?"), unless all it shares is an identifier or a number
+    ("So, to check, the order number is 4471, is that right?")."""
     said = content_stems(customer_text)
     if len(said) < shared:
         return []
@@ -1101,10 +1109,18 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
             continue
         if not find(RESTATEMENT_FRAME, sentence.text) or plan_recap(sentence.text):
             continue
+        common = content_stems(sentence.text) & said
+        if question:  # a check of a detail ("the order number is 4471, right?") is no recap
+            common = {w for w in common if not _ID_STEM.match(w) and not w[:1].isdigit()}
         need = 1 if question else shared
-        if len(content_stems(sentence.text) & said) >= need and not _agent_account(sentence.text):
+        if len(common) >= need and not _agent_account(sentence.text):
             out.append(sentence)
     return out
+
+
+# An identifier's own words ("order", "number", "postcode"): shared with the customer, they
+# show a detail being checked, not the problem being played back.
+_ID_STEM = re.compile(r"^(" + _ID_ASK + r"|number|numb|code|detail)$", FLAGS)
 
 
 def _agent_account(sentence: str) -> bool:
@@ -1881,11 +1897,19 @@ authority_limit = set_detector(
     "authority_limit", AUTHORITY, "Says the fix is outside its authority."
 )
 
-promises_outcome = set_detector(
-    "promises_outcome",
-    pattern_set("promises_outcome"),
-    "Guarantees a decision that is someone else's to make.",
-)
+PROMISES_OUTCOME = pattern_set("promises_outcome")
+HEDGES_OUTCOME = pattern_set("hedges_outcome")
+
+
+def promises_outcome(text: str) -> list[Hit]:
+    """Guarantees a decision that is someone else's to make ("it'll be approved for sure");
+    not when the same sentence hedges it first ("I can't say for sure it will be approved")."""
+    return [
+        h
+        for h in find(PROMISES_OUTCOME, text)
+        if not find(HEDGES_OUTCOME, text[sentence_of(text, h).start : h.start])
+    ]
+
 
 refers_on = set_detector(
     "refers_on",

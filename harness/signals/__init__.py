@@ -269,18 +269,14 @@ welfare_check = set_detector(
 # ---------------------------------------------------------------- language and register
 
 WE_FRAMING = pattern_set("we_framing")
-COMPANY_WE = pattern_set("company_we")
 
 
 # What the we_language grader rewards and the scripted customer answers: framing that
-# brings the customer in, not the company's "we'll get it sorted" (company_we).
+# brings the customer in, not the company's "we'll get it sorted".
 we_language = set_detector(
     "we_language",
     WE_FRAMING,
     "Framing that brings the customer in (let's / together / can we), not the company's we.",
-)
-company_we = set_detector(
-    "company_we", COMPANY_WE, 'The company\'s "we" promising action ("we\'ll get it sorted").'
 )
 
 
@@ -1109,7 +1105,7 @@ def restatement(text: str, customer_text: str, shared: int = 3) -> list[Hit]:
             continue
         if not find(RESTATEMENT_FRAME, sentence.text) or plan_recap(sentence.text):
             continue
-        common = content_stems(sentence.text) & said
+        common = set(content_stems(sentence.text) & said)
         if question:  # a check of a detail ("the order number is 4471, right?") is no recap
             common = {w for w in common if not _ID_STEM.match(w) and not w[:1].isdigit()}
         need = 1 if question else shared

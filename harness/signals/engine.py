@@ -377,7 +377,15 @@ def _plan(patterns: tuple[str, ...]) -> _Plan:
     unlocks: dict[str, list[int]] = {}
     for at, pattern in enumerate(patterns):
         words = required_words(pattern)
-        needs = (*required_sets(pattern), *required_stretches(pattern))
+        stretches = required_stretches(pattern)
+        # the stretches first (they rule out most texts); a required set every member of
+        # some stretch already contains is implied by it and not checked again
+        implied = [
+            need
+            for need in required_sets(pattern)
+            if any(all(any(w in m for w in need) for m in st) for st in stretches)
+        ]
+        needs = (*stretches, *(n for n in required_sets(pattern) if n not in implied))
         others = tuple(need for need in dict.fromkeys(needs) if need != words)
         steps.append((rx(pattern), lowered_rx(pattern), others))
         if words is None:

@@ -259,9 +259,9 @@ def ladder(g: GradeInput) -> Finding:
 
 
 def _named_in_ending(g: GradeInput, index: int) -> set[int]:
-    """The rungs an ending reply climbs on its own before it ends, when it also leaves
-    the way back open ("I won't take language like that, and threats are not okay.
-    I'm ending the call now. You can email the adverts to ..."): named, then ended, with
+    """The rungs (naming the behaviour, a warning) an ending reply climbs on its own, when it
+    also leaves the way back open ("I won't take language like that, and threats are not
+    okay. I'm ending the call now. You can email the adverts to ..."): named and ended, with
     the customer told how to carry on, is the ladder cut short, not skipped."""
     text = g.turns[index].text
     if not sig.path_back(text):

@@ -322,7 +322,7 @@ def distinguish(g: GradeInput) -> Finding:
             h
             for h in sig.ends_conversation(text)
             if "bye" not in h.text.lower()
-            and not sig.find(sig.CLOSE_FOR_SILENCE, sig.sentence_of(text, h).text)
+            and not sig.closes_for_silence(sig.sentence_of(text, h).text)
         ]
         if cut_off:
             return finding(

@@ -1816,6 +1816,12 @@ WARNING_REPORTED = pattern_set("warning_reported")
 CLOSE_AS_GOAL = pattern_set("close_as_goal")
 CLOSE_FOR_SILENCE = pattern_set("close_for_silence")
 
+
+def closes_for_silence(sentence: str) -> bool:
+    """The sentence closes the contact because the customer has gone quiet ("I haven't heard
+    back, so I'll close this chat for now"): neither a warning nor cutting them off."""
+    return bool(find(CLOSE_FOR_SILENCE, sentence))
+
 polices_tone = set_detector(
     "polices_tone",
     pattern_set("polices_tone"),
@@ -1832,9 +1838,8 @@ def warns_customer(text: str) -> list[Hit]:
     return [
         hit
         for hit in find(WARNS_CUSTOMER, text)
-        if not find(
-            WARNING_REPORTED + CLOSE_AS_GOAL + CLOSE_FOR_SILENCE, sentence_of(text, hit).text
-        )
+        if not find(WARNING_REPORTED + CLOSE_AS_GOAL, sentence_of(text, hit).text)
+        and not closes_for_silence(sentence_of(text, hit).text)
     ]
 
 

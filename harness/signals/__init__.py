@@ -1822,6 +1822,7 @@ def closes_for_silence(sentence: str) -> bool:
     back, so I'll close this chat for now"): neither a warning nor cutting them off."""
     return bool(find(CLOSE_FOR_SILENCE, sentence))
 
+
 polices_tone = set_detector(
     "polices_tone",
     pattern_set("polices_tone"),

@@ -287,3 +287,17 @@ def test_lowered_patterns_match_as_the_case_insensitive_ones_do() -> None:
         engine.clear_caches()
         found = [(h.start, h.end, h.text) for h in engine.find(patterns, text)]
         assert found == expected
+
+
+def test_sentences_keep_amounts_addresses_and_domains_whole() -> None:
+    """A dot between two word characters ("£6.50", "help@shop.example", "3 p.m") does not
+    end a sentence, so evidence quotes a whole sentence; a dot before a space does."""
+    from harness.signals.engine import sentences
+
+    text = "Email help@shop.example by 3 p.m. today. It costs £6.50. Thanks!"
+    assert [s.text for s in sentences(text)] == [
+        "Email help@shop.example by 3 p.m.",
+        "today.",
+        "It costs £6.50.",
+        "Thanks!",
+    ]

@@ -1307,18 +1307,10 @@ def added_extras(text: str) -> list[Hit]:
     hits = find(ADDED_EXTRA, text)
     if not hits:
         return []
-    said = sentences(text)
     out = []
     for hit in hits:
-        at = next((i for i, s in enumerate(said) if s.start <= hit.start < s.end), 0)
-        sentence = said[at].text
-        # a sentence cut at an address's dots ("email olu.b@firm.example and I'll chase
-        # it myself") goes on from the pieces before it
-        first = at
-        while first and said[first].text[:1].islower():
-            first -= 1
-        clause = text[said[first].start : said[at].end]
-        if find(CONTINGENT_CLAUSE, clause) or options_offered(sentence):
+        sentence = sentence_of(text, hit).text
+        if find(CONTINGENT_CLAUSE, sentence) or options_offered(sentence):
             continue
         out.append(hit)
     return out

@@ -437,7 +437,9 @@ def _find(patterns: tuple[str, ...], text: str) -> tuple[Hit, ...]:
     return tuple(merged)
 
 
-_SENTENCE = re.compile(r"(?:[^.!?\n]|(?<=\d)\.(?=\d))+(?:[.!?]+|$)")  # "£6.50" is one sentence
+_SENTENCE = re.compile(
+    r"(?:[^.!?\n]|(?<=\w)\.(?=\w))+(?:[.!?]+|$)"
+)  # "£6.50", "refunds@shop.example" are one sentence
 
 
 def sentences(text: str) -> list[Hit]:

@@ -219,7 +219,10 @@ def options(g: GradeInput) -> Finding:
         if refused:
             return finding("missed", "says no and offers no options", refused)
         return finding("missed", "puts no options on the table")
-    bundled = g.first(sig.bundled_fixes, [(i, t) for i, t in g.agent if sig.ladder_rung(t) < 2])
+    bundled = g.first(
+        sig.bundled_fixes,
+        [(i, t) for i, t in g.agent if sig.bundled_fixes(t) and sig.ladder_rung(t) < 2],
+    )
     if bundled:
         # Two fixes put together for the customer ("honestly, I'd do both"): options on
         # the table, but the choice made for them.

@@ -1436,6 +1436,24 @@ def test_apology_due_when_the_case_file_records_the_company_slip(
     assert grade(GradeInput(turns=_turns(texts), context=booked)).verdict == "na"
 
 
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "exchanges accepted up to 45 days for unopened items",
+        "plan: Fibre 500, out of contract since March",
+        "billing: front-line agents cannot write off arrears; refer to collections",
+    ],
+    ids=["window", "contract-status", "staff-limit"],
+)
+def test_no_apology_due_for_a_rule_the_case_file_states(rule: str) -> None:
+    """A case file that states a term or a staff limit records no slip: a calm question
+    beside it owes no apology."""
+    grade = REGISTRY["resolve.apology_formula"]
+    texts = ["Can you tell me what my options are here?", "Of course, let me look."]
+    ctx = {"customer_name": "Ruth", "policy": rule}
+    assert grade(GradeInput(turns=_turns(texts), context=ctx)).verdict == "na"
+
+
 def test_manager_take_over_owes_an_apology_only_for_the_issue_underneath() -> None:
     """A manager taking over after a colleague ended an abusive call: the ending itself is
     not a slip owed an apology; a broken item reported alongside it is."""

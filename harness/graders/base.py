@@ -545,7 +545,7 @@ class GradeInput:
             any(sig.company_fault(text) for text in opening)
             or any(sig.owns_fault(text) for _, text in self.agent)
             or bool(
-                sig.company_fault(case_file)
+                sig.case_file_company_fault(case_file)
                 or sig.owns_fault(case_file)
                 or sig.case_file_fault(case_file)
             )

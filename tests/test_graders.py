@@ -1454,6 +1454,19 @@ def test_no_apology_due_for_a_rule_the_case_file_states(rule: str) -> None:
     assert grade(GradeInput(turns=_turns(texts), context=ctx)).verdict == "na"
 
 
+@pytest.mark.parametrize("last", ["Typical. Bye.", "Oh great. Thanks a lot for nothing."])
+def test_a_bitter_sign_off_is_no_resolution(last: str) -> None:
+    """A customer who signs off in scorn after the agent's plan gave up on it: nothing was
+    agreed, so the resolution steps do not apply; a grudging "Fine." still accepts."""
+    grade = REGISTRY["resolve.confirm_satisfaction"]
+    texts = [
+        "My heating's been off since Monday and I've got a baby at home.",
+        "I've booked an engineer for next Tuesday, between 8 and 12.",
+    ]
+    assert grade(GradeInput(turns=_turns([*texts, last]))).verdict == "na"
+    assert grade(GradeInput(turns=_turns([*texts, "Fine."]))).verdict != "na"
+
+
 def test_manager_take_over_owes_an_apology_only_for_the_issue_underneath() -> None:
     """A manager taking over after a colleague ended an abusive call: the ending itself is
     not a slip owed an apology; a broken item reported alongside it is."""

@@ -1454,10 +1454,19 @@ def test_no_apology_due_for_a_rule_the_case_file_states(rule: str) -> None:
     assert grade(GradeInput(turns=_turns(texts), context=ctx)).verdict == "na"
 
 
-@pytest.mark.parametrize("last", ["Typical. Bye.", "Oh great. Thanks a lot for nothing."])
+@pytest.mark.parametrize(
+    "last",
+    [
+        "Typical. Bye.",
+        "Oh great. Thanks a lot for nothing.",
+        "Ok. Thanks anyway.",
+        "Right, I'll find another way then.",
+    ],
+)
 def test_a_bitter_sign_off_is_no_resolution(last: str) -> None:
-    """A customer who signs off in scorn after the agent's plan gave up on it: nothing was
-    agreed, so the resolution steps do not apply; a grudging "Fine." still accepts."""
+    """A customer who signs off in scorn or resignation after the agent's plan gave up on
+    it: nothing was agreed, so the resolution steps do not apply; a grudging "Fine." still
+    accepts."""
     grade = REGISTRY["resolve.confirm_satisfaction"]
     texts = [
         "My heating's been off since Monday and I've got a baby at home.",

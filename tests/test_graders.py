@@ -1476,6 +1476,24 @@ def test_a_bitter_sign_off_is_no_resolution(last: str) -> None:
     assert grade(GradeInput(turns=_turns([*texts, "Fine."]))).verdict != "na"
 
 
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "Hello. My rent goes out on Friday and that payment has left me short.",
+        "I honestly can't cope with this on top of everything.",
+    ],
+    ids=["stakes", "shaken"],
+)
+def test_distinguish_applies_to_a_shaken_customer_who_never_complains(opening: str) -> None:
+    """A customer who is shaken or says what rides on it is owed the patience the
+    guideline asks for, though no complaint word is used; a plain question is not."""
+    grade = REGISTRY["abuse.distinguish"]
+    reply = "Let's get this looked at together."
+    assert grade(GradeInput(turns=_turns([opening, reply]))).verdict != "na"
+    plain = ["Hi, could you check when my parcel is due?", reply]
+    assert grade(GradeInput(turns=_turns(plain))).verdict == "na"
+
+
 def test_manager_take_over_owes_an_apology_only_for_the_issue_underneath() -> None:
     """A manager taking over after a colleague ended an abusive call: the ending itself is
     not a slip owed an apology; a broken item reported alongside it is."""

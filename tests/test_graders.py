@@ -1436,6 +1436,64 @@ def test_apology_due_when_the_case_file_records_the_company_slip(
     assert grade(GradeInput(turns=_turns(texts), context=booked)).verdict == "na"
 
 
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "exchanges accepted up to 45 days for unopened items",
+        "plan: Fibre 500, out of contract since March",
+        "billing: front-line agents cannot write off arrears; refer to collections",
+    ],
+    ids=["window", "contract-status", "staff-limit"],
+)
+def test_no_apology_due_for_a_rule_the_case_file_states(rule: str) -> None:
+    """A case file that states a term or a staff limit records no slip: a calm question
+    beside it owes no apology."""
+    grade = REGISTRY["resolve.apology_formula"]
+    texts = ["Can you tell me what my options are here?", "Of course, let me look."]
+    ctx = {"customer_name": "Ruth", "policy": rule}
+    assert grade(GradeInput(turns=_turns(texts), context=ctx)).verdict == "na"
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        "Typical. Bye.",
+        "Oh great. Thanks a lot for nothing.",
+        "Ok. Thanks anyway.",
+        "Right, I'll find another way then.",
+    ],
+)
+def test_a_bitter_sign_off_is_no_resolution(last: str) -> None:
+    """A customer who signs off in scorn or resignation after the agent's plan gave up on
+    it: nothing was agreed, so the resolution steps do not apply; a grudging "Fine." still
+    accepts."""
+    grade = REGISTRY["resolve.confirm_satisfaction"]
+    texts = [
+        "My heating's been off since Monday and I've got a baby at home.",
+        "I've booked an engineer for next Tuesday, between 8 and 12.",
+    ]
+    assert grade(GradeInput(turns=_turns([*texts, last]))).verdict == "na"
+    assert grade(GradeInput(turns=_turns([*texts, "Fine."]))).verdict != "na"
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "Hello. My rent goes out on Friday and that payment has left me short.",
+        "I honestly can't cope with this on top of everything.",
+    ],
+    ids=["stakes", "shaken"],
+)
+def test_distinguish_applies_to_a_shaken_customer_who_never_complains(opening: str) -> None:
+    """A customer who is shaken or says what rides on it is owed the patience the
+    guideline asks for, though no complaint word is used; a plain question is not."""
+    grade = REGISTRY["abuse.distinguish"]
+    reply = "Let's get this looked at together."
+    assert grade(GradeInput(turns=_turns([opening, reply]))).verdict != "na"
+    plain = ["Hi, could you check when my parcel is due?", reply]
+    assert grade(GradeInput(turns=_turns(plain))).verdict == "na"
+
+
 def test_manager_take_over_owes_an_apology_only_for_the_issue_underneath() -> None:
     """A manager taking over after a colleague ended an abusive call: the ending itself is
     not a slip owed an apology; a broken item reported alongside it is."""

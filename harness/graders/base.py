@@ -125,7 +125,16 @@ class GradeInput:
         """The customer is upset (recorded anger, or the text says so)."""
         if self.states:
             return max(s.anger for s in self.states) >= 4
-        return any(sig.upset(text) for _, text in self.customer[:2])
+        return any(sig.upset(text) for _, text in self.customer[:2]) or self.customer_shaken
+
+    @cached_property
+    def customer_shaken(self) -> bool:
+        """Upset in words no complaint list holds: grieving, shaken ("I'm in shock", "I
+        can't cope"), or saying at the outset what rides on the problem (rent due, a sick
+        child): a customer owed patience all the same."""
+        return any(sig.bereavement(t) or sig.distress(t) for _, t in self.customer) or any(
+            sig.stakes(t) for _, t in self.customer[:2]
+        )
 
     @cached_property
     def abusive_turns(self) -> list[int]:
@@ -545,7 +554,7 @@ class GradeInput:
             any(sig.company_fault(text) for text in opening)
             or any(sig.owns_fault(text) for _, text in self.agent)
             or bool(
-                sig.company_fault(case_file)
+                sig.case_file_company_fault(case_file)
                 or sig.owns_fault(case_file)
                 or sig.case_file_fault(case_file)
             )

@@ -575,6 +575,21 @@ company_fault = set_detector(
 )
 
 
+CASE_FILE_POLICY = pattern_set("case_file_policy")
+
+
+def case_file_company_fault(text: str) -> list[Hit]:
+    """The company's slip as a case file records it in the customer's words ("parcel
+    missing"), leaving out a rule or term the note states ("exchanges up to 90 days for
+    unworn items", "out of contract since May", "agents cannot waive the fee")."""
+    rules = find(CASE_FILE_POLICY, text)
+    return [
+        h
+        for h in company_fault(text)
+        if not any(r.start < h.end and h.start < r.end for r in rules)
+    ]
+
+
 case_file_fault = set_detector(
     "case_file_fault",
     pattern_set("case_file_fault"),

@@ -1476,6 +1476,17 @@ def test_a_bitter_sign_off_is_no_resolution(last: str) -> None:
     assert grade(GradeInput(turns=_turns([*texts, "Fine."]))).verdict != "na"
 
 
+def test_scorn_earlier_in_the_contact_is_not_walking_away() -> None:
+    """A word of scorn mid-contact ("... Pathetic.") does not make the customer's later
+    grudging "whatever" to the fix a give-up; the same word as the last one does."""
+    texts = [
+        "Wrong size again. Pathetic.",
+        "Sorry, Darren. I've sent the right size by express, arriving Friday.",
+    ]
+    assert not GradeInput(turns=_turns([*texts, "whatever"])).walked_away
+    assert GradeInput(turns=_turns([*texts, "Typical."])).walked_away
+
+
 @pytest.mark.parametrize(
     "opening",
     [

@@ -484,10 +484,12 @@ class GradeInput:
     def walked_away(self) -> bool:
         """The customer gives up ("forget it, I'll book something myself", "I'll take it
         to my bank") and never takes anything up afterwards: a curt "No. Bye." to the
-        agent's "anything else?" does not undo walking away."""
-        for n in range(len(self.customer) - 1, -1, -1):
+        agent's "anything else?" does not undo walking away. A last word of scorn
+        ("Typical.") counts only as the customer's final turn, not earlier in the contact."""
+        last = len(self.customer) - 1
+        for n in range(last, -1, -1):
             text = self.customer[n][1]
-            if self._gives_up(text):
+            if self._gives_up(text) or (n == last and sig.scorn_last_word(text)):
                 return True
             if sig.accepts(text) or sig.customer_closes(text):
                 return False

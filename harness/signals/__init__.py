@@ -2265,6 +2265,12 @@ gives_up = set_detector(
     "gives_up", GIVES_UP, "The customer gives up, leaves or refuses the plan outright."
 )
 
+scorn_last_word = set_detector(
+    "scorn_last_word",
+    pattern_set("scorn_last_word"),
+    'A last word of scorn ("Typical."); means giving up only on the customer\'s final turn.',
+)
+
 
 hands_over = set_detector(
     "hands_over", HANDS_OVER, "The agent passes the customer on to someone else now."

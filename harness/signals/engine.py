@@ -265,7 +265,7 @@ def _required_all(items: Any) -> list[frozenset[str]]:
 
 # Most strings a contiguous literal stretch may expand to before it is cut ("not (me|us)"
 # is the two strings "not me", "not us"; a stretch with more alternatives is split).
-_MAX_STRINGS = 64
+_MAX_STRINGS = 16
 
 
 def _strings(items: Any) -> set[str] | None:

@@ -180,11 +180,7 @@ def no_premature_solution(g: GradeInput) -> Finding:
     # in words no complaint list holds ("I'm in shock", "I can't cope with this"); or
     # calm, but saying at the outset what rides on it (a baby without heat, money they
     # cannot spare, a visa date): an emotional moment to acknowledge all the same.
-    if not (
-        g.customer_upset
-        or any(sig.upset(t) or sig.bereavement(t) or sig.distress(t) for _, t in g.customer)
-        or any(sig.stakes(t) for _, t in g.customer[:2])
-    ):
+    if not (g.customer_upset or any(sig.upset(t) for _, t in g.customer) or g.customer_shaken):
         return finding("na", "the customer was not upset")
     replies = _replies(g)
     if not replies:

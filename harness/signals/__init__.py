@@ -620,23 +620,25 @@ ROUTED_TO_OWNER = pattern_set("routed_to_owner")
 PARTNER_REPORT = pattern_set("partner_report")
 
 
+def _through_next_sentence(text: str, hit: Hit) -> tuple[Hit, int]:
+    """The hit's sentence, and where the sentence after it ends (or its own end)."""
+    sentence = sentence_of(text, hit)
+    following = [s for s in sentences(text) if s.start >= sentence.end][:1]
+    return sentence, (following[0] if following else sentence).end
+
+
 def _handoff_taken(text: str, hit: Hit) -> bool:
     """The hit's sentence only says which team decides or handles this ("claims are decided
     by our panel rather than by me") and the agent takes the next step with them in the rest
     of that sentence or the next one ("so I've booked their advisor to ring you")."""
-    sentence = sentence_of(text, hit)
-    if not find(ROUTED_TO_OWNER, sentence.text):
-        return False
-    following = [s for s in sentences(text) if s.start >= sentence.end][:1]
-    rest = text[hit.end : (following[0].end if following else sentence.end)]
-    return bool(ownership(rest))
+    sentence, end = _through_next_sentence(text, hit)
+    return bool(find(ROUTED_TO_OWNER, sentence.text)) and bool(ownership(text[hit.end : end]))
 
 
 def _checks_facts(text: str, hit: Hit) -> bool:
     """The hit's sentence, or the one after it, invites the customer to correct the facts."""
-    sentence = sentence_of(text, hit)
-    following = [s for s in sentences(text) if s.start >= sentence.end][:1]
-    return bool(invites_correction(text[sentence.start : (following or [sentence])[0].end]))
+    sentence, end = _through_next_sentence(text, hit)
+    return bool(invites_correction(text[sentence.start : end]))
 
 
 @memo

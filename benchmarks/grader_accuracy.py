@@ -58,7 +58,13 @@ from benchmarks.datasets import data_root  # noqa: E402
 from harness.catalog import load_persona, load_rubric, parse_conversation  # noqa: E402
 from harness.errors import InputError  # noqa: E402
 from harness.judges import RulesJudge  # noqa: E402
-from harness.models import Conversation, GuidelineResult, Persona, StopReason  # noqa: E402
+from harness.models import (  # noqa: E402
+    Conversation,
+    GuidelineResult,
+    Persona,
+    Rubric,
+    StopReason,
+)
 
 DEVSET = ROOT / "benchmarks" / "devset.jsonl"
 LABELLED = ROOT / "benchmarks" / "labelled"
@@ -117,6 +123,15 @@ class GuidelineStats:
     applicability: Counts = field(default_factory=Counts)  # positive = applies
     labelled: int = 0
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def add(self, human: str, grader: str) -> None:
+        """Count one labelled item: applicability always, quality where both apply."""
+        self.labelled += 1
+        self.confusion[(human, grader)] += 1
+        self.applicability.add(human != "na", grader != "na")
+        if human != "na" and grader != "na":
+            self.quality.add(human in POSITIVE, grader in POSITIVE)
+            self.exact += human == grader
 
     def row(self, guideline: str) -> list[Any]:
         """A table row."""
@@ -210,6 +225,19 @@ def personas_for(conversations: list[Conversation], problems: list[str]) -> dict
     return out
 
 
+def grade(
+    judge: RulesJudge, rubric: Rubric, conv: Conversation, personas: dict[str, Persona]
+) -> list[GuidelineResult]:
+    """One conversation graded as `toughtalk grade` grades an import."""
+    return judge.grade(
+        conv.turns,
+        rubric,
+        context=conv.context,
+        persona=personas.get(conv.persona or ""),
+        stop_reason=StopReason.imported,
+    )
+
+
 def evaluate(
     conversations: list[Conversation],
     personas: dict[str, Persona],
@@ -226,13 +254,7 @@ def evaluate(
     graded = 0
     for conv in conversations:
         try:
-            results = judge.grade(
-                conv.turns,
-                rubric,
-                context=conv.context,
-                persona=personas.get(conv.persona or ""),
-                stop_reason=StopReason.imported,
-            )
+            results = grade(judge, rubric, conv, personas)
         except Exception as exc:  # keep measuring the rest
             problems.append(f"{conv.id}: grading failed: {type(exc).__name__}: {exc}")
             continue
@@ -248,13 +270,7 @@ def evaluate(
                 continue
             result = by_id[gid]
             grader = result.verdict
-            s = stats[gid]
-            s.labelled += 1
-            s.confusion[(human, grader)] += 1
-            s.applicability.add(human != "na", grader != "na")
-            if human != "na" and grader != "na":
-                s.quality.add(human in POSITIVE, grader in POSITIVE)
-                s.exact += human == grader
+            stats[gid].add(human, grader)
             if human != grader:
                 errors.append(
                     Disagreement(

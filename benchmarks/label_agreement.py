@@ -34,6 +34,7 @@ from benchmarks.grader_accuracy import (  # noqa: E402
     NEGATIVE,
     POSITIVE,
     GuidelineStats,
+    grade,
     parts,
     personas_for,
     read_labelled,
@@ -42,7 +43,7 @@ from benchmarks.grader_accuracy import (  # noqa: E402
 )
 from harness.catalog import load_rubric  # noqa: E402
 from harness.judges import RulesJudge  # noqa: E402
-from harness.models import Conversation, StopReason  # noqa: E402
+from harness.models import Conversation  # noqa: E402
 
 SECOND = ROOT / "benchmarks" / "labelled" / "second"
 VERDICTS = POSITIVE | NEGATIVE | {"na"}
@@ -57,13 +58,7 @@ def compare(first: Labels, second: Labels, ids: list[str]) -> dict[str, Guidelin
             a, b = first[cid].get(g), second[cid].get(g)
             if a not in VERDICTS or b not in VERDICTS:
                 continue
-            s = stats[g]
-            s.labelled += 1
-            s.confusion[(a, b)] += 1
-            s.applicability.add(a != "na", b != "na")
-            if a != "na" and b != "na":
-                s.quality.add(a in POSITIVE, b in POSITIVE)
-                s.exact += a == b
+            stats[g].add(a, b)
     return stats
 
 
@@ -74,14 +69,7 @@ def rules_labels(conversations: list[Conversation]) -> Labels:
     personas = personas_for(conversations, [])
     out: Labels = {}
     for conv in conversations:
-        results = judge.grade(
-            conv.turns,
-            rubric,
-            context=conv.context,
-            persona=personas.get(conv.persona or ""),
-            stop_reason=StopReason.imported,
-        )
-        out[conv.id] = {r.guideline: r.verdict for r in results}
+        out[conv.id] = {r.guideline: r.verdict for r in grade(judge, rubric, conv, personas)}
     return out
 
 

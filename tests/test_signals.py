@@ -256,8 +256,8 @@ def test_find_runs_a_pattern_only_when_all_its_words_are_there() -> None:
         "Sorry about the delay",
         "Thanks",
     ]
-    steps, _, (_, unlocks) = engine._plan(patterns)
-    assert unlocks["sorry"] == (0,) and steps[0][2] == (frozenset({"delay"}),)
+    steps, _, index = engine._plan(patterns)
+    assert dict(index)["sorry"] == (0,) and steps[0][2] == (frozenset({"delay"}),)
     assert [h.text for h in engine.find(patterns, "Sorry. Thanks!")] == ["Thanks"]
 
 

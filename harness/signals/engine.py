@@ -342,11 +342,8 @@ def _stretches_all(items: Any) -> list[frozenset[str]]:
 _Step = tuple[re.Pattern[str], re.Pattern[str] | None, tuple[frozenset[str], ...]]
 
 # A set's plan: its steps in pattern order, the steps that need no word (always run), and
-# the word index: one regex that finds, at every position of the lower-cased text, the
-# longest required word starting there (None when no pattern has one), and per word the
-# steps it unlocks, its own and those of the required words it starts with.
-_Index = tuple[re.Pattern[str] | None, dict[str, tuple[int, ...]]]
-_Plan = tuple[tuple[_Step, ...], tuple[int, ...], _Index]
+# per required word the steps that word unlocks (from each pattern's least likely set).
+_Plan = tuple[tuple[_Step, ...], tuple[int, ...], tuple[tuple[str, tuple[int, ...]], ...]]
 
 
 def lowered_rx(pattern: str) -> re.Pattern[str] | None:
@@ -396,36 +393,8 @@ def _plan(patterns: tuple[str, ...]) -> _Plan:
         else:
             for word in sorted(words):
                 unlocks.setdefault(word, []).append(at)
-    return tuple(steps), tuple(always), _word_index(unlocks)
-
-
-def _word_index(unlocks: dict[str, list[int]]) -> _Index:
-    """The word index of a set: a prefix-tree regex over the words in one lookahead (so a
-    text is scanned once, not once per word) and what each word found unlocks. A word
-    that is a prefix of a longer one found at the same position is present too, so each
-    word also unlocks the steps of the words it starts with."""
-    if not unlocks:
-        return None, {}
-    tree: dict[str, Any] = {}
-    for word in unlocks:
-        node = tree
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    closed = {
-        word: tuple(sorted({at for w in unlocks if word.startswith(w) for at in unlocks[w]}))
-        for word in unlocks
-    }
-    return re.compile(f"(?=({_tree_rx(tree)}))", re.DOTALL), closed
-
-
-def _tree_rx(node: dict[str, Any]) -> str:
-    """A prefix tree as a greedy regex: the longest word along a path wins."""
-    branches = [re.escape(char) + _tree_rx(child) for char, child in node.items() if char]
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
-    return f"(?:{body})?" if "" in node else body
+    index = tuple((word, tuple(ats)) for word, ats in unlocks.items())
+    return tuple(steps), tuple(always), index
 
 
 def _has_all(lowered: str, needs: tuple[frozenset[str], ...]) -> bool:
@@ -443,11 +412,11 @@ def _has_all(lowered: str, needs: tuple[frozenset[str], ...]) -> bool:
 def _find(patterns: tuple[str, ...], text: str) -> tuple[Hit, ...]:
     hits: list[Hit] = []
     lowered = text.lower()
-    steps, always, (words, unlocks) = _plan(patterns)
+    steps, always, index = _plan(patterns)
     chosen = set(always)
-    if words is not None:
-        for found in {m.group(1) for m in words.finditer(lowered)}:
-            chosen.update(unlocks[found])
+    for word, ats in index:
+        if word in lowered:
+            chosen.update(ats)
     same_length = len(lowered) == len(text)  # lower() can lengthen a few non-ASCII letters
     for at in sorted(chosen):
         pattern, on_lowered, others = steps[at]

@@ -190,6 +190,14 @@ def test_stacked_questions_reads_options_lists_and_chains() -> None:
     # one question listing three things to supply is three asks; a choice is one
     assert stacked("Could I get your postcode, the invoice date and whether it was paid?")
     assert not stacked("Would you prefer a voucher, a bank refund or a swap?")
+    # bare items of an "and" list in a request to supply are asks too
+    assert stacked("Could you message us the booking code, your surname and a phone number?")
+    assert not stacked("Could you message us the booking code and your surname?")
+    # "Can I ask" only announces the question; a purpose clause is not an item
+    assert not stacked("May I ask, which day suits you, and is anything else worrying you?")
+    assert not stacked("Can you tell me what the alarm shows, and when it beeps, so we can plan?")
+    # a connector ("Also …") does not hide the asks it chains
+    assert stacked("Have you rebooted it? Also what model is it, what version and what's your ID?")
 
 
 def test_required_words_read_off_patterns() -> None:

@@ -1013,8 +1013,25 @@ def _answer_options(question: str) -> bool:
 def _chained_asks(question: str) -> int:
     """How many asks one sentence chains with commas or "and" ("what's the number, when
     was it sent, who's the sender…?")."""
-    parts = re.split(r",|;|\band\b", question, flags=FLAGS)
-    return sum(bool(_ASK_WORD.match(part.strip())) for part in parts)
+    parts = [_CONNECTOR.sub("", p.strip()) for p in re.split(r",|;|\band\b", question, flags=FLAGS)]
+    # "Can I ask, …" only announces the question that follows it
+    if len(parts) > 1 and _ASK_OPENER.fullmatch(parts[0]):
+        parts = parts[1:]
+    return sum(bool(_ASK_WORD.match(part)) for part in parts)
+
+
+_PURPOSE = re.compile(r"(so|so that|to|because|as|in case|just so|that way)\b", FLAGS)
+_CONNECTOR = re.compile(r"^(also|and|so|then|plus|oh|ok(ay)?|right)\b[\s,]*", FLAGS)
+_ASK_OPENER = re.compile(
+    r"(can|could|may|might) I (just )?(ask|check)( you)?( (a|one) (quick )?(thing|question))?",
+    FLAGS,
+)
+_SUPPLY_ASK = re.compile(
+    r"^(can|could|may) (I|we) (have|take|get|grab|confirm|check)\b|"
+    r"^(can|could|would) you (please )?(send|give|dm|pm|provide|confirm|share|tell|pop|"
+    r"text|email|e-mail|message)\b|^please (send|give|provide|confirm|share)\b",
+    FLAGS,
+)
 
 
 _LIST_ITEM = re.compile(
@@ -1027,9 +1044,19 @@ def _listed_asks(question: str) -> int:
     and "and" ("can you confirm your reference, your date of birth and whether…?"); the
     options of a choice ("a refund, a credit or a swap?") are not a list of asks."""
     parts = [p.strip() for p in re.split(r",|;|\band\b", question, flags=FLAGS)]
+    # a purpose clause ("…, so we can plan around it?") is not one more thing to supply
+    parts = [p for p in parts if p.strip(" ?.!") and not _PURPOSE.match(p)]
+    if len(parts) > 1 and _ASK_OPENER.fullmatch(parts[0]):
+        parts = parts[1:]
     if len(parts) < 3 or (not asks_identifier(question) and not _ASK_WORD.match(parts[0])):
         return 0
-    return 1 + sum(bool(_LIST_ITEM.match(part)) for part in parts[1:])
+    if _SUPPLY_ASK.match(_CONNECTOR.sub("", question.strip())) and re.search(
+        r"\band\b", question, FLAGS
+    ):
+        # "Could you send your account number, postcode and a photo of the error?": every
+        # item of an "and" list is one more thing to supply
+        return len(parts)
+    return 1 + sum(bool(_LIST_ITEM.match(p) or _ASK_WORD.match(p)) for p in parts[1:])
 
 
 def stacked_questions(found: list[Hit]) -> bool:

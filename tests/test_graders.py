@@ -1565,3 +1565,29 @@ def test_pickle_reads_an_extra_by_how_it_is_put_on_top() -> None:
     assert verdict("The delivery charge is waived too.") == "met"
     assert verdict("I'll chase the depot myself on Monday so it goes on the first van.") == "met"
     assert verdict("If it hasn't come by Tuesday night, I'll chase the depot myself.") == "missed"
+
+
+def test_pickle_reads_the_clause_that_holds_the_extra() -> None:
+    """A fee waived that nobody had raised is an extra; one the customer disputed, or one
+    only mentioned beside the answer, is not. The clause of an extra decides whether it is
+    the request granted, and a "no" in the clause before a "but" does not cancel it."""
+    asked = "The heater you fitted leaks. I want it replaced, and I want my money back for the call."
+    ok = "Fine, that works."
+    pickle = REGISTRY["defuse.pickle"]
+
+    def verdict(reply: str, customer: str = asked) -> str:
+        turns = _turns([customer, reply, ok, "Booked. Does that work for you?", "Yes, thanks."])
+        return pickle(GradeInput(turns=turns, context=CTX)).verdict
+
+    base = "A new heater goes in on Friday and I've refunded the £60 call-out."
+    assert verdict(base) == "missed"
+    assert verdict(base + " I've also waived the £20 parking fee since none of this was on you.")
+    assert verdict(base + " I've waived the £20 parking fee since none of it was on you.") == "met"
+    disputed = asked + " And why was there a £20 parking fee?"
+    assert verdict(base + " I've waived the £20 parking fee.", disputed) == "missed"
+    assert verdict(base + " The refund comes minus a £5 admin fee.") == "missed"
+    assert verdict(base + " I could waive the £20 parking fee or send a voucher.") == "missed"
+    mixed = "The £60 goes back to your card today, and I've added a £10 credit for the trouble."
+    assert verdict(mixed) == "met"
+    no_but = "I can't refund the call-out, but I can add a year's free servicing as a thank-you."
+    assert verdict(no_but) == "met"

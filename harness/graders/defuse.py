@@ -270,6 +270,13 @@ def pickle(g: GradeInput) -> Finding:
         if sig.caves(text):
             continue  # given way under pressure ("OK, as a one-off I'll waive it"): no extra
         for hit in sig.extras(text) + sig.added_extras(text):
-            if not sig.grants_request(sig.sentence_of(text, hit).text, asked):
+            if not sig.grants_request_at(text, hit, asked):
                 return finding("met", "adds an unexpected extra beyond the fix", Quote(index, hit))
+        for clause in sig.action_clauses(text):
+            # a fee nobody named before (an amount the agent quoted earlier is the dispute)
+            before = " ".join(t for i, t in g.turns_text if i < index)
+            if sig.unasked_fee(clause.text, before) and not sig.refusals(clause.text):
+                return finding(
+                    "met", "waives a fee the customer never raised", Quote(index, clause)
+                )
     return finding("missed", "looked for an extra (credit, upgrade, personal follow-up)")

@@ -2096,7 +2096,11 @@ def extras(text: str) -> list[Hit]:
     out = []
     for hit in pickle(text):
         sentence = sentence_of(text, hit)
-        if options_offered(sentence.text) or refusals(sentence.text):
+        # "I can't override the refund, but I can add 1,000 gems as a thank-you": the no
+        # is another clause
+        clause = action_clause(text, hit)
+        said_no = refusals(clause.text if _after_but(text, clause) else sentence.text)
+        if options_offered(sentence.text) or said_no:
             continue
         refused_before = any(r.start < sentence.start for r in refusals(text))
         in_place_of_no = refused_before and _INSTEAD_FRAME.search(sentence.text)
@@ -2111,7 +2115,7 @@ def extras(text: str) -> list[Hit]:
 _REMEDY_KINDS: dict[str, re.Pattern[str]] = {
     "money back": re.compile(
         r"\b(refund\w*|reimburs\w*|repa(y|id)|waiv\w*|written off|write (it|them|that) off|"
-        r"(money|fee|charge|cash|it|that|them|deposit|fare) back|pay (me|it|that) back|"
+        r"(money|fee|charge|cash|it|that|this|them|deposit|fare) back|pay (me|it|that) back|"
         r"(remove|cancel|take off|drop|reverse)\w* (the|that|this|those|my) (\w+ )?"
         r"(fees?|charges?)|"
         r"(fees?|charges?) (removed|cancell?ed|taken off|dropped|reversed))",
@@ -2141,12 +2145,110 @@ _ASKS = re.compile(
 )
 
 
+_CLAUSE_SPLIT = re.compile(
+    r";\s*|\s+[-\u2013\u2014]\s+|,?\s+\bbut\b\s+|"
+    r",?\s+\band\b\s+(?=(I|I'?ve|I'?ll|I'?m|we|we'?ve|we'?ll|also|throw|thrown|add|added)\b)",
+    FLAGS,
+)
+
+
+def action_clause(text: str, hit: Hit) -> Hit:
+    """The clause of its sentence that holds a hit: the sentence cut at "; ", a dash, "but"
+    and an "and" that starts a new action ("I'll refund the $186 and throw in a voucher")."""
+    sentence = sentence_of(text, hit)
+    at = hit.start - sentence.start
+    start = 0
+    for cut in _CLAUSE_SPLIT.finditer(sentence.text):
+        if cut.start() > at:
+            end = cut.start()
+            break
+        start = cut.end()
+    else:
+        end = len(sentence.text)
+    return Hit(sentence.start + start, sentence.start + end, sentence.text[start:end])
+
+
+def _after_but(text: str, clause: Hit) -> bool:
+    """The clause opens after a "but" ("I can't …, but I can add …")."""
+    return bool(re.search(r"\bbut\s*$", text[max(0, clause.start - 12) : clause.start], FLAGS))
+
+
+def action_clauses(text: str) -> list[Hit]:
+    """Every action clause of every sentence (see `action_clause`)."""
+    out: list[Hit] = []
+    for sentence in sentences(text):
+        start = 0
+        for cut in [*_CLAUSE_SPLIT.finditer(sentence.text), None]:
+            end = cut.start() if cut else len(sentence.text)
+            piece = sentence.text[start:end]
+            if piece.strip():
+                out.append(Hit(sentence.start + start, sentence.start + end, piece))
+            start = cut.end() if cut else start
+    return out
+
+
+_NAMED_FEE = re.compile(
+    r"\b(?:the|this|that|your|a|an)\s+(?:[£$€]\s?[\d.,]+\s+|month'?s\s+|\w+'s\s+)?"
+    r"([a-z][\w-]*)\s+(fee|charge|surcharge)\b",
+    FLAGS,
+)
+_WAIVES = re.compile(
+    r"\b(waiv(e|ed|ing)|refund(ed|ing)?|cancell?(ed|ing)|knock(ed|ing)? off|"
+    r"tak(e|en|ing) off|remov(e|ed|ing)|cover(ed|ing)?|absorb(ed|ing)?)\b",
+    FLAGS,
+)
+
+
+_FIRM_WAIVER = re.compile(
+    r"\b(I'?ve|I have|I'?ll|I will|I'?m|I am|we'?ve|we have|we'?ll|we will|we'?re)\b|"
+    r"\b(has|have) been\b|\b(is|are) (now )?(waived|refunded|removed)\b",
+    FLAGS,
+)
+
+
+def unasked_fee(clause: str, customer: str) -> bool:
+    """The clause waives or refunds a fee the customer never mentioned ("I've waived the
+    £7.50 express fee since none of this was your doing" when only the card was raised):
+    a fee named by a word, or an amount, that appears nowhere in what the customer said."""
+    if not _FIRM_WAIVER.search(clause) or _OR.search(clause):
+        return False
+    said = customer.lower()
+    for fee in _NAMED_FEE.finditer(clause):
+        if not _WAIVES.search(clause[max(0, fee.start() - 30) : fee.start()]) and not re.match(
+            r"\s+(waived|refunded|removed|cancell?ed|taken off|covered)", clause[fee.end() :], FLAGS
+        ):
+            continue  # "the refund is for the months left, minus a £15 admin fee"
+        name = fee.group(1).lower()
+        amounts = [a.rstrip(".,") for a in re.findall(r"[\d][\d.,]*", fee.group(0))]
+        # the customer named that fee ("the locker fee"), its amount, or its kind when no
+        # amount is given ("the late fee" after "why a late charge?")
+        if re.search(rf"\b{re.escape(name)}\s+(fee|charge|surcharge)", said) or (
+            any(a in said for a in amounts)
+            or (not amounts and re.search(rf"\b{re.escape(name)}\b", said))
+        ):
+            continue
+        return True
+    return False
+
+
+def grants_request_at(text: str, hit: Hit, customer: str) -> bool:
+    """`grants_request` for the clause that holds an extra when that clause names a remedy
+    or frames amends of its own ("The £180 voucher will be emailed by Thursday, and I've
+    added 2,000 points for the trouble"), else for its whole sentence."""
+    clause = action_clause(text, hit).text
+    if _remedy_kinds(clause) or _AMENDS.search(clause):
+        return grants_request(clause, customer)
+    return grants_request(sentence_of(text, hit).text, customer)
+
+
 def grants_request(sentence: str, customer: str) -> bool:
     """The sentence gives what the customer asked for ("I want my joining fee back" ...
     "I'll refund the joining fee as a goodwill gesture"): granting the demand is the fix,
     not an extra beyond it. Both name the same kind of remedy (money back, compensation,
     an upgrade, something free), and the customer's sentence asks for it (a fee or product
     they only mention is not a request)."""
+    if unasked_fee(sentence, customer):
+        return False
     asked = " ".join(s.text for s in sentences(customer) if _ASKS.search(s.text))
     return bool(_remedy_kinds(sentence) & _remedy_kinds(asked))
 

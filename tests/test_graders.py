@@ -1571,7 +1571,7 @@ def test_pickle_reads_the_clause_that_holds_the_extra() -> None:
     """A fee waived that nobody had raised is an extra; one the customer disputed, or one
     only mentioned beside the answer, is not. The clause of an extra decides whether it is
     the request granted, and a "no" in the clause before a "but" does not cancel it."""
-    asked = "The heater you fitted leaks. I want it replaced, and I want my money back for the call."
+    asked = "The heater you fitted leaks. I want it replaced, and my money back for the call."
     ok = "Fine, that works."
     pickle = REGISTRY["defuse.pickle"]
 

@@ -309,3 +309,15 @@ def test_sentences_keep_amounts_addresses_and_domains_whole() -> None:
         "It costs £6.50.",
         "Thanks!",
     ]
+
+
+def test_shouting_reads_the_reply_not_the_quoted_subject_or_history() -> None:
+    """A word in capitals for emphasis is shouting in the agent's own words, not in the
+    subject line or quoted history it carries."""
+    reply = (
+        "Subject: RE: Missed bin - AGAIN\n\nDear Ms Lee,\n\nI've booked a collection for Friday."
+    )
+    assert not sig.shouting(reply)
+    assert sig.shouting("Dear Ms Lee,\n\nAs I said, Friday is the FIRST slot we have.")
+    quoted = "Booked for Friday.\n\n> I have ALREADY asked twice."
+    assert not sig.shouting(quoted)

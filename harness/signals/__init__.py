@@ -353,7 +353,13 @@ def shouting(text: str, names: frozenset[str] = frozenset()) -> list[Hit]:
         hits.extend(Hit(m.start(), m.end(), m.group(0)) for m in caps)
     hits.extend(find([r"[!?]*![!?]*!+", r"\?{2,}"], text))
     hits.extend(find(SARCASM + HEATED + DISMISSIVE, text))
+    # an e-mail's subject line or quoted history is the customer's words, not the reply's
+    quoted = [m.span() for m in _QUOTED_LINE.finditer(text)]
+    hits = [h for h in hits if not any(a <= h.start < b for a, b in quoted)]
     return sorted(hits, key=lambda h: h.start)
+
+
+_QUOTED_LINE = re.compile(r"^[ \t]*(subject:|re:|>)[^\n]*", FLAGS | re.M)
 
 
 SARCASM = pattern_set("sarcasm")

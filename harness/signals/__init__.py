@@ -825,8 +825,8 @@ def asks_identifier(sentence: str) -> re.Match[str] | None:
     ):
         return None
     return re.search(
-        r"\b(what('s| is| was)|can (I|you)|could (I|you)|may I|please|confirm|provide|share|"
-        r"send|give|need|have)\b[^.?!]{0,30}?\b(your |the )?(" + _ID_ASK + r")\b",
+        r"\b(what('s|s| is| was)|can (I|you|u)|could (I|you|u)|may I|please|pls|confirm|provide|"
+        r"share|send|give|need|have)\b[^.?!]{0,30}?\b(your |ur |the )?(" + _ID_ASK + r")\b",
         sentence,
         FLAGS,
     )
@@ -1319,7 +1319,11 @@ def offers(text: str) -> list[Hit]:
 
 
 _HANDOVER = re.compile(
-    r"\b(transfer|connect|put you through|hand (you|this) over|manager|supervisor)\b", FLAGS
+    r"\b(transfer(ring)?( you| your call| the call| this call)?(?! (the|your|it|them|that|this) "
+    r"(prescription|money|funds|balance|credit|booking|points|ticket|order|stock|account|"
+    r"number|plan|licen[cs]e|subscription|membership|deposit|payment))|connect|"
+    r"put you through|hand (you|this) over|manager|supervisor)\b",
+    FLAGS,
 )
 
 

@@ -321,3 +321,13 @@ def test_shouting_reads_the_reply_not_the_quoted_subject_or_history() -> None:
     assert sig.shouting("Dear Ms Lee,\n\nAs I said, Friday is the FIRST slot we have.")
     quoted = "Booked for Friday.\n\n> I have ALREADY asked twice."
     assert not sig.shouting(quoted)
+
+
+def test_a_so_sentence_of_the_agents_own_findings_is_no_playback() -> None:
+    """"So the early termination fee applies" or "so the wire is on hold because…" puts the
+    agent's finding or ruling, not the customer's problem, back to them."""
+    told = "I moved house and now you want an early termination fee for the wire transfer."
+    assert not sig.restatement("Okay, so the early termination fee applies here.", told)
+    held = "Right, so the wire transfer is on hold for a callback check because it's new."
+    assert not sig.restatement(held, told)
+    assert sig.restatement("So you moved house and now face a termination fee.", told)

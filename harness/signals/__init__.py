@@ -1172,7 +1172,22 @@ _ID_STEM = re.compile(r"^(" + _ID_ASK + r"|number|numb|code|detail)$", FLAGS)
 def _agent_account(sentence: str) -> bool:
     """The agent's own account (a no, a policy, a cause placed elsewhere), which a "So…"
     frame does not turn into a playback of the customer's problem."""
-    return bool(refusals(sentence) or policy_only(sentence) or deflects(sentence))
+    return bool(
+        refusals(sentence)
+        or policy_only(sentence)
+        or deflects(sentence)
+        or _AGENT_FINDING.search(sentence)
+    )
+
+
+# the agent's findings or ruling put in a "So…" sentence ("Okay, so the wire's on hold for
+# a callback check because…", "So the early termination fee applies.")
+_AGENT_FINDING = re.compile(
+    r"\b(applies|doesn'?t apply|does not apply|won'?t apply|so the thing is)\b|"
+    r"\b(it )?looks like the \w+ (was|is|were|are|has|had)\b|"
+    r"\b(is|are|was|were|'s) (on hold|held|flagged|paused) (for|because|until|while|pending)\b",
+    FLAGS,
+)
 
 
 _AGENT_LEAD = re.compile(r"^\W*(I|we)\b(?! (understand|gather|hear)\b)", FLAGS)

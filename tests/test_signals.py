@@ -324,10 +324,11 @@ def test_shouting_reads_the_reply_not_the_quoted_subject_or_history() -> None:
 
 
 def test_a_so_sentence_of_the_agents_own_findings_is_no_playback() -> None:
-    """"So the early termination fee applies" or "so the wire is on hold because…" puts the
+    """ "So the early termination fee applies" or "so the wire is on hold because…" puts the
     agent's finding or ruling, not the customer's problem, back to them."""
-    told = "I moved house and now you want an early termination fee for the wire transfer."
-    assert not sig.restatement("Okay, so the early termination fee applies here.", told)
-    held = "Right, so the wire transfer is on hold for a callback check because it's new."
+    told = "My wire transfer to the new payee is stuck and the early termination fee is wrong."
+    fee = "Okay, so the early termination fee applies to the wire transfer."
+    assert not sig.restatement(fee, told)
+    held = "Right, so the wire transfer is on hold for a check because the payee is new."
     assert not sig.restatement(held, told)
-    assert sig.restatement("So you moved house and now face a termination fee.", told)
+    assert sig.restatement("So your wire transfer to a new payee is stuck and a fee.", told)

@@ -344,6 +344,34 @@ CASES: list[tuple[str, str, list[str]]] = [
             "email support@parcelco.example with CR-1 and a colleague will pick it up.",
         ],
     ),
+    (  # harassment ended at once with no word of why: curt, but a boundary, not hurt
+        "defuse.dont_take_personally",
+        "partial",
+        [
+            "Where is my food, it's been an hour.",
+            "Sorry about the wait, the driver is running late and the new time is 9pm.",
+            "bet ur cute. send me a pic and ill forget about the food",
+            "This chat has been closed.",
+        ],
+    ),
+    (  # the same curt ending after one insult is cutting the customer off
+        "defuse.dont_take_personally",
+        "violated",
+        [
+            "Where is my food, it's been an hour.",
+            "Sorry about the wait, the driver is running late and the new time is 9pm.",
+            "You're useless, you know that?",
+            "This chat has been closed.",
+        ],
+    ),
+    (  # "we're not a joke" answers the insult back
+        "defuse.dont_take_personally",
+        "violated",
+        [
+            "Third missed visit. Your company is a joke.",
+            "We're not a joke, we have five star reviews. I can rebook for next week.",
+        ],
+    ),
     (  # a threat ended at once, saying why and how to come back: the boundary held calmly
         "defuse.dont_take_personally",
         "met",

@@ -1706,6 +1706,12 @@ _YOU = re.compile(r"\b(you|u|ya|ur|your|yourself|youre)\b", FLAGS)
 IDENTITY_HATE = pattern_set("identity_hate")
 ALWAYS_ABUSIVE = THREAT + HARASSMENT + SLUR + PROFANITY_AT_YOU + IDENTITY_HATE
 
+severe_abuse = set_detector(
+    "severe_abuse",
+    THREAT + HARASSMENT + SLUR + IDENTITY_HATE,
+    "Threats, sexual harassment, slurs or hate: abuse that may end a contact at once.",
+)
+
 
 @memo
 def abusive(text: str) -> list[Hit]:

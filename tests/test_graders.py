@@ -1609,7 +1609,8 @@ def test_pickle_reads_the_clause_that_holds_the_extra() -> None:
 
     base = "A new heater goes in on Friday and I've refunded the £60 call-out."
     assert verdict(base) == "missed"
-    assert verdict(base + " I've also waived the £20 parking fee since none of this was on you.")
+    also = " I've also waived the £20 parking fee since none of this was on you."
+    assert verdict(base + also) == "met"
     assert verdict(base + " I've waived the £20 parking fee since none of it was on you.") == "met"
     disputed = asked + " And why was there a £20 parking fee?"
     assert verdict(base + " I've waived the £20 parking fee.", disputed) == "missed"

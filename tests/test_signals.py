@@ -198,6 +198,9 @@ def test_stacked_questions_reads_options_lists_and_chains() -> None:
     assert not stacked("Can you tell me what the alarm shows, and when it beeps, so we can plan?")
     # a connector ("Also …") does not hide the asks it chains
     assert stacked("Have you rebooted it? Also what model is it, what version and what's your ID?")
+    # a "please" or "thanks" between items is not one more ask; "as well as" still lists
+    assert not stacked("Can I take your name, please, and your postcode?")
+    assert stacked("Could you send your order number, as well as your postcode and date of birth?")
 
 
 def test_required_words_read_off_patterns() -> None:
@@ -332,3 +335,9 @@ def test_a_so_sentence_of_the_agents_own_findings_is_no_playback() -> None:
     held = "Right, so the wire transfer is on hold for a check because the payee is new."
     assert not sig.restatement(held, told)
     assert sig.restatement("So your wire transfer to a new payee is stuck and a fee.", told)
+
+
+def test_moving_money_or_a_prescription_is_a_fix_not_a_hand_over() -> None:
+    assert sig.fixes("I'll transfer £50 to your account today.")
+    assert sig.fixes("I can transfer the prescription to our other branch.")
+    assert not sig.fixes("I can transfer you to my manager now.")

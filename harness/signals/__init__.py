@@ -359,7 +359,7 @@ def shouting(text: str, names: frozenset[str] = frozenset()) -> list[Hit]:
     return sorted(hits, key=lambda h: h.start)
 
 
-_QUOTED_LINE = re.compile(r"^[ \t]*(subject:|re:|>)[^\n]*", FLAGS | re.M)
+_QUOTED_LINE = re.compile(r"^[ \t]*(subject:|>)[^\n]*", FLAGS | re.M)
 
 
 SARCASM = pattern_set("sarcasm")
@@ -1026,7 +1026,12 @@ def _chained_asks(question: str) -> int:
     return sum(bool(_ASK_WORD.match(part)) for part in parts)
 
 
-_PURPOSE = re.compile(r"(so|so that|to|because|as|in case|just so|that way)\b", FLAGS)
+_PURPOSE = re.compile(
+    r"(so|so that|to|because|as(?! well as)|in case|just so|that way)\b|"
+    r"(please|pls|thanks|thank you|cheers|ideally|if (possible|you can|you have it)|"
+    r"when you (can|get a (chance|minute)))\b",
+    FLAGS,
+)
 _CONNECTOR = re.compile(r"^(also|and|so|then|plus|oh|ok(ay)?|right)\b[\s,]*", FLAGS)
 _ASK_OPENER = re.compile(
     r"(can|could|may|might) I (just )?(ask|check)( you)?( (a|one) (quick )?(thing|question))?",
@@ -1176,7 +1181,7 @@ def _agent_account(sentence: str) -> bool:
         refusals(sentence)
         or policy_only(sentence)
         or deflects(sentence)
-        or _AGENT_FINDING.search(sentence)
+        or (bool(_AGENT_FINDING.search(sentence)) and not sentence.rstrip().endswith("?"))
     )
 
 
@@ -1334,9 +1339,10 @@ def offers(text: str) -> list[Hit]:
 
 
 _HANDOVER = re.compile(
-    r"\b(transfer(ring)?( you| your call| the call| this call)?(?! (the|your|it|them|that|this) "
-    r"(prescription|money|funds|balance|credit|booking|points|ticket|order|stock|account|"
-    r"number|plan|licen[cs]e|subscription|membership|deposit|payment))|connect|"
+    r"\b(transfer(ring)?( you| your call| the call| this call)?(?! ([£$€]|\d|it\b|them\b|"
+    r"(the|your|that|this) (prescription|money|funds|balance|credit|booking|points|ticket|"
+    r"order|stock|account|number|plan|licen[cs]e|subscription|membership|deposit|payment)))|"
+    r"connect|"
     r"put you through|hand (you|this) over|manager|supervisor)\b",
     FLAGS,
 )
@@ -2245,7 +2251,12 @@ def unasked_fee(clause: str, customer: str) -> bool:
         return False
     said = customer.lower()
     for fee in _NAMED_FEE.finditer(clause):
-        if not _WAIVES.search(clause[max(0, fee.start() - 30) : fee.start()]) and not re.match(
+        lead = clause[max(0, fee.start() - 30) : fee.start()]
+        if re.search(
+            r"\b(minus|less|deduct\w*|excluding|except|apart from|after|but)\b", lead, FLAGS
+        ):
+            continue  # "refunded the part minus the £15 restocking fee": a deduction
+        if not _WAIVES.search(lead) and not re.match(
             r"\s+(waived|refunded|removed|cancell?ed|taken off|covered)", clause[fee.end() :], FLAGS
         ):
             continue  # "the refund is for the months left, minus a £15 admin fee"
@@ -2254,7 +2265,7 @@ def unasked_fee(clause: str, customer: str) -> bool:
         # the customer named that fee ("the locker fee"), its amount, or its kind when no
         # amount is given ("the late fee" after "why a late charge?")
         if re.search(rf"\b{re.escape(name)}\s+(fee|charge|surcharge)", said) or (
-            any(a in said for a in amounts)
+            any(re.search(rf"(?<![\d.,]){re.escape(a)}(?!\d)", said) for a in amounts)
             or (not amounts and re.search(rf"\b{re.escape(name)}\b", said))
         ):
             continue

@@ -2192,17 +2192,10 @@ _CLAUSE_SPLIT = re.compile(
 def action_clause(text: str, hit: Hit) -> Hit:
     """The clause of its sentence that holds a hit: the sentence cut at "; ", a dash, "but"
     and an "and" that starts a new action ("I'll refund the $186 and throw in a voucher")."""
-    sentence = sentence_of(text, hit)
-    at = hit.start - sentence.start
-    start = 0
-    for cut in _CLAUSE_SPLIT.finditer(sentence.text):
-        if cut.start() > at:
-            end = cut.start()
-            break
-        start = cut.end()
-    else:
-        end = len(sentence.text)
-    return Hit(sentence.start + start, sentence.start + end, sentence.text[start:end])
+    for clause in action_clauses(text):
+        if clause.start <= hit.start < clause.end:
+            return clause
+    return sentence_of(text, hit)
 
 
 def _after_but(text: str, clause: Hit) -> bool:

@@ -200,6 +200,8 @@ def test_stacked_questions_reads_options_lists_and_chains() -> None:
     assert stacked("Have you rebooted it? Also what model is it, what version and what's your ID?")
     # a "please" or "thanks" between items is not one more ask; "as well as" still lists
     assert not stacked("Can I take your name, please, and your postcode?")
+    # answers offered after a dash are options, not asks
+    assert not stacked("May I ask what you use most — the phone, the internet, the TV?")
     assert stacked("Could you send your order number, as well as your postcode and date of birth?")
 
 

@@ -1053,7 +1053,12 @@ _LIST_ITEM = re.compile(
 def _listed_asks(question: str) -> int:
     """How many things one question asks the customer to supply as a list joined by commas
     and "and" ("can you confirm your reference, your date of birth and whether…?"); the
-    options of a choice ("a refund, a credit or a swap?") are not a list of asks."""
+    options of a choice ("a refund, a credit or a swap?"), nor the answers offered after a
+    dash or colon ("what you use most — the phone, the internet, the TV?"), are a list of
+    asks."""
+    head = re.split(r"\s[-\u2013\u2014]\s|:\s", question, maxsplit=1)[0]
+    if head != question and not _ASK_WORD.search(question[len(head) :]):
+        question = head + "?"
     parts = [p.strip() for p in re.split(r",|;|\band\b", question, flags=FLAGS)]
     # a purpose clause ("…, so we can plan around it?") is not one more thing to supply
     parts = [p for p in parts if p.strip(" ?.!") and not _PURPOSE.match(p)]

@@ -982,6 +982,14 @@ _ALTERNATIVE = re.compile(
 )
 
 
+# "Did you buy the full cover or just the basic?": which product, a fact, not the stakes
+_PAST_PURCHASE = re.compile(
+    r"\W*(so |and |okay,? |ok,? )?(did|have|had) you (\w+ )?(buy|bought|purchase|purchased|order|"
+    r"ordered|pay|paid|pick|picked|choose|chose|select|selected|get|got|take|took|add|added)\b",
+    FLAGS,
+)
+
+
 def _situation_alternatives(question: str) -> list[Hit]:
     """An alternative question about the customer's situation, not a choice between
     offers, a check of a plan or summary, or an ask for an identifier."""
@@ -990,6 +998,7 @@ def _situation_alternatives(question: str) -> list[Hit]:
         or invites_correction(question)
         or confirm_satisfaction(question)
         or asks_identifier(question)
+        or _PAST_PURCHASE.match(question)
     ):
         return []
     m = _ALTERNATIVE.search(question)

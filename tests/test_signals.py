@@ -202,6 +202,7 @@ def test_stacked_questions_reads_options_lists_and_chains() -> None:
     assert not stacked("Can I take your name, please, and your postcode?")
     # answers offered after a dash are options, not asks
     assert not stacked("May I ask what you use most — the phone, the internet, the TV?")
+    assert stacked("Could you confirm: your name, your postcode and your date of birth?")
     assert stacked("Could you send your order number, as well as your postcode and date of birth?")
 
 

@@ -985,7 +985,7 @@ _ALTERNATIVE = re.compile(
 # "Did you buy the full cover or just the basic?": which product, a fact, not the stakes
 _PAST_PURCHASE = re.compile(
     r"\W*(so |and |okay,? |ok,? )?(did|have|had) you (\w+ )?(buy|bought|purchase|purchased|order|"
-    r"ordered|pay|paid|pick|picked|choose|chose|select|selected|get|got|take|took|add|added)\b",
+    r"ordered|pay|paid|choose|chose|select|selected|add|added)\b",
     FLAGS,
 )
 
@@ -1066,7 +1066,8 @@ def _listed_asks(question: str) -> int:
     dash or colon ("what you use most — the phone, the internet, the TV?"), are a list of
     asks."""
     head = re.split(r"\s[-\u2013\u2014]\s|:\s", question, maxsplit=1)[0]
-    if head != question and not _ASK_WORD.search(question[len(head) :]):
+    options = head != question and not _ASK_WORD.search(question[len(head) :])
+    if options and re.search(r"\b(what|which|how)\b", head, FLAGS) and not _SUPPLY_ASK.match(head):
         question = head + "?"
     parts = [p.strip() for p in re.split(r",|;|\band\b", question, flags=FLAGS)]
     # a purpose clause ("…, so we can plan around it?") is not one more thing to supply

@@ -283,9 +283,9 @@ def pickle(g: GradeInput) -> Finding:
         for hit in sig.extras(text) + sig.added_extras(text):
             if not sig.grants_request_at(text, hit, asked):
                 return finding("met", "adds an unexpected extra beyond the fix", Quote(index, hit))
+        # a fee nobody named before (an amount the agent quoted earlier is the dispute)
+        before = " ".join(t for i, t in g.turns_text if i < index)
         for clause in sig.action_clauses(text):
-            # a fee nobody named before (an amount the agent quoted earlier is the dispute)
-            before = " ".join(t for i, t in g.turns_text if i < index)
             if sig.unasked_fee(clause.text, before) and not sig.refusals(clause.text):
                 return finding(
                     "met", "waives a fee the customer never raised", Quote(index, clause)

@@ -1029,10 +1029,13 @@ def _chained_asks(question: str) -> int:
     """How many asks one sentence chains with commas or "and" ("what's the number, when
     was it sent, who's the sender…?")."""
     parts = [_CONNECTOR.sub("", p.strip()) for p in re.split(r",|;|\band\b", question, flags=FLAGS)]
-    # "Can I ask, …" only announces the question that follows it
-    if len(parts) > 1 and _ASK_OPENER.fullmatch(parts[0]):
-        parts = parts[1:]
+    parts = _without_ask_opener(parts)
     return sum(bool(_ASK_WORD.match(part)) for part in parts)
+
+
+def _without_ask_opener(parts: list[str]) -> list[str]:
+    """The parts of a question without a leading "Can I ask," that only announces it."""
+    return parts[1:] if len(parts) > 1 and _ASK_OPENER.fullmatch(parts[0]) else parts
 
 
 _PURPOSE = re.compile(
@@ -1072,8 +1075,7 @@ def _listed_asks(question: str) -> int:
     parts = [p.strip() for p in re.split(r",|;|\band\b", question, flags=FLAGS)]
     # a purpose clause ("…, so we can plan around it?") is not one more thing to supply
     parts = [p for p in parts if p.strip(" ?.!") and not _PURPOSE.match(p)]
-    if len(parts) > 1 and _ASK_OPENER.fullmatch(parts[0]):
-        parts = parts[1:]
+    parts = _without_ask_opener(parts)
     if len(parts) < 3 or (not asks_identifier(question) and not _ASK_WORD.match(parts[0])):
         return 0
     if _SUPPLY_ASK.match(_CONNECTOR.sub("", question.strip())) and re.search(
